@@ -1,0 +1,35 @@
+"""The emitters' offer to open the RabbitMQ admin panel in a browser."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import urllib.parse
+import webbrowser
+
+
+def admin_panel_address(url: str) -> str:
+    """The admin panel's queues page on the broker's host (the first one in a list)."""
+    host = urllib.parse.urlsplit(url.split(",")[0].strip()).hostname or "localhost"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:15672/#/queues"
+
+
+def offer_rabbitmq_admin_site(url: str, logger: logging.Logger) -> None:
+    """Ask whether to open the admin panel; only when someone is at a terminal to answer.
+
+    Without a terminal (a pipe, CI, a background job) input() would block or fail, so the
+    question is skipped.
+    """
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        return
+    try:
+        answer = input("Would you like to monitor RabbitMQ queues? y or n ")
+    except EOFError:
+        answer = ""
+    print()
+    if answer.strip().lower() == "y":
+        address = admin_panel_address(url)
+        webbrowser.open_new(address)
+        logger.info("Opened the RabbitMQ admin panel at %s", address)

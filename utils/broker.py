@@ -1,0 +1,187 @@
+"""Connecting to RabbitMQ: settings to pika parameters, clear errors, the dead-letter side queue."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import urllib.parse
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pika
+import pika.exceptions
+
+from utils.errors import BrokerError, ScriptError, SettingsError, report
+
+DEFAULT_URL = "amqp://guest:guest@localhost:5672/%2F"
+# pika waits 10 s for a TCP connect and 15 s for the whole handshake by default; a broker
+# that cannot be reached must be reported within 10 s, so we shorten both unless the URL
+# sets them itself.
+DEFAULT_TIMEOUTS = {"socket_timeout": "4", "stack_timeout": "8"}
+PERSISTENT = pika.DeliveryMode.Persistent  # delivery mode 2: written to disk by the broker
+
+
+def rabbitmq_url(flag: str | None = None) -> str:
+    """The broker URL: the --url flag, then RABBITMQ_URL, then the local default."""
+    return flag or os.environ.get("RABBITMQ_URL") or DEFAULT_URL
+
+
+def redact(url: str) -> str:
+    """The URL with its password replaced by ***, fit for logs and messages."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
+
+
+def _with_default_timeouts(url: str) -> str:
+    parts = urllib.parse.urlsplit(url)
+    query = urllib.parse.parse_qs(parts.query)
+    missing = {key: value for key, value in DEFAULT_TIMEOUTS.items() if key not in query}
+    extra = urllib.parse.urlencode(missing)
+    return urllib.parse.urlunsplit(
+        parts._replace(query="&".join(filter(None, [parts.query, extra])))
+    )
+
+
+def connection_parameters(url: str) -> list[pika.URLParameters]:
+    """pika parameters for a URL, or for a comma-separated list of URLs (tried in order)."""
+    urls = [part.strip() for part in url.split(",") if part.strip()]
+    if not urls:
+        raise SettingsError("RABBITMQ_URL is empty; set it to an AMQP URL such as " + DEFAULT_URL)
+    return [_parameters(one) for one in urls]
+
+
+def _parameters(url: str) -> pika.URLParameters:
+    scheme = urllib.parse.urlsplit(url).scheme
+    if scheme not in ("amqp", "amqps"):
+        raise SettingsError(
+            f"RABBITMQ_URL must start with amqp:// or amqps:// (got {redact(url)!r}); "
+            f"for example {DEFAULT_URL}"
+        )
+    try:
+        return pika.URLParameters(_with_default_timeouts(url))
+    except (ValueError, TypeError) as error:
+        raise SettingsError(f"RABBITMQ_URL {redact(url)!r} is not valid: {error}") from None
+
+
+def address(params: pika.ConnectionParameters) -> str:
+    """host:port of one set of parameters, as used in every message."""
+    host = f"[{params.host}]" if ":" in params.host else params.host
+    return f"{host}:{params.port}"
+
+
+def _hide_passwords(text: str, params_list: list[pika.ConnectionParameters]) -> str:
+    for params in params_list:
+        password = getattr(params.credentials, "password", "")
+        if password:
+            text = text.replace(password, "***")
+    return text
+
+
+def _connect_cause(error: BaseException, vhost: str) -> str:
+    """A short human cause for why a connection attempt failed."""
+    if isinstance(error, pika.exceptions.ProbableAuthenticationError):
+        return "login refused (wrong user name or password; guest can only log in from localhost)"
+    if isinstance(error, pika.exceptions.ProbableAccessDeniedError):
+        return f"access to virtual host {vhost!r} refused (does it exist, may this user use it?)"
+    cause = error
+    while True:  # pika wraps the socket's own error, sometimes twice
+        inner = getattr(cause, "exception", None) or (cause.args[0] if cause.args else None)
+        if not isinstance(inner, BaseException):
+            break
+        cause = inner
+    if isinstance(cause, OSError) and cause.strerror:
+        return _with_hint(cause.strerror)
+    return _with_hint(str(cause) or type(cause).__name__)
+
+
+def _with_hint(cause: str) -> str:
+    if "refused" in cause.lower():
+        return f"{cause} (is RabbitMQ running? see the README, 'Troubleshooting')"
+    return cause
+
+
+def connection_failure(
+    error: BaseException, params_list: list[pika.ConnectionParameters]
+) -> BrokerError:
+    """One clear error naming host:port and the cause of a failed connection attempt."""
+    where = ", ".join(address(params) for params in params_list)
+    cause = _connect_cause(error, params_list[0].virtual_host)
+    return BrokerError(
+        _hide_passwords(f"cannot connect to RabbitMQ at {where}: {cause}", params_list)
+    )
+
+
+def connect(params_list: list[pika.ConnectionParameters]) -> pika.BlockingConnection:
+    """Open a blocking connection to the first broker that answers, or raise BrokerError."""
+    try:
+        return pika.BlockingConnection(params_list)
+    except (
+        pika.exceptions.AMQPConnectionError,
+        OSError,
+    ) as error:  # OSError: a DNS failure
+        raise connection_failure(error, params_list) from None
+
+
+def broker_error(error: pika.exceptions.AMQPError) -> BrokerError:
+    """Turn a pika error raised after connecting into one clear BrokerError."""
+    if isinstance(error, pika.exceptions.ChannelClosedByBroker) and error.reply_code == 406:
+        return BrokerError(
+            f"{error.reply_text}. A queue of that name already exists with other settings: "
+            "use another name with --queue, or delete the old queue (admin panel, Queues tab)"
+        )
+    if isinstance(error, pika.exceptions.ChannelClosedByBroker):
+        return BrokerError(f"the broker closed the channel: {error.reply_text}")
+    if isinstance(error, pika.exceptions.ConnectionClosedByBroker):
+        return BrokerError(f"the broker closed the connection: {error.reply_text}")
+    if isinstance(error, pika.exceptions.AMQPConnectionError):
+        return BrokerError(f"lost the connection to RabbitMQ: {error!r}")
+    return BrokerError(f"RabbitMQ error: {error!r}")
+
+
+@contextmanager
+def exit_on_error(logger: logging.Logger) -> Iterator[None]:
+    """Turn an expected failure into one line on stderr and its exit code (for flat scripts)."""
+    try:
+        yield
+    except ScriptError as error:
+        sys.exit(report(logger, error))
+    except pika.exceptions.AMQPError as error:
+        sys.exit(report(logger, broker_error(error)))
+
+
+def dead_letter_queue(queue: str) -> str:
+    """The name of the queue where a worker sets aside messages it cannot process."""
+    return f"{queue}.dead-letter"
+
+
+def set_aside(channel, queue: str, method, properties, body: bytes, reason: str) -> None:
+    """Move a message that cannot be processed to <queue>.dead-letter, then ack it.
+
+    The copy is published on a channel with publisher confirms and the original is acked
+    only once the broker has confirmed the copy, so the message is never lost and never
+    redelivered to loop forever.
+    """
+    side = channel.connection.channel()
+    side.confirm_delivery()
+    side.queue_declare(queue=dead_letter_queue(queue), durable=True)
+    headers = dict(properties.headers or {})
+    headers.update({"x-set-aside-reason": reason, "x-original-queue": queue})
+    side.basic_publish(
+        exchange="",
+        routing_key=dead_letter_queue(queue),
+        body=body,
+        properties=pika.BasicProperties(
+            delivery_mode=PERSISTENT, headers=headers, message_id=properties.message_id
+        ),
+    )
+    side.close()
+    channel.basic_ack(delivery_tag=method.delivery_tag)
+
+
+def queue_arguments(queue_type: str) -> dict[str, str] | None:
+    """queue_declare arguments for a queue type: classic (the broker's default) or quorum."""
+    return None if queue_type == "classic" else {"x-queue-type": queue_type}

@@ -1,0 +1,40 @@
+"""Exit codes and the errors the scripts turn into one clear line on stderr."""
+
+from __future__ import annotations
+
+import enum
+import logging
+
+
+class ExitCode(enum.IntEnum):
+    """Exit statuses shared by every script (see DESIGN.md, "Exit codes")."""
+
+    OK = 0  # success, a worker stopped by a signal included
+    FAILURE = 1  # a failure at run time: broker, input file, refused tasks
+    USAGE = 2  # bad usage or settings
+
+
+class ScriptError(Exception):
+    """An expected failure: main() prints its message as one line and exits with its code."""
+
+    exit_code = ExitCode.FAILURE
+
+
+class SettingsError(ScriptError):
+    """A bad environment variable, flag or URL."""
+
+    exit_code = ExitCode.USAGE
+
+
+class BrokerError(ScriptError):
+    """The broker cannot be reached, refused us, or closed on us."""
+
+
+class InputError(ScriptError):
+    """The task file cannot be read."""
+
+
+def report(logger: logging.Logger, error: ScriptError) -> int:
+    """Log an expected failure as one line and return its exit code."""
+    logger.error("%s: error: %s", logger.name, error)
+    return int(error.exit_code)

@@ -1,0 +1,35 @@
+"""Stopping workers on Ctrl+C (SIGINT) and kill (SIGTERM).
+
+A process that a non-interactive shell starts in the background inherits SIGINT
+*ignored*, so every worker installs its handlers itself. Handlers never call pika:
+they only raise or set a flag, and the connection is closed in one place.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def raise_keyboard_interrupt_on_stop_signals() -> None:
+    """Make SIGINT and SIGTERM raise KeyboardInterrupt, as Ctrl+C does in a terminal."""
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, signal.default_int_handler)
+
+
+class GracefulStop:
+    """The first SIGINT/SIGTERM asks for a graceful stop; a second one stops at once."""
+
+    def __init__(self) -> None:
+        self.requested = threading.Event()
+
+    def install(self) -> None:
+        for signum in STOP_SIGNALS:
+            signal.signal(signum, self._handle)
+
+    def _handle(self, signum: int, frame: object) -> None:
+        if self.requested.is_set():
+            raise KeyboardInterrupt  # second signal: stop now, the unacked task is requeued
+        self.requested.set()

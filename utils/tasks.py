@@ -1,0 +1,120 @@
+"""Tasks: reading them from a CSV file as a stream, and how long each one takes."""
+
+from __future__ import annotations
+
+import csv
+import heapq
+import math
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from utils.errors import InputError, SettingsError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_TASKS_FILE = PROJECT_ROOT / "tasks.csv"
+
+
+@dataclass(frozen=True)
+class Task:
+    """One task: the line number where its CSV row starts, and its text."""
+
+    row: int
+    text: str
+
+
+def seconds_per_dot(environ: dict[str, str] | None = None) -> float:
+    """SECONDS_PER_DOT from the environment: seconds of work per '.', default 1, 0 allowed."""
+    raw = (os.environ if environ is None else environ).get("SECONDS_PER_DOT", "1")
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value < 0:
+        raise SettingsError(
+            f"SECONDS_PER_DOT must be a number of seconds, 0 or more (got {raw!r}); "
+            "for example SECONDS_PER_DOT=0.1"
+        )
+    return value
+
+
+def work_seconds(text: str, per_dot: float) -> float:
+    """The simulated work of a task: per_dot seconds for each '.' in its text."""
+    return text.count(".") * per_dot
+
+
+def _open_binary(path: Path):
+    try:
+        return open(path, "rb")
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file; give the path of a CSV file of tasks") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a directory; give the path of a CSV file of tasks") from None
+    except PermissionError:
+        raise InputError(f"{path}: permission denied; make the file readable") from None
+    except OSError as error:
+        raise InputError(f"{path}: cannot be read: {error.strerror}") from None
+
+
+def _utf8_lines(binary_lines: Iterable[bytes], path: Path) -> Iterator[str]:
+    """Decode line by line, so a bad byte is reported with its own line number."""
+    for number, raw in enumerate(binary_lines, start=1):
+        if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+            raw = raw[3:]  # the byte order mark Excel puts in front of "CSV UTF-8"
+        try:
+            yield raw.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise InputError(
+                f"{path}, line {number}: not UTF-8 text (byte 0x{raw[error.start]:02x} at "
+                f"column {error.start + 1}); save the file as 'CSV UTF-8'"
+            ) from None
+
+
+class TaskFile:
+    """The tasks of a CSV file, read as a stream: one row at a time, whatever the file's size.
+
+    A task is the row's fields joined by single spaces; rows with no non-blank field are
+    skipped and counted in `skipped`.
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self.skipped = 0
+
+    def __iter__(self) -> Iterator[Task]:
+        """Open the file now (so a bad path fails at once), and read its rows lazily."""
+        return self._rows(_open_binary(self.path))
+
+    def _rows(self, binary) -> Iterator[Task]:
+        with binary:
+            reader = csv.reader(_utf8_lines(binary, self.path))
+            row_start = 1
+            while True:
+                try:
+                    fields = next(reader)
+                except StopIteration:
+                    return
+                except csv.Error as error:
+                    raise InputError(
+                        f"{self.path}, line {reader.line_num}: not valid CSV ({error})"
+                    ) from None
+                if any(field.strip() for field in fields):
+                    yield Task(row_start, " ".join(fields))
+                else:
+                    self.skipped += 1
+                row_start = reader.line_num + 1
+
+
+def ideal_schedule(durations: list[float], workers: int) -> list[tuple[int, float, float]]:
+    """Simulate fair dispatch: each task, in order, goes to whichever worker is free first.
+
+    Returns (worker index, start, end) for each task; ties go to the lower worker index.
+    """
+    free_at = [(0.0, worker) for worker in range(workers)]
+    schedule = []
+    for duration in durations:
+        start, worker = heapq.heappop(free_at)
+        schedule.append((worker, start, start + duration))
+        heapq.heappush(free_at, (start + duration, worker))
+    return schedule

@@ -1,0 +1,92 @@
+"""The course's logger: setup_logger(__file__) logs to logs/<script>.log and to the console.
+
+Several processes of one script (three workers, say) share one log file. The file is
+opened for appending (the original opened it with "w", so each worker truncated the
+others' lines) and every line goes out in a single write(2) to an O_APPEND descriptor,
+which Linux applies whole: lines from different processes never interleave mid-line.
+Each line names its process.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import os
+import platform
+import sys
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+LOG_DIR = PROJECT_ROOT / "logs"
+FILE_FORMAT = "%(asctime)s.%(name)s.%(levelname)s [pid %(process)d] %(message)s"
+
+
+class AppendLineHandler(logging.Handler):
+    """Write each record as one whole line with one write(2) on an O_APPEND file."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__()
+        self.fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            os.write(self.fd, (self.format(record) + "\n").encode("utf-8", "replace"))
+        except Exception:  # noqa: BLE001 - logging must never crash the script
+            self.handleError(record)
+
+    def close(self) -> None:
+        os.close(self.fd)
+        super().close()
+
+
+class _BelowWarning(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno < logging.WARNING
+
+
+def _console_handlers() -> list[logging.Handler]:
+    """Progress to stdout (the tutorial's lines), warnings and errors to stderr."""
+    out = logging.StreamHandler(sys.stdout)
+    out.addFilter(_BelowWarning())
+    err = logging.StreamHandler(sys.stderr)
+    err.setLevel(logging.WARNING)
+    for handler in (out, err):
+        handler.setFormatter(logging.Formatter("%(message)s"))
+    return [out, err]
+
+
+def _banner(log_path: Path) -> str:
+    return (
+        f"Logging started {datetime.datetime.now():%Y-%m-%d %H:%M:%S} | "
+        f"{platform.system()} {platform.release()} | Python {platform.python_version()} | "
+        f"script {Path(sys.argv[0]).resolve()} | cwd {Path.cwd()} | log {log_path}"
+    )
+
+
+def setup_logger(current_file: str) -> tuple[logging.Logger, Path]:
+    """Return (logger, log file path) for the script at current_file; safe to call twice."""
+    name = Path(current_file).stem
+    LOG_DIR.mkdir(exist_ok=True)
+    log_path = LOG_DIR / f"{name}.log"
+    logger = logging.getLogger(name)
+    if logger.handlers:
+        return logger, log_path
+
+    file_handler = AppendLineHandler(log_path)
+    file_handler.setFormatter(logging.Formatter(FILE_FORMAT))
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    logger.addHandler(file_handler)
+    for handler in _console_handlers():
+        logger.addHandler(handler)
+
+    # pika logs its own connection troubles at ERROR, with tracebacks; our scripts report
+    # each failure once, clearly. PIKA_LOG_LEVEL=WARNING (or DEBUG) puts pika's own
+    # messages back, in the log file only.
+    pika_logger = logging.getLogger("pika")
+    pika_logger.setLevel(os.environ.get("PIKA_LOG_LEVEL", "CRITICAL").upper())
+    pika_logger.propagate = False
+    pika_logger.addHandler(file_handler)
+
+    file_handler.handle(logger.makeRecord(name, logging.INFO, "", 0, _banner(log_path), (), None))
+    return logger, log_path

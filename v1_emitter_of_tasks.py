@@ -1,0 +1,48 @@
+"""v1 emitter of tasks: send one task to the durable queue "task_queue".
+
+Tutorial form, top to bottom, as in RabbitMQ's tutorial "Work Queues".
+The task is the command-line words, or "New task..." by default; each '.' is a
+second of simulated work for the worker that takes it.
+
+    python v1_emitter_of_tasks.py First task....
+"""
+
+import sys
+
+import pika
+
+from utils.admin_panel import offer_rabbitmq_admin_site
+from utils.broker import (
+    PERSISTENT,
+    connect,
+    connection_parameters,
+    exit_on_error,
+    rabbitmq_url,
+)
+from utils.util_logger import setup_logger
+
+logger, logname = setup_logger(__file__)
+
+with exit_on_error(logger):
+    url = rabbitmq_url()  # RABBITMQ_URL, or guest@localhost
+    offer_rabbitmq_admin_site(url, logger)
+
+    # connect to the broker and open a channel on the connection
+    connection = connect(connection_parameters(url))
+    channel = connection.channel()
+
+    # durable=True: the queue survives a broker restart
+    channel.queue_declare(queue="task_queue", durable=True)
+
+    message = " ".join(sys.argv[1:]) or "New task..."
+
+    # delivery mode 2 (persistent): the message is written to disk, so it too survives
+    channel.basic_publish(
+        exchange="",
+        routing_key="task_queue",
+        body=message.encode("utf-8"),
+        properties=pika.BasicProperties(delivery_mode=PERSISTENT),
+    )
+    logger.info(" [x] Sent %s", message)
+
+    connection.close()

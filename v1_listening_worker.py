@@ -1,0 +1,59 @@
+"""v1 listening worker: take tasks from "task_queue", one at a time, until Ctrl+C.
+
+Tutorial form, top to bottom, as in RabbitMQ's tutorial "Work Queues".
+Each '.' in a task is SECONDS_PER_DOT seconds of simulated work (default 1).
+
+    python v1_listening_worker.py
+"""
+
+import time
+
+from utils.broker import (
+    connect,
+    connection_parameters,
+    exit_on_error,
+    rabbitmq_url,
+    set_aside,
+)
+from utils.signals import raise_keyboard_interrupt_on_stop_signals
+from utils.tasks import seconds_per_dot, work_seconds
+from utils.util_logger import setup_logger
+
+logger, logname = setup_logger(__file__)
+
+with exit_on_error(logger):
+    per_dot = seconds_per_dot()  # SECONDS_PER_DOT, default 1
+
+    # Ctrl+C and kill both stop us cleanly (a background job starts with Ctrl+C ignored)
+    raise_keyboard_interrupt_on_stop_signals()
+
+    connection = connect(connection_parameters(rabbitmq_url()))
+    channel = connection.channel()
+
+    # the same durable queue the emitter declares: whoever starts first creates it
+    channel.queue_declare(queue="task_queue", durable=True)
+
+    def callback(ch, method, properties, body):
+        """Do the task, then acknowledge it: a task is removed only once it is done."""
+        try:
+            task = body.decode("utf-8")
+        except UnicodeDecodeError:
+            logger.warning(" [!] Set aside a message that is not UTF-8 text")
+            set_aside(ch, "task_queue", method, properties, body, "body is not UTF-8")
+            return
+        logger.info(" [x] Received %s", task)
+        time.sleep(work_seconds(task, per_dot))
+        logger.info(" [x] Done.")
+        ch.basic_ack(delivery_tag=method.delivery_tag)
+
+    # fair dispatch: no new task for a worker until it has acked the one it holds
+    channel.basic_qos(prefetch_count=1)
+    channel.basic_consume(queue="task_queue", on_message_callback=callback)
+
+    logger.info(" [*] Ready for work. To exit press CTRL+C")
+    try:
+        channel.start_consuming()
+    except KeyboardInterrupt:
+        # the task in hand, if any, was not acked: the broker gives it to another worker
+        logger.info(" [*] Stopping: closing the connection.")
+    connection.close()

@@ -1,0 +1,65 @@
+"""v2 emitter of tasks: send one task to the durable queue "task_queue2".
+
+The v1 emitter rewritten with functions, main() and error handling.
+
+    python v2_emitter_of_tasks.py Second task.....
+"""
+
+from __future__ import annotations
+
+import sys
+
+import pika
+import pika.exceptions
+
+from utils.admin_panel import offer_rabbitmq_admin_site
+from utils.broker import (
+    PERSISTENT,
+    broker_error,
+    connect,
+    connection_parameters,
+    rabbitmq_url,
+)
+from utils.errors import ExitCode, ScriptError, report
+from utils.util_logger import setup_logger
+
+QUEUE = "task_queue2"
+DEFAULT_MESSAGE = "Second task....."
+
+logger, logname = setup_logger(__file__)
+
+
+def send_message(url: str, queue_name: str, message: str) -> None:
+    """Publish one persistent message to a durable queue."""
+    connection = connect(connection_parameters(url))
+    # only a connection that opened is closed (the original closed one that never existed)
+    try:
+        channel = connection.channel()
+        channel.queue_declare(queue=queue_name, durable=True)
+        channel.basic_publish(
+            exchange="",
+            routing_key=queue_name,
+            body=message.encode("utf-8"),
+            properties=pika.BasicProperties(delivery_mode=PERSISTENT),
+        )
+        logger.info(" [x] Sent %s", message)
+    finally:
+        connection.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Send the command-line words, or the default task."""
+    args = sys.argv[1:] if argv is None else argv
+    url = rabbitmq_url()
+    try:
+        offer_rabbitmq_admin_site(url, logger)
+        send_message(url, QUEUE, " ".join(args) or DEFAULT_MESSAGE)
+    except ScriptError as error:
+        return report(logger, error)
+    except pika.exceptions.AMQPError as error:
+        return report(logger, broker_error(error))
+    return ExitCode.OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

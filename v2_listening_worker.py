@@ -1,0 +1,81 @@
+"""v2 listening worker: take tasks from "task_queue2", one at a time, until Ctrl+C.
+
+The v1 worker rewritten with functions, main() and error handling.
+
+    python v2_listening_worker.py
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import pika.exceptions
+
+from utils.broker import (
+    broker_error,
+    connect,
+    connection_parameters,
+    rabbitmq_url,
+    set_aside,
+)
+from utils.errors import ExitCode, ScriptError, report
+from utils.signals import raise_keyboard_interrupt_on_stop_signals
+from utils.tasks import seconds_per_dot, work_seconds
+from utils.util_logger import setup_logger
+
+QUEUE = "task_queue2"
+
+logger, logname = setup_logger(__file__)
+
+
+def make_callback(per_dot: float):
+    """The message callback: do the task, then acknowledge it."""
+
+    def callback(channel, method, properties, body: bytes) -> None:
+        try:
+            task = body.decode("utf-8")
+        except UnicodeDecodeError:
+            logger.warning(" [!] Set aside a message that is not UTF-8 text")
+            set_aside(channel, QUEUE, method, properties, body, "body is not UTF-8")
+            return
+        logger.info(" [x] Received %s", task)
+        time.sleep(work_seconds(task, per_dot))
+        logger.info(" [x] Done.")
+        # ack only after the work: if we die first, the broker gives the task to another worker
+        channel.basic_ack(delivery_tag=method.delivery_tag)
+
+    return callback
+
+
+def listen(url: str, queue_name: str, per_dot: float) -> None:
+    """Consume tasks with fair dispatch until interrupted, then close the connection."""
+    connection = connect(connection_parameters(url))
+    try:
+        channel = connection.channel()
+        channel.queue_declare(queue=queue_name, durable=True)
+        channel.basic_qos(prefetch_count=1)  # fair dispatch: one unacked task at a time
+        channel.basic_consume(queue=queue_name, on_message_callback=make_callback(per_dot))
+        logger.info(" [*] Ready for work. To exit press CTRL+C")
+        channel.start_consuming()
+    except KeyboardInterrupt:
+        logger.info(" [*] Stopping: closing the connection.")
+    finally:
+        if connection.is_open:
+            connection.close()
+
+
+def main() -> int:
+    """Listen on task_queue2; exit 0 on Ctrl+C or SIGTERM."""
+    raise_keyboard_interrupt_on_stop_signals()
+    try:
+        listen(rabbitmq_url(), QUEUE, seconds_per_dot())
+    except ScriptError as error:
+        return report(logger, error)
+    except pika.exceptions.AMQPError as error:
+        return report(logger, broker_error(error))
+    return ExitCode.OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,306 @@
+"""v3 emitter of tasks: the production version of the emitter.
+
+Reads a CSV file of tasks (tasks.csv by default) as a stream and publishes one persistent
+message per row, the row's fields joined by single spaces, to a durable queue
+(task_queue3 by default), over one connection. Each message carries its row number in the
+header "row", so workers can say "row 7".
+
+Publisher confirms are pipelined: up to WINDOW messages are in flight while the broker
+confirms earlier ones, which is as fast as pika can publish safely. The exit status is 0
+only when the broker has confirmed every row; otherwise it is 1 and the rows that were not
+confirmed are named.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pika
+import pika.exceptions
+
+from utils.admin_panel import offer_rabbitmq_admin_site
+from utils.broker import (
+    PERSISTENT,
+    broker_error,
+    connection_failure,
+    connection_parameters,
+    queue_arguments,
+    rabbitmq_url,
+)
+from utils.errors import ExitCode, InputError, ScriptError, report
+from utils.tasks import DEFAULT_TASKS_FILE, Task, TaskFile
+from utils.util_logger import setup_logger
+
+DEFAULT_QUEUE = "task_queue3"
+WINDOW = 1000  # messages published but not yet confirmed, at most
+MOST_ROWS_NAMED = 20  # in an error line, name at most this many rows
+
+logger, logname = setup_logger(__file__)
+
+
+def make_argument_parser() -> argparse.ArgumentParser:
+    """The command line: every option, with the environment variable it overrides."""
+    parser = argparse.ArgumentParser(
+        description="Publish one persistent task per CSV row to a durable RabbitMQ queue.",
+        epilog=(
+            "environment: RABBITMQ_URL (default amqp://guest:guest@localhost:5672/%%2F).\n"
+            "exit status: 0 every row confirmed by the broker, 1 a failure (rows named), "
+            "2 bad usage.\n"
+            "examples:\n"
+            "  python v3_emitter_of_tasks.py\n"
+            "  python v3_emitter_of_tasks.py my_tasks.csv --queue my_queue"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "csv_file",
+        nargs="?",
+        default=str(DEFAULT_TASKS_FILE),
+        help="CSV file of tasks, one per row (default: the project's tasks.csv)",
+    )
+    parser.add_argument("--url", help="AMQP URL of the broker, or several separated by commas")
+    parser.add_argument(
+        "--queue",
+        default=DEFAULT_QUEUE,
+        help=f"queue to publish to (default {DEFAULT_QUEUE})",
+    )
+    parser.add_argument(
+        "--queue-type",
+        choices=("classic", "quorum"),
+        default="classic",
+        help="type of the queue if it does not exist yet (default classic; quorum replicates it)",
+    )
+    parser.add_argument(
+        "-q", "--quiet", action="store_true", help="no line per row, only the summary"
+    )
+    return parser
+
+
+@dataclass
+class Outcome:
+    """What happened to the rows: the summary and the exit status come from it."""
+
+    sent: int = 0
+    confirmed: int = 0
+    refused: list[int] = field(default_factory=list)  # nacked by the broker
+    unroutable: list[int] = field(default_factory=list)  # returned: no queue took them
+    unconfirmed: list[int] = field(default_factory=list)  # no answer before the end
+    error: ScriptError | None = None
+
+    def failed_rows(self) -> list[int]:
+        return sorted(self.refused + self.unroutable + self.unconfirmed)
+
+
+class ConfirmedPublisher:
+    """Publish tasks on a SelectConnection, keeping up to WINDOW unconfirmed in flight."""
+
+    def __init__(
+        self,
+        params: list[pika.URLParameters],
+        queue: str,
+        queue_type: str,
+        tasks: Iterator[Task],
+        quiet: bool,
+    ) -> None:
+        self.params, self.queue, self.queue_type = params, queue, queue_type
+        self.tasks, self.quiet = tasks, quiet
+        self.outcome = Outcome()
+        self.pending: dict[int, int] = {}  # delivery tag -> row, oldest first
+        self.returned: set[int] = set()  # rows the broker handed back as unroutable
+        self.next_tag = 0
+        self.exhausted = False
+        self.connection: pika.SelectConnection | None = None
+        self.channel = None
+
+    def run(self) -> Outcome:
+        """Publish everything, wait for the confirms, close; return the outcome."""
+        self._open(0)
+        try:
+            self.connection.ioloop.start()
+        except KeyboardInterrupt:
+            self._fail(ScriptError("interrupted (Ctrl+C) before every row was confirmed"))
+        self.outcome.unconfirmed.extend(self.pending.values())
+        return self.outcome
+
+    # --- connection and channel ----------------------------------------------------------
+
+    def _open(self, index: int) -> None:
+        """Try the brokers in order: the first that answers is used."""
+        self.connection = pika.SelectConnection(
+            self.params[index],
+            on_open_callback=self._on_connection_open,
+            on_open_error_callback=lambda conn, error: self._on_open_error(index, error),
+            on_close_callback=self._on_connection_closed,
+        )
+
+    def _on_open_error(self, index: int, error: BaseException) -> None:
+        if index + 1 < len(self.params):
+            self.connection.ioloop.stop()
+            self._open(index + 1)
+            self.connection.ioloop.start()
+            return
+        self.outcome.error = connection_failure(error, self.params)
+        self.connection.ioloop.stop()
+
+    def _on_connection_open(self, connection) -> None:
+        connection.channel(on_open_callback=self._on_channel_open)
+
+    def _on_channel_open(self, channel) -> None:
+        self.channel = channel
+        channel.add_on_close_callback(self._on_channel_closed)
+        channel.add_on_return_callback(self._on_return)
+        channel.confirm_delivery(ack_nack_callback=self._on_confirm, callback=self._declare)
+
+    def _declare(self, _frame) -> None:
+        # durable: the queue survives a broker restart
+        self.channel.queue_declare(
+            queue=self.queue,
+            durable=True,
+            arguments=queue_arguments(self.queue_type),
+            callback=lambda _frame: self._publish_more(),
+        )
+
+    def _on_channel_closed(self, _channel, reason: BaseException) -> None:
+        if self.outcome.error is None and not self._finished():
+            self._fail(broker_error(reason))
+        elif self.connection.is_open:
+            self.connection.close()
+
+    def _on_connection_closed(self, _connection, reason: BaseException) -> None:
+        if self.outcome.error is None and not self._finished():
+            self._fail(broker_error(reason))
+        self.connection.ioloop.stop()
+
+    def _fail(self, error: ScriptError) -> None:
+        self.outcome.error = error
+        if self.connection.is_open:
+            self.connection.close()
+
+    def _finished(self) -> bool:
+        return self.exhausted and not self.pending
+
+    # --- publishing and confirms --------------------------------------------------------
+
+    def _publish_more(self) -> None:
+        """Publish until WINDOW messages are in flight or the file is done."""
+        while not self.exhausted and len(self.pending) < WINDOW:
+            try:
+                task = next(self.tasks)
+            except StopIteration:
+                self.exhausted = True
+            except InputError as error:
+                self.exhausted = True
+                self.outcome.error = error
+            else:
+                self._publish(task)
+        if self._finished() and self.connection.is_open:
+            self.connection.close()
+
+    def _publish(self, task: Task) -> None:
+        self.channel.basic_publish(
+            exchange="",
+            routing_key=self.queue,
+            body=task.text.encode("utf-8"),
+            properties=pika.BasicProperties(
+                delivery_mode=PERSISTENT,  # written to disk: survives a broker restart
+                content_type="text/plain",
+                headers={"row": task.row},
+            ),
+            mandatory=True,  # a message no queue takes comes back to _on_return
+        )
+        self.next_tag += 1
+        self.pending[self.next_tag] = task.row
+        self.outcome.sent += 1
+        if not self.quiet:
+            logger.info(" [x] Sent row %d: %s", task.row, task.text)
+
+    def _on_confirm(self, frame) -> None:
+        """An ack or nack for one delivery tag, or for every tag up to it ("multiple")."""
+        method = frame.method
+        acked = isinstance(method, pika.spec.Basic.Ack)
+        if method.multiple:
+            tags = list(itertools.takewhile(lambda tag: tag <= method.delivery_tag, self.pending))
+        else:
+            tags = [method.delivery_tag]
+        for tag in tags:
+            row = self.pending.pop(tag)
+            if not acked:
+                self.outcome.refused.append(row)
+            elif row in self.returned:
+                self.returned.discard(row)  # acked, but no queue took it: counted as unroutable
+            else:
+                self.outcome.confirmed += 1
+        self._publish_more()
+
+    def _on_return(self, _channel, _method, properties, _body) -> None:
+        """The broker hands back a mandatory message no queue took; its ack follows."""
+        row = (properties.headers or {}).get("row")
+        self.returned.add(row)
+        self.outcome.unroutable.append(row)
+
+
+def rows_named(rows: list[int]) -> str:
+    """'rows 3, 7, 9', shortened when there are many."""
+    shown = ", ".join(str(row) for row in rows[:MOST_ROWS_NAMED])
+    more = f" and {len(rows) - MOST_ROWS_NAMED} more" if len(rows) > MOST_ROWS_NAMED else ""
+    return f"rows {shown}{more}"
+
+
+def failure_line(outcome: Outcome) -> str:
+    """One line saying what went wrong and which rows the broker did not confirm."""
+    parts = []
+    if outcome.error is not None:
+        parts.append(f"{outcome.error}; {outcome.sent} rows were already sent")
+    failed = outcome.failed_rows()
+    if failed:
+        causes = [
+            f"{len(outcome.refused)} refused by the broker" if outcome.refused else "",
+            f"{len(outcome.unroutable)} unroutable (no such queue)" if outcome.unroutable else "",
+            f"{len(outcome.unconfirmed)} with no answer" if outcome.unconfirmed else "",
+        ]
+        parts.append(
+            f"{len(failed)} of {outcome.sent} rows not confirmed "
+            f"({', '.join(filter(None, causes))}): {rows_named(failed)}"
+        )
+    return "; ".join(parts) + f" ({outcome.confirmed} confirmed)"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Publish every row of the CSV file; exit 0 only if the broker confirmed them all."""
+    args = make_argument_parser().parse_args(argv)
+    task_file = TaskFile(args.csv_file)
+    try:
+        url = rabbitmq_url(args.url)
+        params = connection_parameters(url)
+        tasks = iter(task_file)  # opens the file now: a bad path fails before connecting
+        offer_rabbitmq_admin_site(url, logger)
+        started = time.monotonic()
+        outcome = ConfirmedPublisher(params, args.queue, args.queue_type, tasks, args.quiet).run()
+    except ScriptError as error:
+        return report(logger, error)
+    seconds = time.monotonic() - started
+    name = Path(args.csv_file).name
+    if outcome.error is not None or outcome.failed_rows():
+        logger.error("%s: error: %s", logger.name, failure_line(outcome))
+        return ExitCode.FAILURE
+    logger.info(
+        " [x] Sent %d rows of %s to %s in %.2f s: %d confirmed by the broker, "
+        "%d blank rows skipped.",
+        outcome.sent,
+        name,
+        args.queue,
+        seconds,
+        outcome.confirmed,
+        task_file.skipped,
+    )
+    return ExitCode.OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,245 @@
+"""v3 listening worker: the production version of the worker.
+
+Takes tasks from a durable queue (task_queue3 by default) one at a time (prefetch 1,
+fair dispatch), simulates SECONDS_PER_DOT seconds of work per '.', and acknowledges each
+task only when it is done. Every task line names the CSV row and this worker.
+
+- The work runs in a thread of its own and the ack goes back to pika's I/O thread with
+  add_callback_threadsafe, so heartbeats keep flowing during long tasks.
+- The first Ctrl+C (SIGINT) or SIGTERM stops taking tasks, finishes the one in hand and
+  exits 0; a second one stops at once (the unfinished task goes back to the queue).
+- A dropped connection is retried with capped, jittered backoff; work resumes by itself.
+- A message that is not UTF-8 text is set aside in <queue>.dead-letter, never dropped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime
+import functools
+import os
+import queue
+import random
+import sys
+import threading
+import time
+
+import pika
+import pika.exceptions
+
+from utils.broker import (
+    broker_error,
+    connect,
+    connection_parameters,
+    dead_letter_queue,
+    queue_arguments,
+    rabbitmq_url,
+    set_aside,
+)
+from utils.errors import BrokerError, ExitCode, ScriptError, report
+from utils.signals import GracefulStop
+from utils.tasks import seconds_per_dot, work_seconds
+from utils.util_logger import setup_logger
+
+DEFAULT_QUEUE = "task_queue3"
+BACKOFF_FIRST, BACKOFF_CAP = 0.5, 30.0  # seconds between reconnection attempts
+
+logger, logname = setup_logger(__file__)
+
+
+def make_argument_parser() -> argparse.ArgumentParser:
+    """The command line: every option, with the environment variable it overrides."""
+    parser = argparse.ArgumentParser(
+        description="Take tasks from a durable RabbitMQ queue, one at a time, until Ctrl+C.",
+        epilog=(
+            "environment: RABBITMQ_URL (default amqp://guest:guest@localhost:5672/%%2F), "
+            "SECONDS_PER_DOT (seconds of work per '.', default 1).\n"
+            "example: start three in three terminals, then run v3_emitter_of_tasks.py:\n"
+            "  python v3_listening_worker.py --name 1"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--url", help="AMQP URL of the broker, or several separated by commas")
+    parser.add_argument(
+        "--queue",
+        default=DEFAULT_QUEUE,
+        help=f"queue to take tasks from (default {DEFAULT_QUEUE})",
+    )
+    parser.add_argument(
+        "--queue-type",
+        choices=("classic", "quorum"),
+        default="classic",
+        help="type of the queue if this worker creates it (default classic; quorum replicates it)",
+    )
+    parser.add_argument(
+        "--name",
+        default=str(os.getpid()),
+        help="how this worker names itself (default its pid)",
+    )
+    return parser
+
+
+class Delivery:
+    """One message in hand: what the work thread needs, and where to ack it."""
+
+    def __init__(self, connection, channel, method, properties, text: str) -> None:
+        self.connection, self.channel, self.method = connection, channel, method
+        self.text = text
+        self.row = (properties.headers or {}).get("row", "?")
+        self.received = time.monotonic()
+
+
+class Worker:
+    """Consumes tasks, reconnecting when the connection drops, until asked to stop."""
+
+    def __init__(self, args: argparse.Namespace, per_dot: float, stop: GracefulStop) -> None:
+        self.params = connection_parameters(rabbitmq_url(args.url))
+        self.queue, self.queue_type, self.name = args.queue, args.queue_type, args.name
+        self.per_dot = per_dot
+        self.stop = stop
+        self.rows_done: list[object] = []
+        self.in_hand: Delivery | None = None
+        self.work_queue: queue.SimpleQueue[Delivery] = queue.SimpleQueue()
+        threading.Thread(target=self._work_loop, name="work", daemon=True).start()
+
+    # --- the I/O thread: connection, consumption, acks --------------------------------
+
+    def run(self) -> None:
+        """Connect (failing fast at start-up), then consume and reconnect until stopped."""
+        connection = connect(self.params)  # an unreachable broker at start-up is an error
+        failures = 0
+        while True:
+            try:
+                self._consume(connection)
+                return
+            except pika.exceptions.AMQPConnectionError as error:
+                logger.warning(" [!] worker %s lost its connection: %r", self.name, error)
+            connection = None
+            while connection is None and not self.stop.requested.is_set():
+                failures += 1
+                delay = min(BACKOFF_CAP, BACKOFF_FIRST * 2 ** (failures - 1))
+                delay *= random.uniform(0.5, 1.0)  # jitter: workers don't all retry at once
+                logger.warning(" [!] reconnecting in %.1f s (attempt %d)", delay, failures)
+                if self.stop.requested.wait(delay):
+                    return
+                try:
+                    connection = connect(self.params)
+                    failures = 0
+                    logger.info(" [*] worker %s reconnected", self.name)
+                except BrokerError as error:
+                    logger.warning(" [!] %s", error)
+            if connection is None:
+                return
+
+    def _consume(self, connection: pika.BlockingConnection) -> None:
+        """Consume on one connection until a stop is asked and the task in hand is done."""
+        try:
+            channel = connection.channel()
+            channel.queue_declare(
+                queue=self.queue,
+                durable=True,
+                arguments=queue_arguments(self.queue_type),
+            )
+            channel.basic_qos(prefetch_count=1)  # fair dispatch: one unacked task at a time
+            tag = channel.basic_consume(
+                queue=self.queue,
+                on_message_callback=functools.partial(self._on_message, connection),
+            )
+            logger.info(
+                " [*] worker %s ready for work on %s. To exit press CTRL+C",
+                self.name,
+                self.queue,
+            )
+            # Signal handlers only set a flag; this loop notices it between events.
+            while not self.stop.requested.is_set():
+                connection.process_data_events(time_limit=0.5)
+            channel.basic_cancel(tag)  # take no new task, then finish the one in hand
+            while self.in_hand is not None:
+                connection.process_data_events(time_limit=0.5)
+        finally:
+            self.in_hand = None  # unacked on a closed connection: the broker requeues it
+            if connection.is_open:
+                connection.close()
+
+    def _on_message(self, connection, channel, method, properties, body: bytes) -> None:
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            logger.warning(
+                " [!] set aside a message that is not UTF-8 in %s",
+                dead_letter_queue(self.queue),
+            )
+            set_aside(channel, self.queue, method, properties, body, "body is not UTF-8")
+            return
+        delivery = Delivery(connection, channel, method, properties, text)
+        again = " (redelivered)" if method.redelivered else ""
+        logger.info(
+            " [x] Received row %s%s by worker %s at %s: %s",
+            delivery.row,
+            again,
+            self.name,
+            datetime.datetime.now().strftime("%H:%M:%S.%f")[:-3],
+            text,
+        )
+        self.in_hand = delivery
+        self.work_queue.put(delivery)
+
+    def _on_work_done(self, delivery: Delivery) -> None:
+        """Back on the I/O thread: acknowledge, now that the work is done."""
+        if delivery is not self.in_hand or not delivery.channel.is_open:
+            return  # the connection dropped meanwhile: the broker has requeued the task
+        delivery.channel.basic_ack(delivery_tag=delivery.method.delivery_tag)
+        self.in_hand = None
+        self.rows_done.append(delivery.row)
+        logger.info(
+            " [x] Done row %s by worker %s in %.2f s.",
+            delivery.row,
+            self.name,
+            time.monotonic() - delivery.received,
+        )
+
+    # --- the work thread: the task itself, off the I/O thread ------------------------------
+
+    def _work_loop(self) -> None:
+        while True:
+            delivery = self.work_queue.get()
+            time.sleep(work_seconds(delivery.text, self.per_dot))
+            # if that connection is gone, the broker has requeued the task: nothing to ack
+            with contextlib.suppress(pika.exceptions.ConnectionWrongStateError):
+                delivery.connection.add_callback_threadsafe(
+                    functools.partial(self._on_work_done, delivery)
+                )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one worker until SIGINT or SIGTERM."""
+    args = make_argument_parser().parse_args(argv)
+    stop = GracefulStop()
+    stop.install()
+    worker = None
+    try:
+        worker = Worker(args, seconds_per_dot(), stop)
+        worker.run()
+    except KeyboardInterrupt:
+        logger.info(
+            " [*] worker %s stopped at once; an unfinished task goes back to the queue",
+            args.name,
+        )
+    except ScriptError as error:
+        return report(logger, error)
+    except pika.exceptions.AMQPError as error:
+        return report(logger, broker_error(error))
+    if worker is not None:
+        rows = ", ".join(str(row) for row in worker.rows_done) or "none"
+        logger.info(
+            " [*] worker %s did %d tasks: rows %s",
+            args.name,
+            len(worker.rows_done),
+            rows,
+        )
+    return ExitCode.OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())
