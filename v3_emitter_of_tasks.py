@@ -49,7 +49,7 @@ def make_argument_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         description="Publish one persistent task per CSV row to a durable RabbitMQ queue.",
         epilog=(
-            "environment: RABBITMQ_URL (default amqp://guest:guest@localhost:5672/%%2F).\n"
+            "environment: RABBITMQ_URL (default amqp://guest:guest@localhost:5672/%2F).\n"
             "exit status: 0 every row confirmed by the broker, 1 a failure (rows named), "
             "2 bad usage.\n"
             "examples:\n"

@@ -53,7 +53,7 @@ def make_argument_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         description="Take tasks from a durable RabbitMQ queue, one at a time, until Ctrl+C.",
         epilog=(
-            "environment: RABBITMQ_URL (default amqp://guest:guest@localhost:5672/%%2F), "
+            "environment: RABBITMQ_URL (default amqp://guest:guest@localhost:5672/%2F), "
             "SECONDS_PER_DOT (seconds of work per '.', default 1).\n"
             "example: start three in three terminals, then run v3_emitter_of_tasks.py:\n"
             "  python v3_listening_worker.py --name 1"
@@ -77,7 +77,21 @@ def make_argument_parser() -> argparse.ArgumentParser:
         default=str(os.getpid()),
         help="how this worker names itself (default its pid)",
     )
+    parser.add_argument(
+        "--prefetch",
+        type=prefetch_count,
+        default=1,
+        help="unacked tasks the broker may hand this worker at once (default 1: fair "
+        "dispatch; 0: no limit, plain round robin, to compare)",
+    )
     return parser
+
+
+def prefetch_count(text: str) -> int:
+    """argparse type for --prefetch: a whole number, 0 or more."""
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"must be a whole number, 0 or more (got {text!r})")
+    return int(text)
 
 
 class Delivery:
@@ -96,10 +110,11 @@ class Worker:
     def __init__(self, args: argparse.Namespace, per_dot: float, stop: GracefulStop) -> None:
         self.params = connection_parameters(rabbitmq_url(args.url))
         self.queue, self.queue_type, self.name = args.queue, args.queue_type, args.name
+        self.prefetch = args.prefetch
         self.per_dot = per_dot
         self.stop = stop
         self.rows_done: list[object] = []
-        self.in_hand: Delivery | None = None
+        self.in_hand: set[Delivery] = set()  # delivered, not yet done (touched by I/O thread only)
         self.work_queue: queue.SimpleQueue[Delivery] = queue.SimpleQueue()
         threading.Thread(target=self._work_loop, name="work", daemon=True).start()
 
@@ -141,7 +156,9 @@ class Worker:
                 durable=True,
                 arguments=queue_arguments(self.queue_type),
             )
-            channel.basic_qos(prefetch_count=1)  # fair dispatch: one unacked task at a time
+            # fair dispatch: with prefetch 1 the broker gives this worker a new task only
+            # after it has acked the last one
+            channel.basic_qos(prefetch_count=self.prefetch)
             tag = channel.basic_consume(
                 queue=self.queue,
                 on_message_callback=functools.partial(self._on_message, connection),
@@ -155,10 +172,10 @@ class Worker:
             while not self.stop.requested.is_set():
                 connection.process_data_events(time_limit=0.5)
             channel.basic_cancel(tag)  # take no new task, then finish the one in hand
-            while self.in_hand is not None:
+            while self.in_hand:
                 connection.process_data_events(time_limit=0.5)
         finally:
-            self.in_hand = None  # unacked on a closed connection: the broker requeues it
+            self.in_hand.clear()  # unacked on a closed connection: the broker requeues them
             if connection.is_open:
                 connection.close()
 
@@ -182,15 +199,17 @@ class Worker:
             datetime.datetime.now().strftime("%H:%M:%S.%f")[:-3],
             text,
         )
-        self.in_hand = delivery
+        self.in_hand.add(delivery)
         self.work_queue.put(delivery)
 
-    def _on_work_done(self, delivery: Delivery) -> None:
-        """Back on the I/O thread: acknowledge, now that the work is done."""
-        if delivery is not self.in_hand or not delivery.channel.is_open:
+    def _on_work_finished(self, delivery: Delivery, done: bool) -> None:
+        """Back on the I/O thread: acknowledge a task whose work is done."""
+        if delivery not in self.in_hand or not delivery.channel.is_open:
             return  # the connection dropped meanwhile: the broker has requeued the task
+        self.in_hand.discard(delivery)
+        if not done:
+            return  # skipped because we are stopping: unacked, so requeued when we close
         delivery.channel.basic_ack(delivery_tag=delivery.method.delivery_tag)
-        self.in_hand = None
         self.rows_done.append(delivery.row)
         logger.info(
             " [x] Done row %s by worker %s in %.2f s.",
@@ -204,11 +223,14 @@ class Worker:
     def _work_loop(self) -> None:
         while True:
             delivery = self.work_queue.get()
-            time.sleep(work_seconds(delivery.text, self.per_dot))
+            # once a stop is asked, tasks prefetched but not started go back to the queue
+            done = not self.stop.requested.is_set()
+            if done:
+                time.sleep(work_seconds(delivery.text, self.per_dot))
             # if that connection is gone, the broker has requeued the task: nothing to ack
             with contextlib.suppress(pika.exceptions.ConnectionWrongStateError):
                 delivery.connection.add_callback_threadsafe(
-                    functools.partial(self._on_work_done, delivery)
+                    functools.partial(self._on_work_finished, delivery, done)
                 )
 
 
