@@ -33,7 +33,7 @@ from utils.broker import (
     queue_arguments,
     rabbitmq_url,
 )
-from utils.errors import ExitCode, InputError, ScriptError, report
+from utils.errors import BrokerError, ExitCode, InputError, ScriptError, report
 from utils.tasks import DEFAULT_TASKS_FILE, Task, TaskFile
 from utils.util_logger import setup_logger
 
@@ -254,10 +254,12 @@ def rows_named(rows: list[int]) -> str:
 
 def failure_line(outcome: Outcome) -> str:
     """One line saying what went wrong and which rows the broker did not confirm."""
+    failed = outcome.failed_rows()
+    if outcome.sent == 0 and isinstance(outcome.error, BrokerError):
+        return str(outcome.error)
     parts = []
     if outcome.error is not None:
         parts.append(f"{outcome.error}; {outcome.sent} rows were already sent")
-    failed = outcome.failed_rows()
     if failed:
         causes = [
             f"{len(outcome.refused)} refused by the broker" if outcome.refused else "",

@@ -89,7 +89,12 @@ def _connect_cause(error: BaseException, vhost: str) -> str:
         return f"access to virtual host {vhost!r} refused (does it exist, may this user use it?)"
     cause = error
     while True:  # pika wraps the socket's own error, sometimes twice
-        inner = getattr(cause, "exception", None) or (cause.args[0] if cause.args else None)
+        attempts = getattr(cause, "exceptions", None)  # one error per attempt: the last
+        inner = (
+            (attempts[-1] if attempts else None)
+            or getattr(cause, "exception", None)
+            or (cause.args[0] if cause.args else None)
+        )
         if not isinstance(inner, BaseException):
             break
         cause = inner

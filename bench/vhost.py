@@ -1,0 +1,99 @@
+"""A virtual host of the benchmark's own, created and deleted through the management API.
+
+Nothing here touches the default vhost: every queue the benchmarks use lives in the
+vhost, and deleting the vhost deletes them all.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from collections.abc import Iterator
+
+import pika
+
+API = "http://127.0.0.1:15672/api"
+AMQP = "amqp://guest:guest@127.0.0.1:5672"
+AUTH = "Basic " + base64.b64encode(b"guest:guest").decode()
+
+
+def api(method: str, path: str, body: object = None) -> object:
+    """Call the management HTTP API as guest; return the decoded JSON, or None."""
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(f"{API}{path}", data=data, method=method)
+    request.add_header("Authorization", AUTH)
+    request.add_header("Content-Type", "application/json")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        payload = response.read()
+    return json.loads(payload) if payload else None
+
+
+def quoted(name: str) -> str:
+    """A name made safe for a URL path segment (a vhost may contain '/')."""
+    return urllib.parse.quote(name, safe="")
+
+
+class Vhost:
+    """One vhost on the local broker: its AMQP URL, and exact queue inspection."""
+
+    def __init__(self, prefix: str = "bench") -> None:
+        self.name = f"{prefix}-{uuid.uuid4().hex[:10]}"
+        self.url = f"{AMQP}/{quoted(self.name)}"
+
+    def create(self) -> None:
+        """Create the vhost and give guest every permission on it."""
+        api("PUT", f"/vhosts/{quoted(self.name)}")
+        everything = {"configure": ".*", "write": ".*", "read": ".*"}
+        api("PUT", f"/permissions/{quoted(self.name)}/guest", everything)
+
+    def delete(self) -> None:
+        """Delete the vhost and every queue in it; a vhost already gone is fine."""
+        try:
+            api("DELETE", f"/vhosts/{quoted(self.name)}")
+        except urllib.error.HTTPError as error:
+            if error.code != 404:
+                raise
+
+    def connection(self) -> pika.BlockingConnection:
+        return pika.BlockingConnection(pika.URLParameters(self.url))
+
+    def ready_count(self, queue: str) -> int:
+        """Messages ready in a queue, exactly (a passive declare); 0 if there is no queue."""
+        with self.connection() as connection:
+            try:
+                return connection.channel().queue_declare(queue, passive=True).method.message_count
+            except pika.exceptions.ChannelClosedByBroker as error:
+                if error.reply_code == 404:
+                    return 0
+                raise
+
+    def wait_for_count(self, queue: str, count: int, timeout: float = 30) -> int:
+        """Wait until a queue holds `count` ready messages; return the last count seen."""
+        deadline = time.monotonic() + timeout
+        seen = self.ready_count(queue)
+        while seen != count and time.monotonic() < deadline:
+            time.sleep(0.1)
+            seen = self.ready_count(queue)
+        return seen
+
+    def delete_queue(self, queue: str) -> None:
+        """Delete a queue and its messages, so that the next run starts from nothing."""
+        with self.connection() as connection:
+            connection.channel().queue_delete(queue)
+
+
+@contextlib.contextmanager
+def own_vhost(prefix: str = "bench") -> Iterator[Vhost]:
+    """A fresh vhost for the duration of the block, deleted afterwards even on failure."""
+    vhost = Vhost(prefix)
+    vhost.create()
+    try:
+        yield vhost
+    finally:
+        vhost.delete()
