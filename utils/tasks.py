@@ -62,6 +62,11 @@ def _utf8_lines(binary_lines: Iterable[bytes], path: Path) -> Iterator[str]:
     for number, raw in enumerate(binary_lines, start=1):
         if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
             raw = raw[3:]  # the byte order mark Excel puts in front of "CSV UTF-8"
+        if b"\x00" in raw:  # a binary file, or text saved as UTF-16: not a CSV of tasks
+            raise InputError(
+                f"{path}, line {number}: contains a NUL byte, so it is not a text CSV file; "
+                "save it as 'CSV UTF-8'"
+            )
         try:
             yield raw.decode("utf-8")
         except UnicodeDecodeError as error:
