@@ -132,6 +132,9 @@ class Worker:
             stdout=self._out,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # like a worker in its own terminal
+            # as a non-interactive shell starts a background job: SIGINT ignored, so the
+            # worker must install its own handling (DESIGN.md, "Behaviour")
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
         )
 
     @property

@@ -42,3 +42,8 @@ def workers(tmp_path):
     yield start
     for worker in started:
         worker.kill()
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests that restart the broker run last, so they cannot disturb the others."""
+    items.sort(key=lambda item: item.get_closest_marker("restart") is not None)

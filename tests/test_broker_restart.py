@@ -1,0 +1,53 @@
+"""A broker restart: persistent tasks survive and a running v3 worker carries on.
+
+It stops and starts the local broker's application, so it runs last (see conftest.py) and
+always restores the broker.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+
+import pytest
+
+from tests.broker import run_script, script_env, wait_until
+
+pytestmark = [pytest.mark.broker, pytest.mark.restart]
+
+
+def rabbitmqctl(*args: str) -> None:
+    sudo = [] if os.geteuid() == 0 else ["sudo", "-n"]
+    subprocess.run(
+        [*sudo, "rabbitmqctl", "-q", *args], check=True, timeout=120, capture_output=True
+    )
+
+
+def rows_done(workers_) -> set[int]:
+    return {int(row) for w in workers_ for row in re.findall(r"Done row (\d+)", w.output)}
+
+
+def test_tasks_survive_a_broker_restart_and_the_worker_reconnects(vhost, workers):
+    env = script_env(vhost.url, seconds_per_dot="0.1")  # tasks.csv: 3 s of work for one worker
+    worker = workers("v3_listening_worker.py", "--name", "survivor", env=env)
+    worker.wait_for("ready for work")
+    assert run_script("v3_emitter_of_tasks.py", env=env).returncode == 0
+    worker.wait_for("Done row 3 ")
+
+    try:
+        rabbitmqctl("stop_app")
+        worker.wait_for("lost its connection", timeout=30)
+    finally:
+        rabbitmqctl("start_app")
+        rabbitmqctl("await_startup")
+
+    worker.wait_for("reconnected", timeout=60)
+    wait_until(
+        lambda: rows_done([worker]) == set(range(1, 19)),
+        timeout=60,
+        what="every row done after the restart",
+    )
+    assert worker.process.poll() is None  # it never exited
+    assert worker.stop() == 0
+    assert vhost.queue_info("task_queue3")["durable"] is True
