@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import signal
+import subprocess
+import sys
 import time
 
 import pytest
@@ -259,3 +261,25 @@ def test_an_unreachable_broker_gives_one_line_exit_1_within_10_s(script, url, ca
     assert cause in line
     assert "Wr0ngPassw0rd" not in result.stdout + result.stderr
     assert "Wr0ngPassw0rd" not in log_file.read_text()[before:]
+
+
+@pytest.mark.parametrize("script", ["v1_emitter_of_tasks.py", "v3_listening_worker.py"])
+def test_something_else_on_the_port_is_reported_within_10_s(script, tmp_path):
+    """A port in use by another server (here an HTTP server) is not mistaken for RabbitMQ."""
+    server = subprocess.Popen(
+        [sys.executable, "-m", "http.server", "0", "--bind", "127.0.0.1"],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+    )
+    try:
+        port = re.search(r"port (\d+)", server.stdout.readline()).group(1)
+        started = time.monotonic()
+        result = run_script(script, env=script_env(f"amqp://guest:guest@127.0.0.1:{port}/"))
+    finally:
+        server.kill()
+        server.wait()
+    assert time.monotonic() - started < 10
+    assert result.returncode == 1
+    [line] = result.stderr.strip().splitlines()
+    assert f"127.0.0.1:{port}: no AMQP handshake in time" in line

@@ -11,6 +11,10 @@ from contextlib import contextmanager
 
 import pika
 import pika.exceptions
+from pika.adapters.utils.connection_workflow import (
+    AMQPConnectorException,
+    AMQPConnectorStackTimeout,
+)
 
 from utils.errors import BrokerError, ScriptError, SettingsError, report
 
@@ -18,7 +22,7 @@ DEFAULT_URL = "amqp://guest:guest@localhost:5672/%2F"
 # pika waits 10 s for a TCP connect and 15 s for the whole handshake by default; a broker
 # that cannot be reached must be reported within 10 s, so we shorten both unless the URL
 # sets them itself.
-DEFAULT_TIMEOUTS = {"socket_timeout": "4", "stack_timeout": "8"}
+DEFAULT_TIMEOUTS = {"socket_timeout": "4", "stack_timeout": "6"}
 PERSISTENT = pika.DeliveryMode.Persistent  # delivery mode 2: written to disk by the broker
 
 
@@ -85,6 +89,12 @@ def _connect_cause(error: BaseException, vhost: str) -> str:
     """A short human cause for why a connection attempt failed."""
     if isinstance(error, pika.exceptions.ProbableAuthenticationError):
         return "login refused (wrong user name or password; guest can only log in from localhost)"
+    if isinstance(error, AMQPConnectorStackTimeout) or "Timeout while setting up AMQP" in str(
+        error
+    ):
+        return "no AMQP handshake in time (is something other than RabbitMQ on that port?)"
+    if isinstance(error, pika.exceptions.IncompatibleProtocolError):
+        return "the server there does not speak AMQP 0-9-1 (is it RabbitMQ? check the port)"
     if isinstance(error, pika.exceptions.ProbableAccessDeniedError):
         return f"access to virtual host {vhost!r} refused (does it exist, may this user use it?)"
     cause = error
@@ -109,6 +119,11 @@ def _with_hint(cause: str) -> str:
     return cause
 
 
+# What pika raises when a connection cannot be opened: its own errors, a handshake that
+# times out (something other than RabbitMQ listening?), and socket errors such as DNS.
+CONNECT_ERRORS = (pika.exceptions.AMQPConnectionError, AMQPConnectorException, OSError)
+
+
 def connection_failure(
     error: BaseException, params_list: list[pika.ConnectionParameters]
 ) -> BrokerError:
@@ -124,10 +139,7 @@ def connect(params_list: list[pika.ConnectionParameters]) -> pika.BlockingConnec
     """Open a blocking connection to the first broker that answers, or raise BrokerError."""
     try:
         return pika.BlockingConnection(params_list)
-    except (
-        pika.exceptions.AMQPConnectionError,
-        OSError,
-    ) as error:  # OSError: a DNS failure
+    except CONNECT_ERRORS as error:
         raise connection_failure(error, params_list) from None
 
 
