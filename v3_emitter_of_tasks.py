@@ -14,6 +14,7 @@ confirmed are named.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
 import sys
 import time
@@ -23,6 +24,7 @@ from pathlib import Path
 
 import pika
 import pika.exceptions
+from tqdm import tqdm
 
 from utils.admin_panel import offer_rabbitmq_admin_site
 from utils.broker import (
@@ -40,6 +42,8 @@ from utils.util_logger import setup_logger
 DEFAULT_QUEUE = "task_queue3"
 WINDOW = 1000  # messages published but not yet confirmed, at most
 MOST_ROWS_NAMED = 20  # in an error line, name at most this many rows
+# On a terminal, a file this large gets a progress bar instead of a line per row.
+PROGRESS_BAR_FROM_BYTES = 100_000
 
 logger, logname = setup_logger(__file__)
 
@@ -77,7 +81,11 @@ def make_argument_parser() -> argparse.ArgumentParser:
         help="type of the queue if it does not exist yet (default classic; quorum replicates it)",
     )
     parser.add_argument(
-        "-q", "--quiet", action="store_true", help="no line per row, only the summary"
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="no line per row, only the summary (on a terminal, files over 100 kB "
+        "show a progress bar instead of a line per row)",
     )
     return parser
 
@@ -107,9 +115,10 @@ class ConfirmedPublisher:
         queue_type: str,
         tasks: Iterator[Task],
         quiet: bool,
+        progress: tqdm | None = None,
     ) -> None:
         self.params, self.queue, self.queue_type = params, queue, queue_type
-        self.tasks, self.quiet = tasks, quiet
+        self.tasks, self.quiet, self.progress = tasks, quiet, progress
         self.outcome = Outcome()
         self.pending: dict[int, int] = {}  # delivery tag -> row, oldest first
         self.returned: set[int] = set()  # rows the broker handed back as unroutable
@@ -236,6 +245,8 @@ class ConfirmedPublisher:
                 self.returned.discard(row)  # acked, but no queue took it: counted as unroutable
             else:
                 self.outcome.confirmed += 1
+        if self.progress is not None:
+            self.progress.update(len(tags))
         self._publish_more()
 
     def _on_return(self, _channel, _method, properties, _body) -> None:
@@ -243,6 +254,16 @@ class ConfirmedPublisher:
         row = (properties.headers or {}).get("row")
         self.returned.add(row)
         self.outcome.unroutable.append(row)
+
+
+@contextlib.contextmanager
+def progress_bar(path: Path) -> Iterator[tqdm | None]:
+    """A bar of confirmed rows for a large file on a terminal; None otherwise (no extra output)."""
+    if not sys.stdout.isatty() or path.stat().st_size < PROGRESS_BAR_FROM_BYTES:
+        yield None
+        return
+    with tqdm(unit=" rows", desc="confirmed", mininterval=0.5) as bar:
+        yield bar
 
 
 def rows_named(rows: list[int]) -> str:
@@ -283,7 +304,12 @@ def main(argv: list[str] | None = None) -> int:
         tasks = iter(task_file)  # opens the file now: a bad path fails before connecting
         offer_rabbitmq_admin_site(url, logger)
         started = time.monotonic()
-        outcome = ConfirmedPublisher(params, args.queue, args.queue_type, tasks, args.quiet).run()
+        with progress_bar(task_file.path) as progress:
+            quiet = args.quiet or progress is not None
+            publisher = ConfirmedPublisher(
+                params, args.queue, args.queue_type, tasks, quiet, progress
+            )
+            outcome = publisher.run()
     except ScriptError as error:
         return report(logger, error)
     seconds = time.monotonic() - started
