@@ -97,9 +97,9 @@ def prefetch_count(text: str) -> int:
 class Delivery:
     """One message in hand: what the work thread needs, and where to ack it."""
 
-    def __init__(self, connection, channel, method, properties, text: str) -> None:
+    def __init__(self, connection, channel, method, properties, body: bytes, text: str) -> None:
         self.connection, self.channel, self.method = connection, channel, method
-        self.text = text
+        self.properties, self.body, self.text = properties, body, text
         self.row = (properties.headers or {}).get("row", "?")
         self.received = time.monotonic()
 
@@ -189,7 +189,7 @@ class Worker:
             )
             set_aside(channel, self.queue, method, properties, body, "body is not UTF-8")
             return
-        delivery = Delivery(connection, channel, method, properties, text)
+        delivery = Delivery(connection, channel, method, properties, body, text)
         again = " (redelivered)" if method.redelivered else ""
         logger.info(
             " [x] Received row %s%s by worker %s at %s: %s",
@@ -202,13 +202,16 @@ class Worker:
         self.in_hand.add(delivery)
         self.work_queue.put(delivery)
 
-    def _on_work_finished(self, delivery: Delivery, done: bool) -> None:
+    def _on_work_finished(self, delivery: Delivery, result: bool | Exception) -> None:
         """Back on the I/O thread: acknowledge a task whose work is done."""
         if delivery not in self.in_hand or not delivery.channel.is_open:
             return  # the connection dropped meanwhile: the broker has requeued the task
         self.in_hand.discard(delivery)
-        if not done:
+        if result is False:
             return  # skipped because we are stopping: unacked, so requeued when we close
+        if isinstance(result, Exception):
+            self._on_work_failed(delivery, result)
+            return
         delivery.channel.basic_ack(delivery_tag=delivery.method.delivery_tag)
         self.rows_done.append(delivery.row)
         logger.info(
@@ -218,20 +221,51 @@ class Worker:
             time.monotonic() - delivery.received,
         )
 
+    def _on_work_failed(self, delivery: Delivery, error: Exception) -> None:
+        """A failed task gets one more try; failing again (redelivered), it is set aside."""
+        tag = delivery.method.delivery_tag
+        if not delivery.method.redelivered:
+            logger.warning(
+                " [!] row %s failed (%r); back to the queue for one more try", delivery.row, error
+            )
+            delivery.channel.basic_nack(delivery_tag=tag, requeue=True)
+            return
+        logger.warning(
+            " [!] row %s failed again (%r); set aside in %s",
+            delivery.row,
+            error,
+            dead_letter_queue(self.queue),
+        )
+        set_aside(
+            delivery.channel,
+            self.queue,
+            delivery.method,
+            delivery.properties,
+            delivery.body,
+            f"failed on redelivery: {error!r}",
+        )
+
     # --- the work thread: the task itself, off the I/O thread ------------------------------
 
     def _work_loop(self) -> None:
         while True:
             delivery = self.work_queue.get()
-            # once a stop is asked, tasks prefetched but not started go back to the queue
-            done = not self.stop.requested.is_set()
-            if done:
-                time.sleep(work_seconds(delivery.text, self.per_dot))
+            result = self._work(delivery)
             # if that connection is gone, the broker has requeued the task: nothing to ack
             with contextlib.suppress(pika.exceptions.ConnectionWrongStateError):
                 delivery.connection.add_callback_threadsafe(
-                    functools.partial(self._on_work_finished, delivery, done)
+                    functools.partial(self._on_work_finished, delivery, result)
                 )
+
+    def _work(self, delivery: Delivery) -> bool | Exception:
+        """Do the task: True when done, False when skipped, the error when the work failed."""
+        if self.stop.requested.is_set():
+            return False  # prefetched but not started: it goes back to the queue
+        try:
+            time.sleep(work_seconds(delivery.text, self.per_dot))
+        except Exception as error:  # noqa: BLE001 - a failed task must not kill the worker
+            return error
+        return True
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -283,3 +283,23 @@ def test_something_else_on_the_port_is_reported_within_10_s(script, tmp_path):
     assert result.returncode == 1
     [line] = result.stderr.strip().splitlines()
     assert f"127.0.0.1:{port}: no AMQP handshake in time" in line
+
+
+def test_a_task_that_fails_twice_is_set_aside_and_work_goes_on(vhost, workers):
+    """Work that raises (here: sleeping 2 x 1e308 s overflows) is retried once, then set aside."""
+    env = script_env(vhost.url, seconds_per_dot="1e308")
+    vhost.publish("task_queue3", [b"Overflowing task..", b"Instant task"])
+    worker = workers("v3_listening_worker.py", env=env)
+
+    worker.wait_for("Done")
+    wait_until(
+        lambda: "set aside in task_queue3.dead-letter" in worker.output,
+        what="the failing task to be set aside",
+    )
+    assert worker.stop() == 0
+
+    assert "failed (OverflowError" in worker.output
+    [(body, properties)] = vhost.take_all("task_queue3.dead-letter")
+    assert body == b"Overflowing task.."
+    assert properties.headers["x-set-aside-reason"].startswith("failed on redelivery: Overflow")
+    assert vhost.ready_count("task_queue3") == 0
