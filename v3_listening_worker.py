@@ -101,7 +101,7 @@ class Delivery:
         self.connection, self.channel, self.method = connection, channel, method
         self.properties, self.body, self.text = properties, body, text
         self.row = (properties.headers or {}).get("row", "?")
-        self.received = time.monotonic()
+        self.started = time.monotonic()
 
 
 class Worker:
@@ -190,15 +190,6 @@ class Worker:
             set_aside(channel, self.queue, method, properties, body, "body is not UTF-8")
             return
         delivery = Delivery(connection, channel, method, properties, body, text)
-        again = " (redelivered)" if method.redelivered else ""
-        logger.info(
-            " [x] Received row %s%s by worker %s at %s: %s",
-            delivery.row,
-            again,
-            self.name,
-            datetime.datetime.now().strftime("%H:%M:%S.%f")[:-3],
-            text,
-        )
         self.in_hand.add(delivery)
         self.work_queue.put(delivery)
 
@@ -218,7 +209,7 @@ class Worker:
             " [x] Done row %s by worker %s in %.2f s.",
             delivery.row,
             self.name,
-            time.monotonic() - delivery.received,
+            time.monotonic() - delivery.started,
         )
 
     def _on_work_failed(self, delivery: Delivery, error: Exception) -> None:
@@ -261,6 +252,17 @@ class Worker:
         """Do the task: True when done, False when skipped, the error when the work failed."""
         if self.stop.requested.is_set():
             return False  # prefetched but not started: it goes back to the queue
+        # "Received" marks the start of the work (with --prefetch 0, tasks wait here first)
+        delivery.started = time.monotonic()
+        again = " (redelivered)" if delivery.method.redelivered else ""
+        logger.info(
+            " [x] Received row %s%s by worker %s at %s: %s",
+            delivery.row,
+            again,
+            self.name,
+            datetime.datetime.now().strftime("%H:%M:%S.%f")[:-3],
+            delivery.text,
+        )
         try:
             time.sleep(work_seconds(delivery.text, self.per_dot))
         except Exception as error:  # noqa: BLE001 - a failed task must not kill the worker
