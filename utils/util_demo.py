@@ -1,0 +1,561 @@
+"""The demo: N v3 workers and the v3 emitter in one terminal, then who did which rows, and when.
+
+Runs `python -m utils.util_demo` (or `make demo`). It starts the workers as child
+processes, waits until each says it is ready, runs the emitter on the CSV, and prints every
+child's lines prefixed with its name ("worker 1 | ...", coloured on a terminal), as a
+Procfile runner would. When every row the emitter sent has a "[x] Done row N" line it stops
+the workers (SIGTERM: they exit 0) and prints which rows each worker did, the real timeline
+read from the workers' lines, and the ideal one simulated from the CSV.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import queue
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pika.exceptions
+
+from utils.broker import broker_error, connect, connection_parameters, rabbitmq_url
+from utils.errors import ExitCode, ScriptError, SettingsError
+from utils.schedule_view import Block, common_scale, draw_timeline, makespan
+from utils.signals import raise_keyboard_interrupt_on_stop_signals
+from utils.tasks import (
+    DEFAULT_TASKS_FILE,
+    PROJECT_ROOT,
+    Task,
+    TaskFile,
+    ideal_schedule,
+    seconds_per_dot,
+    work_seconds,
+)
+
+PROG = "util_demo"
+DEFAULT_QUEUE = "task_queue3"  # the course's queue, so the admin panel shows the demo there
+INTERRUPTED = 130  # exit status after Ctrl+C or SIGTERM, as a shell reports a SIGINT death
+WORKER_SCRIPT = PROJECT_ROOT / "v3_listening_worker.py"
+EMITTER_SCRIPT = PROJECT_ROOT / "v3_emitter_of_tasks.py"
+STOP_PATIENCE = 15.0  # seconds a stopping child may take beyond its longest task
+POLL = 0.2  # seconds between checks while waiting for a child's next line
+
+# The v3 scripts' console lines (see v3_listening_worker.py and v3_emitter_of_tasks.py).
+READY = "ready for work"
+SENT_ROW = re.compile(r"\[x\] Sent row (\d+):")
+RECEIVED_ROW = re.compile(
+    r"\[x\] Received row (\d+)(?: \(redelivered\))? by worker \S+ at (\d\d):(\d\d):(\d\d\.\d+):"
+)
+DONE_ROW = re.compile(r"\[x\] Done row (\d+) by worker \S+ in (\d+(?:\.\d+)?) s")
+
+COLOURS = ("36", "33", "35", "32", "34", "31")  # ANSI: cyan, yellow, magenta, green, blue, red
+BOLD = "1"
+ROUNDS = {
+    "fair": (1, "prefetch 1: fair dispatch"),
+    "round robin": (0, "unlimited prefetch: plain round robin"),
+}
+
+
+class DemoError(ScriptError):
+    """A child process failed: the demo stops the others and exits 1."""
+
+
+def make_argument_parser() -> argparse.ArgumentParser:
+    """The command line."""
+    parser = argparse.ArgumentParser(
+        prog=f"python -m utils.{PROG}",
+        description=(
+            "Run N v3 workers and the v3 emitter in one terminal, each line prefixed by its\n"
+            "process; stop when every row is done, then show which rows each worker did and\n"
+            "a timeline of the real schedule beside the ideal one."
+        ),
+        epilog=(
+            "environment: RABBITMQ_URL (default amqp://guest:guest@localhost:5672/%2F),\n"
+            "  SECONDS_PER_DOT (the default of --seconds-per-dot), NO_COLOR (no colours).\n"
+            "The queue must hold no leftover messages and have no other consumers: the demo\n"
+            "checks first and refuses rather than mix its tasks with them.\n"
+            "Ctrl+C stops everything gracefully: each worker finishes the task in hand, the\n"
+            "rows not done stay in the queue.\n"
+            "exit status: 0 every row done, 1 a failure (broker, CSV, a child process),\n"
+            "  2 bad usage, 130 interrupted (Ctrl+C or SIGTERM).\n"
+            "examples:\n"
+            "  python -m utils.util_demo\n"
+            "  python -m utils.util_demo --workers 4 --seconds-per-dot 0.2 --compare-prefetch"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--workers", type=worker_count, default=3, help="how many workers (default 3)"
+    )
+    parser.add_argument(
+        "--seconds-per-dot",
+        type=seconds_flag,
+        help="seconds of work per '.' in a task (default SECONDS_PER_DOT, else 1)",
+    )
+    parser.add_argument(
+        "--csv",
+        default=str(DEFAULT_TASKS_FILE),
+        help="CSV file of tasks (default the project's tasks.csv)",
+    )
+    parser.add_argument(
+        "--queue", default=DEFAULT_QUEUE, help=f"queue to use (default {DEFAULT_QUEUE})"
+    )
+    parser.add_argument("--url", help="AMQP URL of the broker (default RABBITMQ_URL)")
+    parser.add_argument(
+        "--compare-prefetch",
+        action="store_true",
+        help="run the tasks twice, with prefetch 1 (fair dispatch) and with unlimited "
+        "prefetch (round robin), and draw both timelines",
+    )
+    return parser
+
+
+def worker_count(raw: str) -> int:
+    """--workers: a whole number from 1 to 50."""
+    if not raw.isdigit() or not 1 <= int(raw) <= 50:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 1 to 50 (got {raw!r})")
+    return int(raw)
+
+
+def seconds_flag(raw: str) -> float:
+    """--seconds-per-dot: a number of seconds, 0 or more."""
+    try:
+        return seconds_per_dot({"SECONDS_PER_DOT": raw})
+    except SettingsError:
+        message = f"must be a number of seconds, 0 or more (got {raw!r})"
+        raise argparse.ArgumentTypeError(message) from None
+
+
+# --- the broker and the queue, before anything starts ---------------------------------------
+
+
+def check_queue_is_free(url: str, queue_name: str) -> str:
+    """Fail unless the queue is absent, or empty with no consumer; say where it is."""
+    params = connection_parameters(url)
+    connection = connect(params)  # BrokerError: one clear line naming host:port
+    try:
+        declared = connection.channel().queue_declare(queue_name, passive=True).method
+    except pika.exceptions.ChannelClosedByBroker as error:
+        if error.reply_code != 404:  # 404: no such queue yet, the workers will declare it
+            raise broker_error(error) from None
+    except pika.exceptions.AMQPError as error:
+        raise broker_error(error) from None
+    else:
+        problems = []
+        if declared.message_count:
+            problems.append(f"holds {declared.message_count} messages left from an earlier run")
+        if declared.consumer_count:
+            problems.append(f"has {declared.consumer_count} consumers (workers running elsewhere)")
+        if problems:
+            raise DemoError(
+                f"queue {queue_name} {' and '.join(problems)}; the demo will not mix its tasks "
+                "with them: stop those workers, drain the queue (python v3_listening_worker.py) "
+                "or purge it (admin panel, Queues tab), or give the demo another --queue"
+            )
+    finally:
+        if connection.is_open:
+            connection.close()
+    return f"{params[0].host}:{params[0].port}, vhost {params[0].virtual_host}"
+
+
+# --- child processes and their lines ------------------------------------------------------------
+
+
+@dataclass
+class Child:
+    """A child process: its name in the prefix, worker number (None: the emitter), colour."""
+
+    name: str
+    worker: int | None
+    colour: str
+    process: subprocess.Popen
+    closed: bool = False  # its output has ended
+
+
+class Supervisor:
+    """Starts the children and prints their lines, prefixed and coloured, as they come."""
+
+    def __init__(self, env: dict[str, str], colour: bool, name_width: int) -> None:
+        self.env, self.colour, self.name_width = env, colour, name_width
+        self.children: list[Child] = []
+        self.lines: queue.Queue[tuple[Child, str | None]] = queue.Queue()
+
+    def paint(self, colour: str, text: str) -> str:
+        """text in an ANSI colour, on a terminal only."""
+        return f"\033[{colour}m{text}\033[0m" if self.colour else text
+
+    def paint_lane(self, lane: int, text: str) -> str:
+        """text in the colour of worker lane + 1."""
+        return self.paint(COLOURS[lane % len(COLOURS)], text)
+
+    def say(self, text: str) -> None:
+        """A line of the demo's own, with the same kind of prefix as the children's."""
+        print(f"{self.paint(BOLD, 'demo'.ljust(self.name_width))} | {text}", flush=True)
+
+    def start(self, name: str, worker: int | None, colour: str, argv: list[str]) -> Child:
+        """Start a child in a session of its own (the terminal's Ctrl+C is the demo's)."""
+        process = subprocess.Popen(
+            [sys.executable, *argv],
+            cwd=PROJECT_ROOT,
+            env=self.env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+            start_new_session=True,
+        )
+        child = Child(name, worker, colour, process)
+        self.children.append(child)
+        threading.Thread(target=self._read, args=(child,), daemon=True).start()
+        return child
+
+    def _read(self, child: Child) -> None:
+        """In a thread of its own: hand each line of the child to the main thread, then EOF."""
+        for line in child.process.stdout:
+            self.lines.put((child, line.rstrip("\n")))
+        self.lines.put((child, None))
+
+    def pump(self, log: RoundLog) -> None:
+        """Print and record the next line of any child (wait POLL seconds at most)."""
+        try:
+            child, line = self.lines.get(timeout=POLL)
+        except queue.Empty:
+            return
+        if line is None:
+            child.closed = True
+            child.process.wait()
+            return
+        print(f"{self.paint(child.colour, child.name.ljust(self.name_width))} | {line}", flush=True)
+        log.feed(child.worker, line)
+
+    def running(self) -> list[Child]:
+        """The children whose output has not ended yet."""
+        return [child for child in self.children if not child.closed]
+
+    def signal_running(self) -> None:
+        """Ask every running child to stop: SIGTERM for workers, SIGINT for the emitter."""
+        for child in self.running():
+            if child.process.poll() is None:
+                child.process.send_signal(signal.SIGINT if child.worker is None else signal.SIGTERM)
+
+    def stop_all(self, log: RoundLog, patience: float) -> None:
+        """Stop every running child gracefully, waiting for their last lines.
+
+        A second Ctrl+C sends a second signal (a worker then stops at once, its task going
+        back to the queue); after `patience` seconds the stragglers are killed.
+        """
+        self.signal_running()
+        deadline = time.monotonic() + patience
+        while self.running() and time.monotonic() < deadline:
+            try:
+                self.pump(log)
+            except KeyboardInterrupt:
+                self.say("stopping at once: the tasks in hand go back to the queue")
+                self.signal_running()
+        for child in self.running():
+            child.process.kill()  # the broker requeues whatever it had not acked
+            child.process.wait()
+            child.closed = True
+
+
+# --- what the lines say ----------------------------------------------------------------------
+
+
+@dataclass
+class RoundLog:
+    """What one round's lines said: who is ready, which rows were sent, received, done."""
+
+    ready: set[int] = field(default_factory=set)
+    sent: list[int] = field(default_factory=list)
+    received: dict[tuple[int, int], float] = field(default_factory=dict)  # seconds of the day
+    done: list[tuple[int, int, float]] = field(default_factory=list)  # worker, row, seconds
+
+    def feed(self, worker: int | None, line: str) -> None:
+        """Record what one line of a child says, if anything."""
+        if worker is None:  # the emitter
+            sent = SENT_ROW.search(line)
+            if sent:
+                self.sent.append(int(sent[1]))
+            return
+        if READY in line:
+            self.ready.add(worker)
+        received, done = RECEIVED_ROW.search(line), DONE_ROW.search(line)
+        if received:
+            row, hours, minutes, seconds = received.groups()
+            self.received[worker, int(row)] = int(hours) * 3600 + int(minutes) * 60 + float(seconds)
+        if done:
+            self.done.append((worker, int(done[1]), float(done[2])))
+
+    def rows_left(self) -> list[int]:
+        """Rows sent but not done yet."""
+        left = Counter(self.sent) - Counter(row for _, row, _ in self.done)
+        return sorted(left.elements())
+
+    def rows_by_worker(self, workers: int) -> dict[int, list[int]]:
+        """Each worker's rows, in the order it did them."""
+        rows: dict[int, list[int]] = {worker: [] for worker in range(1, workers + 1)}
+        for worker, row, _ in self.done:
+            rows[worker].append(row)
+        return rows
+
+    def blocks(self) -> list[Block]:
+        """The real schedule, in seconds from the first task's start.
+
+        A worker does its tasks one at a time in the order it received them, so a task
+        starts when it was received or when the worker's previous task ended, whichever is
+        later (with a prefetch above 1 a task may arrive while another is running); it ends
+        `seconds` after it was received.
+        """
+        done = [(w, row, seconds) for w, row, seconds in self.done if (w, row) in self.received]
+        if not done:
+            return []
+        first = next(iter(self.received.values()))
+        runs = []  # (worker, row, received, seconds), received in seconds from the first
+        for worker, row, seconds in done:
+            # within 12 h of the first line: a run across midnight keeps its order
+            received = (self.received[worker, row] - first + 43200) % 86400 - 43200
+            runs.append((worker, row, received, seconds))
+        origin = min(received for _, _, received, _ in runs)
+        runs = [
+            (worker, row, received - origin, seconds) for worker, row, received, seconds in runs
+        ]
+        free_at: dict[int, float] = defaultdict(float)
+        blocks = []
+        for worker, row, received, seconds in sorted(runs, key=lambda run: run[2]):
+            start = max(received, free_at[worker])
+            free_at[worker] = max(start, received + seconds)
+            blocks.append(Block(worker - 1, row, start, free_at[worker]))
+        return blocks
+
+
+# --- one round: workers, emitter, drain, stop ---------------------------------------------------
+
+
+@dataclass
+class Settings:
+    """What every round needs."""
+
+    workers: int
+    per_dot: float
+    csv_file: Path
+    queue: str
+    tasks: list[Task]
+
+    def patience(self) -> float:
+        """How long a stopping worker may take: its longest task, and then some."""
+        longest = max((work_seconds(task.text, self.per_dot) for task in self.tasks), default=0)
+        return longest + STOP_PATIENCE
+
+
+def wait_for(
+    supervisor: Supervisor, log: RoundLog, done: Callable[[], bool], check: Callable[[], None]
+) -> None:
+    """Print and record lines until done(); check() raises if something failed meanwhile."""
+    while not done():
+        supervisor.pump(log)
+        check()
+
+
+def run_round(
+    supervisor: Supervisor, settings: Settings, prefetch: int | None, log: RoundLog
+) -> None:
+    """Start the workers, run the emitter once they are ready, stop when every row is done."""
+    supervisor.children.clear()
+    workers = [
+        supervisor.start(
+            f"worker {number}",
+            number,
+            COLOURS[(number - 1) % len(COLOURS)],
+            worker_argv(number, settings.queue, prefetch),
+        )
+        for number in range(1, settings.workers + 1)
+    ]
+
+    def no_worker_ended() -> None:
+        for worker in workers:
+            if worker.closed:
+                raise DemoError(
+                    f"{worker.name} exited (status {worker.process.returncode}) while the "
+                    "demo still needed it; see its lines above"
+                )
+
+    wait_for(supervisor, log, lambda: len(log.ready) == len(workers), no_worker_ended)
+    emitter = supervisor.start(
+        "emitter",
+        None,
+        BOLD,
+        [str(EMITTER_SCRIPT), str(settings.csv_file), "--queue", settings.queue],
+    )
+
+    def emitter_succeeded() -> None:
+        no_worker_ended()
+        if emitter.closed and emitter.process.returncode != 0:
+            raise DemoError(f"the emitter failed (status {emitter.process.returncode})")
+
+    wait_for(supervisor, log, lambda: emitter.closed and not log.rows_left(), emitter_succeeded)
+    supervisor.say(f"all {len(log.sent)} rows done: stopping the workers (SIGTERM)")
+    supervisor.stop_all(log, settings.patience())
+    failed = [worker for worker in workers if worker.process.returncode != 0]
+    if failed:
+        raise DemoError(
+            ", ".join(f"{w.name} exited with status {w.process.returncode}" for w in failed)
+        )
+
+
+def worker_argv(number: int, queue_name: str, prefetch: int | None) -> list[str]:
+    """The command line of one worker; --prefetch only when a round sets it."""
+    argv = [str(WORKER_SCRIPT), "--name", str(number), "--queue", queue_name]
+    return argv if prefetch is None else [*argv, "--prefetch", str(prefetch)]
+
+
+# --- the report -------------------------------------------------------------------------------
+
+
+def ideal_blocks(settings: Settings) -> list[Block]:
+    """The ideal schedule: each task, in CSV order, to whichever worker is free first."""
+    durations = [work_seconds(task.text, settings.per_dot) for task in settings.tasks]
+    schedule = ideal_schedule(durations, settings.workers)
+    return [
+        Block(worker, task.row, start, end)
+        for task, (worker, start, end) in zip(settings.tasks, schedule)
+    ]
+
+
+def rows_table(log: RoundLog, workers: int) -> list[str]:
+    """'worker 1: rows 1, 4, 7, 18', one line per worker."""
+    return [
+        f"worker {worker}: " + (f"rows {', '.join(map(str, rows))}" if rows else "no rows")
+        for worker, rows in log.rows_by_worker(workers).items()
+    ]
+
+
+def ratio(real: float, ideal: float) -> str:
+    """real / ideal, two decimals."""
+    return f"{real / ideal:.2f}" if ideal > 0 else "n/a (no work to do)"
+
+
+def report(
+    rounds: Sequence[tuple[str, RoundLog]], settings: Settings, paint: Callable[[int, str], str]
+) -> list[str]:
+    """The final lines: rows per worker, the real timelines, the ideal one, the makespans."""
+    ideal = ideal_blocks(settings)
+    real = [(title, log.blocks()) for title, log in rounds]
+    names = [f"worker {number}" for number in range(1, settings.workers + 1)]
+    name_width = max(len(name) for name in names)
+    width = max(20, shutil.get_terminal_size((100, 24)).columns - name_width - 3)
+    scale = common_scale([ideal, *(blocks for _, blocks in real)], width)
+    lines: list[str] = []
+    for title, log in rounds:
+        lines += ["", f"Rows done by each worker ({title}):", *rows_table(log, settings.workers)]
+    for title, blocks in real:
+        lines += ["", f"Real timeline ({title}), makespan {makespan(blocks):.2f} s:"]
+        lines += draw_timeline(blocks, names, scale, width, paint)
+    lines += [
+        "",
+        f"Ideal timeline (each task to whichever worker is free first, {settings.per_dot:g} s "
+        f"per dot), makespan {makespan(ideal):.2f} s:",
+        *draw_timeline(ideal, names, scale, width, paint),
+        "",
+    ]
+    for title, blocks in real:
+        lines.append(
+            f"Makespan real / ideal ({title}): {makespan(blocks):.2f} s / "
+            f"{makespan(ideal):.2f} s = {ratio(makespan(blocks), makespan(ideal))}"
+        )
+    return lines
+
+
+# --- main -----------------------------------------------------------------------------------
+
+
+def use_colour() -> bool:
+    """Colours only on a terminal, and not when NO_COLOR is set (https://no-color.org)."""
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+
+
+def load_settings(args: argparse.Namespace) -> Settings:
+    """Settings from the flags, then the environment; raises ScriptError on bad ones."""
+    per_dot = seconds_per_dot() if args.seconds_per_dot is None else args.seconds_per_dot
+    csv_file = Path(args.csv).resolve()
+    tasks = list(TaskFile(csv_file))
+    if not tasks:
+        raise DemoError(f"{csv_file}: no tasks in it (every row is blank)")
+    return Settings(args.workers, per_dot, csv_file, args.queue, tasks)
+
+
+def child_environment(url: str, per_dot: float) -> dict[str, str]:
+    """The children's environment: the URL there, not on a command line that ps shows."""
+    return dict(os.environ, RABBITMQ_URL=url, SECONDS_PER_DOT=repr(per_dot), PYTHONUNBUFFERED="1")
+
+
+def fail(error: ScriptError) -> int:
+    """One line on stderr; the error's exit status."""
+    print(f"{PROG}: error: {error}", file=sys.stderr)
+    return int(error.exit_code)
+
+
+def run_demo(supervisor: Supervisor, settings: Settings, compare: bool) -> int:
+    """Every round, then the report; Ctrl+C or SIGTERM stops the children gracefully."""
+    rounds: list[tuple[str, RoundLog]] = []
+    plan = [ROUNDS["fair"], ROUNDS["round robin"]] if compare else [(None, ROUNDS["fair"][1])]
+    log = RoundLog()
+    try:
+        for prefetch, title in plan:
+            supervisor.say(f"{settings.workers} workers, {title}")
+            log = RoundLog()
+            run_round(supervisor, settings, prefetch, log)
+            rounds.append((title, log))
+    except KeyboardInterrupt:
+        supervisor.say("interrupted: stopping the workers gracefully (SIGTERM)")
+        supervisor.stop_all(log, settings.patience())
+        left = len(log.rows_left())
+        supervisor.say(
+            f"stopped; {left} rows sent but not done are still in queue {settings.queue}"
+            if left
+            else f"stopped; no row left in queue {settings.queue}"
+        )
+        return INTERRUPTED
+    except ScriptError:
+        supervisor.stop_all(log, settings.patience())
+        raise
+    print("\n".join(report(rounds, settings, supervisor.paint_lane)))
+    return ExitCode.OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the demo; see --help."""
+    args = make_argument_parser().parse_args(argv)
+    try:
+        settings = load_settings(args)
+        url = rabbitmq_url(args.url)
+        where = check_queue_is_free(url, settings.queue)
+        raise_keyboard_interrupt_on_stop_signals()
+        supervisor = Supervisor(
+            child_environment(url, settings.per_dot),
+            use_colour(),
+            len(f"worker {settings.workers}"),
+        )
+        supervisor.say(
+            f"RabbitMQ at {where}, queue {settings.queue}; {len(settings.tasks)} tasks from "
+            f"{settings.csv_file.name}, {settings.per_dot:g} s per dot"
+        )
+        return run_demo(supervisor, settings, args.compare_prefetch)
+    except ScriptError as error:
+        return fail(error)
+    except KeyboardInterrupt:  # before any child started
+        return INTERRUPTED
+
+
+if __name__ == "__main__":
+    sys.exit(main())
