@@ -29,8 +29,9 @@ import pika
 import pika.exceptions
 
 from utils.broker import (
+    address,
     broker_error,
-    connect,
+    connect_in_turn,
     connection_parameters,
     dead_letter_queue,
     queue_arguments,
@@ -122,30 +123,35 @@ class Worker:
 
     def run(self) -> None:
         """Connect (failing fast at start-up), then consume and reconnect until stopped."""
-        connection = connect(self.params)  # an unreachable broker at start-up is an error
-        failures = 0
-        while True:
+        # an unreachable broker at start-up is an error; afterwards we reconnect
+        connected = connect_in_turn(self.params)
+        while connected is not None:
+            connection, node = connected
             try:
                 self._consume(connection)
                 return
             except pika.exceptions.AMQPConnectionError as error:
                 logger.warning(" [!] worker %s lost its connection: %r", self.name, error)
-            connection = None
-            while connection is None and not self.stop.requested.is_set():
-                failures += 1
-                delay = min(BACKOFF_CAP, BACKOFF_FIRST * 2 ** (failures - 1))
-                delay *= random.uniform(0.5, 1.0)  # jitter: workers don't all retry at once
-                logger.warning(" [!] reconnecting in %.1f s (attempt %d)", delay, failures)
-                if self.stop.requested.wait(delay):
-                    return
-                try:
-                    connection = connect(self.params)
-                    failures = 0
-                    logger.info(" [*] worker %s reconnected", self.name)
-                except BrokerError as error:
-                    logger.warning(" [!] %s", error)
-            if connection is None:
-                return
+            connected = self._reconnect(after=node)
+
+    def _reconnect(self, after: int) -> tuple[pika.BlockingConnection, int] | None:
+        """Retry with capped, jittered backoff until connected, or None once a stop is asked."""
+        failures = 0
+        while True:
+            failures += 1
+            delay = min(BACKOFF_CAP, BACKOFF_FIRST * 2 ** (failures - 1))
+            delay *= random.uniform(0.5, 1.0)  # jitter: workers don't all retry at once
+            logger.warning(" [!] reconnecting in %.1f s (attempt %d)", delay, failures)
+            if self.stop.requested.wait(delay):
+                return None
+            try:
+                # with several brokers, start with the one after the broker that failed
+                connection, node = connect_in_turn(self.params, start=after + 1)
+            except BrokerError as error:
+                logger.warning(" [!] %s", error)
+                continue
+            logger.info(" [*] worker %s reconnected to %s", self.name, address(self.params[node]))
+            return connection, node
 
     def _consume(self, connection: pika.BlockingConnection) -> None:
         """Consume on one connection until a stop is asked and the task in hand is done."""

@@ -143,6 +143,21 @@ def connect(params_list: list[pika.ConnectionParameters]) -> pika.BlockingConnec
         raise connection_failure(error, params_list) from None
 
 
+def connect_in_turn(
+    params_list: list[pika.ConnectionParameters], start: int = 0
+) -> tuple[pika.BlockingConnection, int]:
+    """Try the brokers in turn from index `start`, wrapping round; return the connection and
+    the index of the broker that answered (so a reconnection can start after a dead node)."""
+    error: BaseException | None = None
+    for step in range(len(params_list)):
+        index = (start + step) % len(params_list)
+        try:
+            return pika.BlockingConnection(params_list[index]), index
+        except CONNECT_ERRORS as failure:
+            error = failure
+    raise connection_failure(error, params_list) from None
+
+
 def broker_error(error: pika.exceptions.AMQPError) -> BrokerError:
     """Turn a pika error raised after connecting into one clear BrokerError."""
     if isinstance(error, pika.exceptions.ChannelClosedByBroker) and error.reply_code == 406:
