@@ -125,36 +125,34 @@ class ConfirmedPublisher:
         self.next_tag = 0
         self.exhausted = False
         self.connection: pika.SelectConnection | None = None
+        self.open_error: BaseException | None = None
         self.channel = None
 
     def run(self) -> Outcome:
         """Publish everything, wait for the confirms, close; return the outcome."""
-        self._open(0)
-        try:
-            self.connection.ioloop.start()
-        except KeyboardInterrupt:
-            self._fail(ScriptError("interrupted (Ctrl+C) before every row was confirmed"))
+        for params in self.params:  # several brokers: the first that answers is used
+            self.open_error = None
+            self.connection = pika.SelectConnection(
+                params,
+                on_open_callback=self._on_connection_open,
+                on_open_error_callback=self._on_open_error,
+                on_close_callback=self._on_connection_closed,
+            )
+            try:
+                self.connection.ioloop.start()
+            except KeyboardInterrupt:
+                self._fail(ScriptError("interrupted (Ctrl+C) before every row was confirmed"))
+            if self.open_error is None:
+                break
+        else:
+            self.outcome.error = connection_failure(self.open_error, self.params)
         self.outcome.unconfirmed.extend(self.pending.values())
         return self.outcome
 
     # --- connection and channel ----------------------------------------------------------
 
-    def _open(self, index: int) -> None:
-        """Try the brokers in order: the first that answers is used."""
-        self.connection = pika.SelectConnection(
-            self.params[index],
-            on_open_callback=self._on_connection_open,
-            on_open_error_callback=lambda conn, error: self._on_open_error(index, error),
-            on_close_callback=self._on_connection_closed,
-        )
-
-    def _on_open_error(self, index: int, error: BaseException) -> None:
-        if index + 1 < len(self.params):
-            self.connection.ioloop.stop()
-            self._open(index + 1)
-            self.connection.ioloop.start()
-            return
-        self.outcome.error = connection_failure(error, self.params)
+    def _on_open_error(self, _connection, error: BaseException) -> None:
+        self.open_error = error  # run() tries the next broker, if there is one
         self.connection.ioloop.stop()
 
     def _on_connection_open(self, connection) -> None:

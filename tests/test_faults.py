@@ -303,3 +303,16 @@ def test_a_task_that_fails_twice_is_set_aside_and_work_goes_on(vhost, workers):
     assert body == b"Overflowing task.."
     assert properties.headers["x-set-aside-reason"].startswith("failed on redelivery: Overflow")
     assert vhost.ready_count("task_queue3") == 0
+
+
+def test_with_several_urls_the_scripts_use_the_first_broker_that_answers(vhost, workers):
+    urls = f"amqp://guest:guest@127.0.0.1:1/,{vhost.url}"  # the first broker is down
+    env = script_env(urls, seconds_per_dot="0")
+    worker = workers("v3_listening_worker.py", env=env)
+    worker.wait_for("ready for work")
+
+    result = run_script("v3_emitter_of_tasks.py", env=env)
+
+    assert result.returncode == 0, result.stderr
+    worker.wait_for("[x] Done", count=18)
+    assert worker.stop() == 0
