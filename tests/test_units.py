@@ -135,3 +135,15 @@ def test_ideal_makespan_of_tasks_csv_on_three_workers_is_ten_dots():
 
     dots = [task.text.count(".") for task in TaskFile(PROJECT_ROOT / "tasks.csv")]
     assert max(end for _, _, end in ideal_schedule(dots, workers=3)) == 10
+
+
+def test_every_line_of_a_multi_line_record_names_its_process():
+    import logging
+
+    from utils.util_logger import FILE_FORMAT, EveryLineFormatter
+
+    record = logging.LogRecord("v3", logging.INFO, "", 0, "one\ntwo", (), None)
+    lines = EveryLineFormatter(FILE_FORMAT).format(record).split("\n")
+    assert len(lines) == 2
+    assert all(" [pid " in line for line in lines)
+    assert lines[0].endswith("] one") and lines[1].endswith("] two")

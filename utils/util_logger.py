@@ -39,6 +39,37 @@ class AppendLineHandler(logging.Handler):
         super().close()
 
 
+class EveryLineFormatter(logging.Formatter):
+    """Give every line of a multi-line message the prefix, so each line names its process.
+
+    The v3 emitter logs a burst of " [x] Sent row" lines as one record: one write instead
+    of one per row, which doubled its speed (bench/README.md).
+    """
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        message = record.getMessage()
+        if "\n" not in message or not text.endswith(message):
+            return text
+        prefix = text[: len(text) - len(message)]
+        return "\n".join(prefix + line for line in message.split("\n"))
+
+
+class ConsoleHandler(logging.StreamHandler):
+    """A console stream that may be a closed pipe (`... | head`): the script carries on.
+
+    Its work and the log file matter more than the console; as Python's docs advise, the
+    dead pipe is pointed at /dev/null so nothing more is written to it.
+    """
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        if isinstance(sys.exc_info()[1], BrokenPipeError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self.stream.fileno())
+            return
+        super().handleError(record)
+
+
 class _BelowWarning(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         return record.levelno < logging.WARNING
@@ -46,9 +77,9 @@ class _BelowWarning(logging.Filter):
 
 def _console_handlers() -> list[logging.Handler]:
     """Progress to stdout (the tutorial's lines), warnings and errors to stderr."""
-    out = logging.StreamHandler(sys.stdout)
+    out = ConsoleHandler(sys.stdout)
     out.addFilter(_BelowWarning())
-    err = logging.StreamHandler(sys.stderr)
+    err = ConsoleHandler(sys.stderr)
     err.setLevel(logging.WARNING)
     for handler in (out, err):
         handler.setFormatter(logging.Formatter("%(message)s"))
@@ -73,7 +104,7 @@ def setup_logger(current_file: str) -> tuple[logging.Logger, Path]:
         return logger, log_path
 
     file_handler = AppendLineHandler(log_path)
-    file_handler.setFormatter(logging.Formatter(FILE_FORMAT))
+    file_handler.setFormatter(EveryLineFormatter(FILE_FORMAT))
     logger.setLevel(logging.INFO)
     logger.propagate = False
     logger.addHandler(file_handler)
