@@ -1,0 +1,106 @@
+"""Figures (several runs of one measurement), their ratios and targets, as a markdown table."""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Target:
+    """A bound on a figure's ratio to its baseline, e.g. Target(">=", 0.9)."""
+
+    op: str  # ">=" or "<="
+    bound: float
+    note: str = ""
+
+    def met(self, ratio: float) -> bool:
+        return ratio >= self.bound if self.op == ">=" else ratio <= self.bound
+
+    def __str__(self) -> str:
+        return f"{'≥' if self.op == '>=' else '≤'} {self.bound:g}x" + (
+            f" ({self.note})" if self.note else ""
+        )
+
+
+@dataclass
+class Figure:
+    """One measurement repeated: its values, what it is compared with, and its target."""
+
+    section: str
+    name: str
+    unit: str  # "rows/s", "tasks/s", "s" or "MiB"
+    short: str = ""  # how a ratio against this figure names it: "limit", "ideal", ...
+    values: list[float] = field(default_factory=list)
+    baseline: Figure | None = None
+    target: Target | None = None
+    note: str = ""
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.values)
+
+    def ratio(self) -> float | None:
+        """This figure's median over its baseline's median (None without a baseline)."""
+        if self.baseline is None or not self.values or not self.baseline.values:
+            return None
+        return self.median / self.baseline.median
+
+    def paired_ratios(self) -> list[float]:
+        """Run by run, this figure over its baseline (figures are measured interleaved)."""
+        if self.baseline is None or len(self.values) != len(self.baseline.values):
+            return []
+        return [value / base for value, base in zip(self.values, self.baseline.values)]
+
+    def verdict(self) -> str:
+        ratio = self.ratio()
+        if self.target is None or ratio is None:
+            return ""
+        return "**PASS**" if self.target.met(ratio) else "**MISS**"
+
+
+def number(value: float, unit: str) -> str:
+    """A value the way its unit reads best: 12,345 rows/s, 1.023 s, 27.4 MiB."""
+    if unit == "s":
+        return f"{value:.3f}"
+    if unit == "MiB":
+        return f"{value:.1f}"
+    return f"{value:,.0f}"
+
+
+def spread(figure: Figure) -> str:
+    """median [min - max] unit."""
+    if not figure.values:
+        return "not measured"
+    median, low, high = (
+        number(value, figure.unit)
+        for value in (figure.median, min(figure.values), max(figure.values))
+    )
+    return f"{median} [{low} - {high}] {figure.unit}"
+
+
+def ratio_text(figure: Figure) -> str:
+    """'0.93x limit', or '' for a figure compared with nothing."""
+    ratio = figure.ratio()
+    if ratio is None:
+        return ""
+    text = f"{ratio:.2f}x {figure.baseline.short or figure.baseline.name}"
+    paired = figure.paired_ratios()
+    if len(paired) > 1:
+        text += f" (run by run {min(paired):.2f}-{max(paired):.2f})"
+    return text
+
+
+def markdown(figures: list[Figure]) -> str:
+    """The figures as one markdown table, with a row per figure, grouped by section."""
+    lines = [
+        "| Section | Figure | Runs | Median [min - max] | Ratio | Target | Result |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for figure in figures:
+        name = figure.name + (f" ({figure.note})" if figure.note else "")
+        lines.append(
+            f"| {figure.section} | {name} | {len(figure.values)} | {spread(figure)} | "
+            f"{ratio_text(figure)} | {figure.target or ''} | {figure.verdict()} |"
+        )
+    return "\n".join(lines)

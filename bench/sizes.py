@@ -1,0 +1,42 @@
+"""How much work each benchmark does: the issue's sizes, or smaller ones that fit ~10 minutes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """Rows, tasks and repetitions of one benchmark run."""
+
+    emitter_rows: int  # the v3 emitter, the pipelined limit, no confirms
+    per_row_connection_rows: int  # the original's approach: a connection per row
+    sync_confirm_rows: int  # a synchronous confirm per publish
+    worker_tasks: int  # zero-dot tasks for the worker figures
+    memory_rows: int  # the big CSV of the memory figure
+    runs: int  # repetitions of every figure
+    fair_runs: int  # repetitions of the makespan (cheap: about 3 s each)
+
+
+# The issue's sizes: about 20 minutes on a 2-CPU machine.
+FULL = Sizes(
+    emitter_rows=100_000,
+    per_row_connection_rows=1_000,
+    sync_confirm_rows=100_000,
+    worker_tasks=20_000,
+    memory_rows=1_000_000,
+    runs=3,
+    fair_runs=5,
+)
+
+# `make bench`: the same figures, some on less work, so that the whole run takes about
+# 8 minutes on 2 CPUs (a synchronous confirm costs ~1.3 ms: 100,000 of them take minutes).
+QUICK = Sizes(
+    emitter_rows=100_000,
+    per_row_connection_rows=1_000,
+    sync_confirm_rows=3_000,
+    worker_tasks=10_000,
+    memory_rows=500_000,
+    runs=3,
+    fair_runs=5,
+)
