@@ -27,6 +27,7 @@ import pika.exceptions
 from tqdm import tqdm
 
 from utils.admin_panel import offer_rabbitmq_admin_site
+from utils.arguments import add_queue_arguments
 from utils.broker import (
     PERSISTENT,
     broker_error,
@@ -39,7 +40,6 @@ from utils.errors import BrokerError, ExitCode, InputError, ScriptError, report
 from utils.tasks import DEFAULT_TASKS_FILE, Task, TaskFile
 from utils.util_logger import setup_logger
 
-DEFAULT_QUEUE = "task_queue3"
 # Messages published but not yet confirmed, at most: a wider window keeps the broker
 # busy (1,000: about 10,600 rows/s here; 10,000: about 13,000), and bounds memory.
 WINDOW = 10_000
@@ -70,18 +70,7 @@ def make_argument_parser() -> argparse.ArgumentParser:
         default=str(DEFAULT_TASKS_FILE),
         help="CSV file of tasks, one per row (default: the project's tasks.csv)",
     )
-    parser.add_argument("--url", help="AMQP URL of the broker, or several separated by commas")
-    parser.add_argument(
-        "--queue",
-        default=DEFAULT_QUEUE,
-        help=f"queue to publish to (default {DEFAULT_QUEUE})",
-    )
-    parser.add_argument(
-        "--queue-type",
-        choices=("classic", "quorum"),
-        default="classic",
-        help="type of the queue if it does not exist yet (default classic; quorum replicates it)",
-    )
+    add_queue_arguments(parser, queue_help="queue to publish to")
     parser.add_argument(
         "-q",
         "--quiet",

@@ -28,6 +28,7 @@ import time
 import pika
 import pika.exceptions
 
+from utils.arguments import add_queue_arguments
 from utils.broker import (
     address,
     broker_error,
@@ -43,7 +44,6 @@ from utils.signals import GracefulStop
 from utils.tasks import seconds_per_dot, work_seconds
 from utils.util_logger import setup_logger
 
-DEFAULT_QUEUE = "task_queue3"
 BACKOFF_FIRST, BACKOFF_CAP = 0.5, 30.0  # seconds between reconnection attempts
 
 logger, logname = setup_logger(__file__)
@@ -61,18 +61,7 @@ def make_argument_parser() -> argparse.ArgumentParser:
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--url", help="AMQP URL of the broker, or several separated by commas")
-    parser.add_argument(
-        "--queue",
-        default=DEFAULT_QUEUE,
-        help=f"queue to take tasks from (default {DEFAULT_QUEUE})",
-    )
-    parser.add_argument(
-        "--queue-type",
-        choices=("classic", "quorum"),
-        default="classic",
-        help="type of the queue if this worker creates it (default classic; quorum replicates it)",
-    )
+    add_queue_arguments(parser, queue_help="queue to take tasks from")
     parser.add_argument(
         "--name",
         default=str(os.getpid()),

@@ -177,3 +177,24 @@ def test_v3_emitter_reads_the_file_it_is_given(vhost, tmp_path):
     messages = vhost.take_all("mine")
     assert [body for body, _ in messages] == [b"only this", b'and "that".']
     assert [properties.headers["row"] for _, properties in messages] == [1, 4]
+
+
+@pytest.mark.parametrize(
+    ("script", "options"),
+    [
+        ("v3_emitter_of_tasks.py", ["csv_file", "--url", "--queue", "--queue-type", "--quiet"]),
+        ("v3_listening_worker.py", ["--url", "--queue", "--queue-type", "--name", "--prefetch"]),
+    ],
+)
+def test_v3_help_explains_every_option(script, options):
+    result = run_script(script, "--help", env=script_env("amqp://unused/"))
+    assert result.returncode == 0
+    for option in options + ["RABBITMQ_URL"]:
+        assert option in result.stdout
+
+
+def test_v3_flags_override_the_environment(vhost):
+    env = script_env("amqp://guest:guest@127.0.0.1:1/")  # RABBITMQ_URL points nowhere
+    result = run_script("v3_emitter_of_tasks.py", "--url", vhost.url, "--queue", "flagged", env=env)
+    assert result.returncode == 0, result.stderr
+    assert vhost.ready_count("flagged") == 18

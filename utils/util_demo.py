@@ -27,6 +27,7 @@ from pathlib import Path
 
 import pika.exceptions
 
+from utils.arguments import DEFAULT_QUEUE
 from utils.broker import broker_error, connect, connection_parameters, rabbitmq_url
 from utils.errors import ExitCode, ScriptError, SettingsError
 from utils.schedule_view import Block, common_scale, draw_timeline, makespan
@@ -42,7 +43,7 @@ from utils.tasks import (
 )
 
 PROG = "util_demo"
-DEFAULT_QUEUE = "task_queue3"  # the course's queue, so the admin panel shows the demo there
+# DEFAULT_QUEUE: the course's queue, so the admin panel shows the demo there
 INTERRUPTED = 130  # exit status after Ctrl+C or SIGTERM, as a shell reports a SIGINT death
 WORKER_SCRIPT = PROJECT_ROOT / "v3_listening_worker.py"
 EMITTER_SCRIPT = PROJECT_ROOT / "v3_emitter_of_tasks.py"
