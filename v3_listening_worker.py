@@ -9,7 +9,8 @@ task only when it is done. Every task line names the CSV row and this worker.
 - The first Ctrl+C (SIGINT) or SIGTERM stops taking tasks, finishes the one in hand and
   exits 0; a second one stops at once (the unfinished task goes back to the queue).
 - A dropped connection is retried with capped, jittered backoff; work resumes by itself.
-- A message that is not UTF-8 text is set aside in <queue>.dead-letter, never dropped.
+- A message that is not UTF-8 text is set aside in <queue>.dead-letter, never dropped;
+  a task whose work fails gets one more try, then is set aside the same way.
 """
 
 from __future__ import annotations
