@@ -44,6 +44,7 @@ from utils.util_logger import setup_logger
 # busy (1,000: about 10,600 rows/s here; 10,000: about 13,000), and bounds memory.
 WINDOW = 10_000
 MOST_ROWS_NAMED = 20  # in an error line, name at most this many rows
+LINES_PER_WRITE = 1000  # ' [x] Sent row' lines logged together (a bounded buffer)
 # On a terminal, a file this large gets a progress bar instead of a line per row.
 PROGRESS_BAR_FROM_BYTES = 100_000
 
@@ -199,10 +200,17 @@ class ConfirmedPublisher:
             else:
                 self._publish(task)
                 sent_lines.append(f" [x] Sent row {task.row}: {task.text}")
-        if sent_lines and not self.quiet:
-            logger.info("\n".join(sent_lines))  # one record, one write, for the whole burst
+                if len(sent_lines) == LINES_PER_WRITE:
+                    self._log_sent(sent_lines)
+        self._log_sent(sent_lines)
         if self._finished() and self.connection.is_open:
             self.connection.close()
+
+    def _log_sent(self, lines: list[str]) -> None:
+        """Log a batch of ' [x] Sent row' lines as one record: one write, not one per row."""
+        if lines and not self.quiet:
+            logger.info("\n".join(lines))
+        lines.clear()
 
     def _publish(self, task: Task) -> None:
         self.channel.basic_publish(
