@@ -1,8 +1,8 @@
 """Section 4: the v3 emitter's peak RSS on a big CSV against its peak RSS on tasks.csv.
 
-Peak RSS is the child's ru_maxrss, from os.wait4. Both runs use --quiet: a line per row
-holds no memory, and at a million rows it would take minutes (section 1 gives the peak
-with the line per row).
+Peak RSS is the child's ru_maxrss, from os.wait4. Both runs use --quiet, so that the
+figure is the emitter's own memory: with the line per row it also holds one burst's lines
+(up to WINDOW of them, logged as one record), a bounded extra that section 1's peak shows.
 """
 
 from __future__ import annotations

@@ -8,11 +8,16 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class Target:
-    """A bound on a figure's ratio to its baseline, e.g. Target(">=", 0.9)."""
+    """A bound on a figure's ratio to its baseline, e.g. Target(">=", 0.9).
+
+    An informative target (graded=False) is shown as a reference: the table says whether
+    the ratio meets it, but gives no PASS or MISS.
+    """
 
     op: str  # ">=" or "<="
     bound: float
     note: str = ""
+    graded: bool = True
 
     def met(self, ratio: float) -> bool:
         return ratio >= self.bound if self.op == ">=" else ratio <= self.bound
@@ -53,10 +58,14 @@ class Figure:
         return [value / base for value, base in zip(self.values, self.baseline.values)]
 
     def verdict(self) -> str:
+        """PASS or MISS for a graded target; for an informative one, whether it is met."""
         ratio = self.ratio()
         if self.target is None or ratio is None:
             return ""
-        return "**PASS**" if self.target.met(ratio) else "**MISS**"
+        met = self.target.met(ratio)
+        if not self.target.graded:
+            return "informative: meets it" if met else "informative: below it"
+        return "**PASS**" if met else "**MISS**"
 
 
 def number(value: float, unit: str) -> str:
