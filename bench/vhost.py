@@ -6,9 +6,7 @@ vhost, and deleting the vhost deletes them all.
 
 from __future__ import annotations
 
-import base64
 import contextlib
-import json
 import time
 import urllib.error
 import urllib.parse
@@ -18,25 +16,9 @@ from collections.abc import Iterator
 
 import pika
 
-API = "http://127.0.0.1:15672/api"
+from utils.management_api import API, api, quoted  # noqa: F401 - re-exported
+
 AMQP = "amqp://guest:guest@127.0.0.1:5672"
-AUTH = "Basic " + base64.b64encode(b"guest:guest").decode()
-
-
-def api(method: str, path: str, body: object = None) -> object:
-    """Call the management HTTP API as guest; return the decoded JSON, or None."""
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(f"{API}{path}", data=data, method=method)
-    request.add_header("Authorization", AUTH)
-    request.add_header("Content-Type", "application/json")
-    with urllib.request.urlopen(request, timeout=10) as response:
-        payload = response.read()
-    return json.loads(payload) if payload else None
-
-
-def quoted(name: str) -> str:
-    """A name made safe for a URL path segment (a vhost may contain '/')."""
-    return urllib.parse.quote(name, safe="")
 
 
 class Vhost:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import json
 import os
 import signal
 import subprocess
@@ -17,24 +15,9 @@ from pathlib import Path
 
 import pika
 
+from utils.management_api import api, quoted
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-API = "http://127.0.0.1:15672/api"
-AUTH = "Basic " + base64.b64encode(b"guest:guest").decode()
-
-
-def api(method: str, path: str, body: object = None) -> object:
-    """Call the management HTTP API as guest; return the decoded JSON (or None)."""
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(f"{API}{path}", data=data, method=method)
-    request.add_header("Authorization", AUTH)
-    request.add_header("Content-Type", "application/json")
-    with urllib.request.urlopen(request, timeout=10) as response:
-        payload = response.read()
-    return json.loads(payload) if payload else None
-
-
-def quoted(name: str) -> str:
-    return urllib.parse.quote(name, safe="")
 
 
 class Vhost:
