@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import contextlib
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 import uuid
 from collections.abc import Iterator
 
 import pika
 
-from utils.management_api import API, api, quoted  # noqa: F401 - re-exported
+from utils.management_api import (  # noqa: F401 - API and api re-exported
+    API,
+    api,
+    create_vhost,
+    delete_vhost,
+    quoted,
+)
 
 AMQP = "amqp://guest:guest@127.0.0.1:5672"
 
@@ -29,18 +32,10 @@ class Vhost:
         self.url = f"{AMQP}/{quoted(self.name)}"
 
     def create(self) -> None:
-        """Create the vhost and give guest every permission on it."""
-        api("PUT", f"/vhosts/{quoted(self.name)}")
-        everything = {"configure": ".*", "write": ".*", "read": ".*"}
-        api("PUT", f"/permissions/{quoted(self.name)}/guest", everything)
+        create_vhost(self.name)
 
     def delete(self) -> None:
-        """Delete the vhost and every queue in it; a vhost already gone is fine."""
-        try:
-            api("DELETE", f"/vhosts/{quoted(self.name)}")
-        except urllib.error.HTTPError as error:
-            if error.code != 404:
-                raise
+        delete_vhost(self.name)
 
     def connection(self) -> pika.BlockingConnection:
         return pika.BlockingConnection(pika.URLParameters(self.url))

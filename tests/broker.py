@@ -7,15 +7,12 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 import uuid
 from pathlib import Path
 
 import pika
 
-from utils.management_api import api, quoted
+from utils.management_api import api, create_vhost, delete_vhost, quoted
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -28,19 +25,10 @@ class Vhost:
         self.url = f"amqp://guest:guest@127.0.0.1:5672/{quoted(self.name)}"
 
     def create(self) -> None:
-        api("PUT", f"/vhosts/{quoted(self.name)}")
-        api(
-            "PUT",
-            f"/permissions/{quoted(self.name)}/guest",
-            {"configure": ".*", "write": ".*", "read": ".*"},
-        )
+        create_vhost(self.name)
 
     def delete(self) -> None:
-        try:
-            api("DELETE", f"/vhosts/{quoted(self.name)}")
-        except urllib.error.HTTPError as error:
-            if error.code != 404:
-                raise
+        delete_vhost(self.name)
 
     def queue_info(self, queue: str) -> dict:
         """The management API's view of a queue (its static fields are exact)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import urllib.error
 import urllib.parse
 import urllib.request
 
@@ -26,3 +27,19 @@ def api(method: str, path: str, body: object = None) -> object:
 def quoted(name: str) -> str:
     """A name made safe for a URL path segment (a vhost may contain '/')."""
     return urllib.parse.quote(name, safe="")
+
+
+def create_vhost(name: str) -> None:
+    """Create a virtual host and give guest every permission on it."""
+    api("PUT", f"/vhosts/{quoted(name)}")
+    everything = {"configure": ".*", "write": ".*", "read": ".*"}
+    api("PUT", f"/permissions/{quoted(name)}/guest", everything)
+
+
+def delete_vhost(name: str) -> None:
+    """Delete a virtual host and every queue in it; a vhost already gone is fine."""
+    try:
+        api("DELETE", f"/vhosts/{quoted(name)}")
+    except urllib.error.HTTPError as error:
+        if error.code != 404:
+            raise
