@@ -147,3 +147,19 @@ def test_every_line_of_a_multi_line_record_names_its_process():
     assert len(lines) == 2
     assert all(" [pid " in line for line in lines)
     assert lines[0].endswith("] one") and lines[1].endswith("] two")
+
+
+def test_quick_info_writes_what_the_logger_writes(tmp_path, monkeypatch):
+    import logging
+
+    from utils import util_logger
+
+    monkeypatch.setattr(util_logger, "LOG_DIR", tmp_path)
+    logger, _path = util_logger.setup_logger(str(tmp_path / "quick_probe.py"))
+    quick = util_logger.QuickInfo(logger)
+    formatter = logger.handlers[0].formatter
+    for message in ("one line, 100% sure", "first\nsecond"):
+        for created in (1764361031.5, 1764361031.25, 1764361032.0):
+            record = logger.makeRecord(logger.name, logging.INFO, "", 0, message, (), None)
+            record.created, record.msecs = created, (created % 1) * 1000
+            assert quick.file_text(message, created) == formatter.format(record)
