@@ -37,13 +37,12 @@ from utils.broker import (
     rabbitmq_url,
 )
 from utils.errors import BrokerError, ExitCode, InputError, ScriptError, report
-from utils.tasks import DEFAULT_TASKS_FILE, Task, TaskFile
+from utils.tasks import DEFAULT_TASKS_FILE, Task, TaskFile, rows_named
 from utils.util_logger import setup_logger
 
 # Messages published but not yet confirmed, at most: a wider window keeps the broker
 # busy (1,000: about 10,600 rows/s here; 10,000: about 13,000), and bounds memory.
 WINDOW = 10_000
-MOST_ROWS_NAMED = 20  # in an error line, name at most this many rows
 LINES_PER_WRITE = 1000  # ' [x] Sent row' lines logged together (a bounded buffer)
 # On a terminal, a file this large gets a progress bar instead of a line per row.
 PROGRESS_BAR_FROM_BYTES = 100_000
@@ -263,13 +262,6 @@ def progress_bar(path: Path) -> Iterator[tqdm | None]:
         return
     with tqdm(unit=" rows", desc="confirmed", mininterval=0.5) as bar:
         yield bar
-
-
-def rows_named(rows: list[int]) -> str:
-    """'rows 3, 7, 9', shortened when there are many."""
-    shown = ", ".join(str(row) for row in rows[:MOST_ROWS_NAMED])
-    more = f" and {len(rows) - MOST_ROWS_NAMED} more" if len(rows) > MOST_ROWS_NAMED else ""
-    return f"rows {shown}{more}"
 
 
 def failure_line(outcome: Outcome) -> str:

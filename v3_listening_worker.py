@@ -42,7 +42,7 @@ from utils.broker import (
 )
 from utils.errors import BrokerError, ExitCode, ScriptError, report
 from utils.signals import GracefulStop
-from utils.tasks import seconds_per_dot, work_seconds
+from utils.tasks import rows_named, seconds_per_dot, work_seconds
 from utils.util_logger import QuickInfo, setup_logger
 
 BACKOFF_FIRST, BACKOFF_CAP = 0.5, 30.0  # seconds between reconnection attempts
@@ -312,12 +312,11 @@ def main(argv: list[str] | None = None) -> int:
     except pika.exceptions.AMQPError as error:
         return report(logger, broker_error(error))
     if worker is not None:
-        rows = ", ".join(str(row) for row in worker.rows_done) or "none"
         logger.info(
-            " [*] worker %s did %d tasks: rows %s",
+            " [*] worker %s did %d tasks: %s",
             args.name,
             len(worker.rows_done),
-            rows,
+            rows_named(worker.rows_done),
         )
     return ExitCode.OK
 

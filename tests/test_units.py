@@ -163,3 +163,14 @@ def test_quick_info_writes_what_the_logger_writes(tmp_path, monkeypatch):
             record = logger.makeRecord(logger.name, logging.INFO, "", 0, message, (), None)
             record.created, record.msecs = created, (created % 1) * 1000
             assert quick.file_text(message, created) == formatter.format(record)
+
+
+def test_rows_named_shortens_runs_of_consecutive_rows():
+    from utils.tasks import MOST_ROWS_NAMED, rows_named
+
+    assert rows_named([1, 4, 7, 12]) == "rows 1, 4, 7, 12"
+    assert rows_named([6, 7, 8, 9, 3, 4, "?", 10]) == "rows 6-9, 3-4, ?, 10"
+    assert rows_named(range(1, 100_001)) == "rows 1-100000"
+    assert rows_named([]) == "no rows"
+    every_other = list(range(1, 2 * (MOST_ROWS_NAMED + 5), 2))
+    assert rows_named(every_other).endswith(f", {2 * MOST_ROWS_NAMED - 1} and 5 more")

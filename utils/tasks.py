@@ -24,6 +24,31 @@ class Task:
     text: str
 
 
+MOST_ROWS_NAMED = 20  # in one line, name at most this many rows (or runs of rows)
+
+
+def rows_named(rows: Iterable[object]) -> str:
+    """'rows 3, 7-9, 12': runs of consecutive rows shortened, in the order given.
+
+    Rows are line numbers, or "?" for a message that carried none. After MOST_ROWS_NAMED
+    parts the rest are counted, not named: a line stays readable for 100,000 rows.
+    """
+    runs: list[list] = []  # [first, last, how many rows] of each run of consecutive rows
+    for row in rows:
+        if runs and isinstance(row, int) and runs[-1][1] == row - 1:
+            runs[-1][1:] = [row, runs[-1][2] + 1]
+        else:
+            runs.append([row, row, 1])
+    if not runs:
+        return "no rows"
+    shown = ", ".join(
+        str(first) if count == 1 else f"{first}-{last}"
+        for first, last, count in runs[:MOST_ROWS_NAMED]
+    )
+    hidden = sum(count for _first, _last, count in runs[MOST_ROWS_NAMED:])
+    return f"rows {shown}" + (f" and {hidden} more" if hidden else "")
+
+
 def seconds_per_dot(environ: dict[str, str] | None = None) -> float:
     """SECONDS_PER_DOT from the environment: seconds of work per '.', default 1, 0 allowed."""
     raw = (os.environ if environ is None else environ).get("SECONDS_PER_DOT", "1")
