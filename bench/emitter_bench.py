@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bench.processes import Exit, run, script_env
-from bench.results_table import Figure, Target
+from bench.results_table import Figure, Target, in_run_order
 from bench.sizes import Sizes
 from bench.task_files import cycled_tasks_csv
 from bench.vhost import Vhost
@@ -98,7 +98,7 @@ def emitter_figures(vhost: Vhost, sizes: Sizes, log=print) -> list[Figure]:
     """Measure every publisher `sizes.runs` times, interleaved, and return the figures."""
     measured = publishers(sizes)
     for run_number in range(1, sizes.runs + 1):
-        for index, publisher in enumerate(measured):
+        for index, publisher in in_run_order(list(enumerate(measured)), run_number):
             name = f"emitter-{index}-run{run_number}"
             finished = publish_once(vhost, publisher.args, publisher.rows, name)
             publisher.figure.values.append(publisher.rows / finished.seconds)

@@ -46,9 +46,18 @@ class Figure:
         return statistics.median(self.values)
 
     def ratio(self) -> float | None:
-        """This figure's median over its baseline's median (None without a baseline)."""
+        """This figure against its baseline (None without one).
+
+        Measured in pairs, run by run: the median of the runs' ratios. A pair is measured
+        back to back, so a slow spell of this shared machine slows both of its figures and
+        cancels out; in a ratio of medians, the two medians can come from different runs.
+        Against a baseline measured once (the ideal schedule): median over that value.
+        """
         if self.baseline is None or not self.values or not self.baseline.values:
             return None
+        paired = self.paired_ratios()
+        if paired:
+            return statistics.median(paired)
         return self.median / self.baseline.median
 
     def paired_ratios(self) -> list[float]:
@@ -66,6 +75,15 @@ class Figure:
         if not self.target.graded:
             return "informative: meets it" if met else "informative: below it"
         return "**PASS**" if met else "**MISS**"
+
+
+def in_run_order(items: list, run_number: int) -> list:
+    """The order of one run: as given on odd runs, reversed on even ones.
+
+    Each figure is listed next to its baseline, so a pair stays side by side and swaps
+    places from run to run: neither one always runs first, on a fresher broker.
+    """
+    return items if run_number % 2 else items[::-1]
 
 
 def number(value: float, unit: str) -> str:
@@ -96,7 +114,7 @@ def ratio_text(figure: Figure) -> str:
     text = f"{ratio:.2f}x {figure.baseline.short or figure.baseline.name}"
     paired = figure.paired_ratios()
     if len(paired) > 1:
-        text += f" (run by run {min(paired):.2f}-{max(paired):.2f})"
+        text += f" (median of run by run {min(paired):.2f}-{max(paired):.2f})"
     return text
 
 

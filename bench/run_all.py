@@ -53,7 +53,7 @@ def make_argument_parser() -> argparse.ArgumentParser:
         help="the issue's sizes (100,000 synchronous confirms, 20,000 tasks, 1,000,000 rows "
         "for the memory figure), and 20,000 one-dot tasks: about 25 minutes",
     )
-    parser.add_argument("--runs", type=int, help="repetitions of every figure (default 3)")
+    parser.add_argument("--runs", type=int, help="repetitions of every figure (default 5; --full: 3)")
     parser.add_argument(
         "--only", nargs="+", choices=sorted(SECTIONS), help="run only these sections"
     )
@@ -126,8 +126,8 @@ def report(figures: list[Figure], sizes: Sizes, seconds: float) -> str:
             "",
             f"`make bench` on {when}, {seconds / 60:.1f} minutes; {environment()}.",
             f"Each figure: the median of {sizes.runs} runs (the makespan: {sizes.fair_runs}), "
-            "[min - max]; each ratio is of medians measured in the same run, figures "
-            "interleaved run by run.",
+            "[min - max]; each ratio is the median of the run-by-run ratios, the two "
+            "figures of a pair measured back to back (in turn first), runs interleaved.",
             "Rates: rows (tasks) over the wall time of the process, from its start to its "
             "exit (for workers, to the last ack). See bench/README.md for the method.",
             sizes_note(sizes),

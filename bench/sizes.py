@@ -42,6 +42,6 @@ QUICK = Sizes(
     worker_tasks=10_000,
     handoff_tasks=5_000,
     memory_rows=500_000,
-    runs=3,
+    runs=5,  # paired runs: a ratio's median steadies from five (bench/README.md, Noise)
     fair_runs=5,
 )

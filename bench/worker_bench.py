@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from bench.processes import Child, script_env
 from bench.publishers import publish_pipelined
-from bench.results_table import Figure, Target
+from bench.results_table import Figure, Target, in_run_order
 from bench.sizes import Sizes
 from bench.task_files import numbered_bodies
 from bench.vhost import Vhost
@@ -133,7 +133,7 @@ def worker_figures(vhost: Vhost, sizes: Sizes, log=print) -> list[Figure]:
     """Measure every consumer `sizes.runs` times, interleaved, and return the figures."""
     measured = zero_dot_consumers(sizes.worker_tasks) + handoff_consumers(sizes.handoff_tasks)
     for run_number in range(1, sizes.runs + 1):
-        for index, consumer in enumerate(measured):
+        for index, consumer in in_run_order(list(enumerate(measured)), run_number):
             name = f"worker-{index}-run{run_number}"
             rate = consume_once(vhost, consumer, name)
             consumer.figure.values.append(rate)
