@@ -53,7 +53,9 @@ def make_argument_parser() -> argparse.ArgumentParser:
         help="the issue's sizes (100,000 synchronous confirms, 20,000 tasks, 1,000,000 rows "
         "for the memory figure), and 20,000 one-dot tasks: about 25 minutes",
     )
-    parser.add_argument("--runs", type=int, help="repetitions of every figure (default 5; --full: 3)")
+    parser.add_argument(
+        "--runs", type=int, help="repetitions of every figure (default 5; --full: 3)"
+    )
     parser.add_argument(
         "--only", nargs="+", choices=sorted(SECTIONS), help="run only these sections"
     )
