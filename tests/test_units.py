@@ -165,6 +165,17 @@ def test_quick_info_writes_what_the_logger_writes(tmp_path, monkeypatch):
             assert quick.file_text(message, created) == formatter.format(record)
 
 
+def test_local_clock_reads_as_datetime_does():
+    import datetime
+
+    from utils.util_logger import LocalClock
+
+    clock = LocalClock()
+    for now in (1764361031.5, 1764361031.25, 1764361032.0, 1764361032.999):
+        expected = datetime.datetime.fromtimestamp(now).strftime("%H:%M:%S.%f")[:-3]
+        assert clock.time_of_day(now) == expected
+
+
 def test_rows_named_shortens_runs_of_consecutive_rows():
     from utils.tasks import MOST_ROWS_NAMED, rows_named
 

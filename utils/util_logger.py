@@ -95,15 +95,17 @@ class LocalClock:
     """
 
     def __init__(self) -> None:
-        self._second: int | None = None
-        self._text = ""  # "2026-11-28 14:03:07": the local date and time at self._second
+        # (a second since the epoch, its local date and time: "2026-11-28 14:03:07"), one
+        # object replaced whole, so that a thread never reads one second's text for another
+        self._cached: tuple[int, str] = (-1, "")
 
     def _date_and_seconds(self, now: float) -> tuple[str, int]:
         second = int(now)
-        if second != self._second:
-            local = time.localtime(second)
-            self._second, self._text = second, time.strftime("%Y-%m-%d %H:%M:%S", local)
-        return self._text, int((now - second) * 1000)
+        cached_second, text = self._cached
+        if second != cached_second:
+            text = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(second))
+            self._cached = (second, text)
+        return text, int((now - second) * 1000)
 
     def date_and_time(self, now: float) -> str:
         """'2026-11-28 14:03:07,251', as logging stamps its records (%(asctime)s)."""
