@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 
+import pika.exceptions
 import pytest
 
 from tests.broker import PROJECT_ROOT, api, quoted, run_script, script_env, wait_until
@@ -146,6 +147,45 @@ def test_rows_refused_by_a_reject_publish_length_limit_are_named(vhost):
 
 def policy_applied(vhost) -> bool:
     return any(p["name"] == "five-at-most" for p in api("GET", f"/policies/{quoted(vhost.name)}"))
+
+
+def messages_in(vhost, queue: str) -> int:
+    try:
+        return vhost.ready_count(queue)
+    except pika.exceptions.ChannelClosedByBroker:  # 404: not declared yet
+        return 0
+
+
+def test_rows_sent_after_their_queue_is_deleted_are_named_unroutable(vhost, tmp_path):
+    # The queue is deleted while the emitter is still sending: every row after that reaches
+    # no queue and comes back (mandatory); the broker still acks it, so only the return tells.
+    rows = 50_000  # seconds of sending here; the queue goes within a tenth of a second
+    csv_file = tmp_path / "many.csv"
+    csv_file.write_text("".join(f"task {row}\n" for row in range(1, rows + 1)))
+    emitter = subprocess.Popen(
+        [sys.executable, str(PROJECT_ROOT / "v3_emitter_of_tasks.py"), str(csv_file), "--quiet"],
+        env=script_env(vhost.url),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    wait_until(lambda: messages_in(vhost, "task_queue3") > 0, what="the first row in the queue")
+    with vhost.connection() as connection:
+        connection.channel().queue_delete("task_queue3")
+    _out, err = emitter.communicate(timeout=120)
+
+    assert emitter.returncode == 1
+    [line] = err.strip().splitlines()
+    pattern = (
+        rf"(\d+) of {rows} rows not confirmed \((\d+) unroutable \(no such queue\)\): "
+        rf"rows (\d+)-{rows} \((\d+) confirmed\)"
+    )
+    match = re.search(pattern, line)
+    assert match, line
+    failed, unroutable, first_unroutable, confirmed = map(int, match.groups())
+    assert failed == unroutable == rows - first_unroutable + 1  # the whole tail, nothing else
+    assert confirmed == first_unroutable - 1 > 0
 
 
 def test_a_queue_with_other_arguments_gets_a_clear_line(vhost):
