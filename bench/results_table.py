@@ -48,8 +48,8 @@ class Figure:
     def ratio(self) -> float | None:
         """This figure against its baseline (None without one).
 
-        Measured in pairs, run by run: the median of the runs' ratios. A pair is measured
-        back to back, so a slow spell of this shared machine slows both of its figures and
+        Measured in the same runs: the median of the runs' ratios. A graded figure and its
+        baseline run back to back, so a slow spell of this shared machine slows both and
         cancels out; in a ratio of medians, the two medians can come from different runs.
         Against a baseline measured once (the ideal schedule): median over that value.
         """
@@ -80,8 +80,10 @@ class Figure:
 def in_run_order(items: list, run_number: int) -> list:
     """The order of one run: as given on odd runs, reversed on even ones.
 
-    Each figure is listed next to its baseline, so a pair stays side by side and swaps
-    places from run to run: neither one always runs first, on a fresher broker.
+    Each graded figure is listed right after its baseline, so the pair stays side by side
+    and swaps places from run to run: neither one always runs first (with five runs, one
+    order three times, the other twice). Other figures share the baseline of their section
+    and run further from it.
     """
     return items if run_number % 2 else items[::-1]
 

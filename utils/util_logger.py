@@ -99,7 +99,7 @@ class LocalClock:
         # object replaced whole, so that a thread never reads one second's text for another
         self._cached: tuple[int, str] = (-1, "")
 
-    def _date_and_seconds(self, now: float) -> tuple[str, int]:
+    def _text_and_milliseconds(self, now: float) -> tuple[str, int]:
         second = int(now)
         cached_second, text = self._cached
         if second != cached_second:
@@ -109,12 +109,12 @@ class LocalClock:
 
     def date_and_time(self, now: float) -> str:
         """'2026-11-28 14:03:07,251', as logging stamps its records (%(asctime)s)."""
-        text, milliseconds = self._date_and_seconds(now)
+        text, milliseconds = self._text_and_milliseconds(now)
         return f"{text},{milliseconds:03d}"
 
     def time_of_day(self, now: float) -> str:
         """'14:03:07.251'."""
-        text, milliseconds = self._date_and_seconds(now)
+        text, milliseconds = self._text_and_milliseconds(now)
         return f"{text[11:]}.{milliseconds:03d}"
 
 
@@ -146,9 +146,15 @@ class QuickInfo:
         with self.handler.lock:  # the lock Logger.info takes: lines from two threads stay whole
             try:
                 self.handler.write_file(self.file_text(message, time.time()))
-                self.handler.write_console(message, sys.stdout)
             except Exception:  # noqa: BLE001 - logging must never crash the script
-                self.handler.handleError(logging.makeLogRecord({"msg": message}))
+                self._report_error(message)
+            try:  # as in FileAndConsoleHandler.emit: the console even when the file failed
+                self.handler.write_console(message, sys.stdout)
+            except Exception:  # noqa: BLE001
+                self._report_error(message)
+
+    def _report_error(self, message: str) -> None:
+        self.handler.handleError(logging.makeLogRecord({"msg": message}))
 
 
 def _banner(log_path: Path) -> str:
