@@ -42,14 +42,14 @@ from utils.broker import (
 from utils.errors import BrokerError, ExitCode, ScriptError, report
 from utils.signals import GracefulStop
 from utils.tasks import rows_named, seconds_per_dot, work_seconds
-from utils.util_logger import LocalClock, QuickInfo, setup_logger
+from utils.util_logger import QuickInfo, setup_logger
 
 BACKOFF_FIRST, BACKOFF_CAP = 0.5, 30.0  # seconds between reconnection attempts
 STOP_CHECK = 0.5  # seconds: how soon a worker waiting for tasks notices Ctrl+C
 
 logger, logname = setup_logger(__file__)
 log_task_line = QuickInfo(logger)  # logger.info for the two lines a task, at a third of the cost
-clock = LocalClock()  # the time a task starts, as 14:03:07.251
+clock = log_task_line.clock  # the log's own clock: a Received stamp and its line agree
 
 
 def make_argument_parser() -> argparse.ArgumentParser:
@@ -97,6 +97,10 @@ class Delivery:
         self.started = time.monotonic()
 
 
+class ConsumingEnded(Exception):
+    """The broker ended this worker's consuming while its connection stayed open."""
+
+
 class Worker:
     """Consumes tasks, reconnecting when the connection drops, until asked to stop."""
 
@@ -124,6 +128,8 @@ class Worker:
                 return
             except pika.exceptions.AMQPConnectionError as error:
                 logger.warning(" [!] worker %s lost its connection: %r", self.name, error)
+            except ConsumingEnded as ended:
+                logger.warning(" [!] worker %s: %s; starting over", self.name, ended)
             connected = self._reconnect(after=node)
 
     def _reconnect(self, after: int) -> tuple[pika.BlockingConnection, int] | None:
@@ -172,15 +178,28 @@ class Worker:
             self._wake_every(connection, STOP_CHECK)
             while not self.stop.requested.is_set():
                 connection.process_data_events(time_limit=None)
+                self._check_still_consuming(channel)
             channel.basic_cancel(tag)  # take no new task, then finish the one in hand
-            while self.in_hand:
+            while self.in_hand and channel.is_open:
                 connection.process_data_events(time_limit=0.5)
         finally:
             self.in_hand.clear()  # unacked on a closed connection: the broker requeues them
             if connection.is_open:
                 connection.close()
 
+    def _check_still_consuming(self, channel) -> None:
+        """Raise ConsumingEnded if the broker closed the channel or cancelled the consumer.
+
+        pika reports neither by raising: process_data_events just returns, and the worker
+        would wait for tasks that never come.
+        """
+        if channel.is_closed:  # e.g. a task held longer than the broker's consumer_timeout
+            raise ConsumingEnded("the broker closed the channel (see its log for why)")
+        if not channel.consumer_tags:
+            raise ConsumingEnded(f"the broker cancelled consuming: was {self.queue} deleted?")
+
     def _wake_every(self, connection: pika.BlockingConnection, seconds: float) -> None:
+        """A timer that re-arms itself; it ends with the connection's I/O loop."""
         connection.call_later(seconds, lambda: self._wake_every(connection, seconds))
 
     def _on_message(self, connection, channel, method, properties, body: bytes) -> None:
@@ -227,9 +246,11 @@ class Worker:
 
     def _on_work_finished(self, delivery: Delivery, result: bool | Exception) -> None:
         """Back on the I/O thread: acknowledge a task whose work is done."""
-        if delivery not in self.in_hand or not delivery.channel.is_open:
+        if delivery not in self.in_hand:
             return  # the connection dropped meanwhile: the broker has requeued the task
         self.in_hand.discard(delivery)
+        if not delivery.channel.is_open:
+            return  # the channel closed meanwhile: the broker has requeued the task
         if result is False:
             return  # skipped because we are stopping: unacked, so requeued when we close
         if isinstance(result, Exception):

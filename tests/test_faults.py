@@ -102,6 +102,24 @@ def test_work_longer_than_the_heartbeat_keeps_the_connection(vhost, workers):
     assert vhost.ready_count("task_queue3") == 0
 
 
+def test_a_worker_whose_queue_is_deleted_starts_over_and_takes_new_tasks(vhost, workers):
+    # Deleting the queue (in the admin panel, say) cancels its consumers; the channel and
+    # the connection stay open. A worker that missed that would wait for ever, idle.
+    env = script_env(vhost.url)
+    worker = workers("v3_listening_worker.py", env=env)
+    worker.wait_for("ready for work")
+    with vhost.connection() as connection:
+        connection.channel().queue_delete("task_queue3")
+
+    worker.wait_for("the broker cancelled consuming: was task_queue3 deleted?; starting over")
+    worker.wait_for("ready for work", count=2)  # it declared the queue again
+    assert run_script("v3_emitter_of_tasks.py", env=env).returncode == 0
+    wait_until(lambda: len(done_rows(worker)) >= 18, what="18 rows done")
+    assert worker.stop() == 0
+
+    assert sorted(done_rows(worker)) == list(range(1, 19))
+
+
 # --- poison messages and refused rows -------------------------------------------------------
 
 
@@ -141,7 +159,6 @@ def test_rows_refused_by_a_reject_publish_length_limit_are_named(vhost):
     [line] = result.stderr.strip().splitlines()
     assert "13 of 18 rows not confirmed (13 refused by the broker)" in line
     assert ": rows 6-18 (5 confirmed)" in line
-    assert "(5 confirmed)" in line
     assert vhost.ready_count("task_queue3") == 5
 
 
