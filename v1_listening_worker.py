@@ -11,6 +11,7 @@ import time
 from utils.broker import (
     connect,
     connection_parameters,
+    consuming_cancelled,
     exit_on_error,
     rabbitmq_url,
     set_aside,
@@ -56,4 +57,7 @@ with exit_on_error(logger):
     except KeyboardInterrupt:
         # the task in hand, if any, was not acked: the broker gives it to another worker
         logger.info(" [*] Stopping: closing the connection.")
+    else:  # start_consuming returns by itself only when the broker cancels our consuming
+        connection.close()
+        raise consuming_cancelled("task_queue")
     connection.close()

@@ -16,6 +16,7 @@ from utils.broker import (
     broker_error,
     connect,
     connection_parameters,
+    consuming_cancelled,
     rabbitmq_url,
     set_aside,
 )
@@ -58,6 +59,8 @@ def listen(url: str, queue_name: str, per_dot: float) -> None:
         channel.basic_consume(queue=queue_name, on_message_callback=make_callback(per_dot))
         logger.info(" [*] Ready for work. To exit press CTRL+C")
         channel.start_consuming()
+        # start_consuming returns by itself only when the broker cancels our consuming
+        raise consuming_cancelled(queue_name)
     except KeyboardInterrupt:
         logger.info(" [*] Stopping: closing the connection.")
     finally:

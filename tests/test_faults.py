@@ -120,6 +120,23 @@ def test_a_worker_whose_queue_is_deleted_starts_over_and_takes_new_tasks(vhost, 
     assert sorted(done_rows(worker)) == list(range(1, 19))
 
 
+@pytest.mark.parametrize("script", ["v1_listening_worker.py", "v2_listening_worker.py"])
+def test_v1_v2_workers_whose_queue_is_deleted_say_so_and_exit_1(vhost, workers, script):
+    queue = QUEUE_OF[script[:2]]
+    worker = workers(script, env=script_env(vhost.url))
+    worker.wait_for("Ready for work")
+    with vhost.connection() as connection:
+        connection.channel().queue_delete(queue)
+
+    assert worker.process.wait(timeout=10) == 1
+    [line] = worker.lines("error:")
+    assert line.endswith(
+        f"error: the broker cancelled consuming: was {queue} deleted? Start the worker "
+        "again to declare it anew"
+    )
+    assert "Traceback" not in worker.output
+
+
 # --- poison messages and refused rows -------------------------------------------------------
 
 

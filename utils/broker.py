@@ -174,6 +174,14 @@ def broker_error(error: pika.exceptions.AMQPError) -> BrokerError:
     return BrokerError(f"RabbitMQ error: {error!r}")
 
 
+def consuming_cancelled(queue: str) -> BrokerError:
+    """What to say when start_consuming() returns by itself: the broker cancelled it."""
+    return BrokerError(
+        f"the broker cancelled consuming: was {queue} deleted? Start the worker again to "
+        "declare it anew"
+    )
+
+
 @contextmanager
 def exit_on_error(logger: logging.Logger) -> Iterator[None]:
     """Turn an expected failure into one line on stderr and its exit code (for flat scripts)."""
