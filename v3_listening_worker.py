@@ -45,7 +45,7 @@ from utils.tasks import rows_named, seconds_per_dot, work_seconds
 from utils.util_logger import QuickInfo, setup_logger
 
 BACKOFF_FIRST, BACKOFF_CAP = 0.5, 30.0  # seconds between reconnection attempts
-STOP_CHECK = 0.5  # seconds: how soon a worker waiting for tasks notices Ctrl+C
+CHECK_EVERY = 0.5  # seconds: how soon a waiting worker notices Ctrl+C, or that it was cut off
 
 logger, logname = setup_logger(__file__)
 log_task_line = QuickInfo(logger)  # logger.info for the two lines a task, at a third of the cost
@@ -112,6 +112,7 @@ class Worker:
         self.stop = stop
         self.rows_done: list[object] = []
         self.in_hand: set[Delivery] = set()  # delivered, not yet done (touched by I/O thread only)
+        self.ended_by_broker = ""  # why the broker stopped our consuming, once it has
         self.work_queue: queue.SimpleQueue[Delivery] = queue.SimpleQueue()
         threading.Thread(target=self._work_loop, name="work", daemon=True).start()
 
@@ -173,12 +174,14 @@ class Worker:
                 self.queue,
             )
             # Signal handlers only set a flag; this loop notices it between events, and a
-            # timer makes one at least every STOP_CHECK seconds. (One timer for the whole
+            # timer makes one at least every CHECK_EVERY seconds. (One timer for the whole
             # connection: process_data_events(time_limit=...) would make one per task.)
-            self._wake_every(connection, STOP_CHECK)
+            self.ended_by_broker = ""
+            self._check_every(CHECK_EVERY, connection, channel)
             while not self.stop.requested.is_set():
                 connection.process_data_events(time_limit=None)
-                self._check_still_consuming(channel)
+                if self.ended_by_broker:
+                    raise ConsumingEnded(self.ended_by_broker)
             channel.basic_cancel(tag)  # take no new task, then finish the one in hand
             while self.in_hand and channel.is_open:
                 connection.process_data_events(time_limit=0.5)
@@ -187,20 +190,18 @@ class Worker:
             if connection.is_open:
                 connection.close()
 
-    def _check_still_consuming(self, channel) -> None:
-        """Raise ConsumingEnded if the broker closed the channel or cancelled the consumer.
+    def _check_every(self, seconds: float, connection: pika.BlockingConnection, channel) -> None:
+        """Note whether the broker still lets us consume, then again in `seconds`.
 
-        pika reports neither by raising: process_data_events just returns, and the worker
-        would wait for tasks that never come.
+        Neither a channel the broker closes nor a consumer it cancels raises in pika:
+        process_data_events just returns, and the worker would wait for tasks that never
+        come. The timer re-arms itself and ends with the connection's I/O loop.
         """
         if channel.is_closed:  # e.g. a task held longer than the broker's consumer_timeout
-            raise ConsumingEnded("the broker closed the channel (see its log for why)")
-        if not channel.consumer_tags:
-            raise ConsumingEnded(f"the broker cancelled consuming: was {self.queue} deleted?")
-
-    def _wake_every(self, connection: pika.BlockingConnection, seconds: float) -> None:
-        """A timer that re-arms itself; it ends with the connection's I/O loop."""
-        connection.call_later(seconds, lambda: self._wake_every(connection, seconds))
+            self.ended_by_broker = "the broker closed the channel (see its log for why)"
+        elif not channel.consumer_tags:
+            self.ended_by_broker = f"the broker cancelled consuming: was {self.queue} deleted?"
+        connection.call_later(seconds, lambda: self._check_every(seconds, connection, channel))
 
     def _on_message(self, connection, channel, method, properties, body: bytes) -> None:
         try:
