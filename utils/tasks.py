@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import csv
 import heapq
+import itertools
 import math
 import os
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from utils.errors import InputError, SettingsError
 
@@ -16,9 +17,12 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_TASKS_FILE = PROJECT_ROOT / "tasks.csv"
 
 
-@dataclass(frozen=True)
-class Task:
-    """One task: the line number where its CSV row starts, and its text."""
+class Task(NamedTuple):
+    """One task: the line number where its CSV row starts, and its text.
+
+    A named tuple rather than a dataclass: the emitter makes one a row, and a frozen
+    dataclass costs several times as much to create.
+    """
 
     row: int
     text: str
@@ -84,9 +88,13 @@ def _open_binary(path: Path):
 
 def _utf8_lines(binary_lines: Iterable[bytes], path: Path) -> Iterator[str]:
     """Decode line by line, so a bad byte is reported with its own line number."""
-    for number, raw in enumerate(binary_lines, start=1):
-        if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
-            raw = raw[3:]  # the byte order mark Excel puts in front of "CSV UTF-8"
+    lines = iter(binary_lines)
+    first = next(lines, None)
+    if first is None:
+        return  # an empty file: no rows
+    if first.startswith(b"\xef\xbb\xbf"):
+        first = first[3:]  # the byte order mark Excel puts in front of "CSV UTF-8"
+    for number, raw in enumerate(itertools.chain([first], lines), start=1):
         if b"\x00" in raw:  # a binary file, or text saved as UTF-16: not a CSV of tasks
             raise InputError(
                 f"{path}, line {number}: contains a NUL byte, so it is not a text CSV file; "
@@ -129,8 +137,9 @@ class TaskFile:
                     raise InputError(
                         f"{self.path}, line {reader.line_num}: not valid CSV ({error})"
                     ) from None
-                if any(field.strip() for field in fields):
-                    yield Task(row_start, " ".join(fields))
+                text = " ".join(fields)
+                if text.strip():  # a row of blank fields is no task
+                    yield Task(row_start, text)
                 else:
                     self.skipped += 1
                 row_start = reader.line_num + 1

@@ -56,7 +56,7 @@ class EveryLineFormatter(logging.Formatter):
         if "\n" not in message or not text.endswith(message):
             return text
         prefix = text[: len(text) - len(message)]
-        return "\n".join(prefix + line for line in message.split("\n"))
+        return prefix + message.replace("\n", "\n" + prefix)
 
 
 class FileAndConsoleHandler(AppendLineHandler):
