@@ -43,6 +43,19 @@ def script_env(url: str, **extra: str) -> dict[str, str]:
     return env
 
 
+def start_script(args: list[str], env: dict[str, str], stdout) -> subprocess.Popen:
+    """Start `python ARGS` from the project root, stderr joined to stdout, no stdin."""
+    return subprocess.Popen(
+        [PYTHON, *args],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=stdout,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # as in a terminal of its own: our Ctrl+C is ours alone
+    )
+
+
 class Child:
     """A process started from the project root, its stdout and stderr going to a file."""
 
@@ -50,15 +63,7 @@ class Child:
         self.out_path = out_path(f"{name}.out")
         self.out_file = open(self.out_path, "wb")  # noqa: SIM115 - closed in wait()
         self.started = time.monotonic()
-        self.process = subprocess.Popen(
-            [PYTHON, *args],
-            cwd=PROJECT_ROOT,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=self.out_file,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # as in a terminal of its own: our Ctrl+C is ours alone
-        )
+        self.process = start_script(args, env, stdout=self.out_file)
         self._counted = 0  # bytes of output already scanned by count_lines
         self._count = 0
         self.finished: Exit | None = None
@@ -141,15 +146,7 @@ class PipedChild:
     """A process whose output lines are read as they come, each stamped with its arrival."""
 
     def __init__(self, args: list[str], env: dict[str, str]) -> None:
-        self.process = subprocess.Popen(
-            [PYTHON, *args],
-            cwd=PROJECT_ROOT,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        self.process = start_script(args, env, stdout=subprocess.PIPE)
         self.lines: list[tuple[float, str]] = []  # (time.monotonic(), line), in order
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()

@@ -43,6 +43,10 @@ class AppendLineHandler(logging.Handler):
         super().close()
 
 
+def prefix_every_line(prefix: str, message: str) -> str:
+    return prefix + message.replace("\n", "\n" + prefix)
+
+
 class EveryLineFormatter(logging.Formatter):
     """Give every line of a multi-line message the prefix, so each line names its process.
 
@@ -55,8 +59,7 @@ class EveryLineFormatter(logging.Formatter):
         message = record.getMessage()
         if "\n" not in message or not text.endswith(message):
             return text
-        prefix = text[: len(text) - len(message)]
-        return prefix + message.replace("\n", "\n" + prefix)
+        return prefix_every_line(text[: len(text) - len(message)], message)
 
 
 class FileAndConsoleHandler(AppendLineHandler):
@@ -137,8 +140,7 @@ class QuickInfo:
 
     def file_text(self, message: str, created: float) -> str:
         """The log file's line(s) for message, logged at time created (time.time())."""
-        prefix = self.clock.date_and_time(created) + self.tail
-        return prefix + message.replace("\n", "\n" + prefix)  # every line prefixed
+        return prefix_every_line(self.clock.date_and_time(created) + self.tail, message)
 
     def __call__(self, message: str) -> None:
         if not self.logger.isEnabledFor(logging.INFO):
