@@ -20,7 +20,7 @@ broker:
 	bash scripts/ensure_rabbitmq.sh
 
 demo: venv broker
-	$(PY) -m utils.util_demo $(DEMO_ARGS)
+	$(PY) -m tools.demo $(DEMO_ARGS)
 
 lint: venv
 	$(VENV)/bin/ruff check .

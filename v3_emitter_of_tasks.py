@@ -36,6 +36,7 @@ from utils.broker import (
     queue_arguments,
     rabbitmq_url,
 )
+from utils.console_lines import sent_line
 from utils.errors import BrokerError, ExitCode, InputError, ScriptError, report
 from utils.tasks import DEFAULT_TASKS_FILE, Task, TaskFile, rows_named
 from utils.util_logger import setup_logger
@@ -198,7 +199,7 @@ class ConfirmedPublisher:
                 self.outcome.error = error
             else:
                 self._publish(task)
-                sent_lines.append(f" [x] Sent row {task.row}: {task.text}")
+                sent_lines.append(sent_line(task.row, task.text))
                 if len(sent_lines) == LINES_PER_WRITE:
                     self._log_sent(sent_lines)
         self._log_sent(sent_lines)

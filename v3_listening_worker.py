@@ -39,6 +39,7 @@ from utils.broker import (
     rabbitmq_url,
     set_aside,
 )
+from utils.console_lines import done_line, ready_line, received_line
 from utils.errors import BrokerError, ExitCode, ScriptError, report
 from utils.signals import GracefulStop
 from utils.tasks import rows_named, seconds_per_dot, work_seconds
@@ -49,7 +50,6 @@ CHECK_EVERY = 0.5  # seconds: how soon a waiting worker notices Ctrl+C, or that 
 
 logger, logname = setup_logger(__file__)
 log_task_line = QuickInfo(logger)  # logger.info for the two lines a task, at a third of the cost
-clock = log_task_line.clock  # the log's own clock: a Received stamp and its line agree
 
 
 def make_argument_parser() -> argparse.ArgumentParser:
@@ -168,11 +168,7 @@ class Worker:
                 queue=self.queue,
                 on_message_callback=functools.partial(self._on_message, connection),
             )
-            logger.info(
-                " [*] worker %s ready for work on %s. To exit press CTRL+C",
-                self.name,
-                self.queue,
-            )
+            logger.info(ready_line(self.name, self.queue))
             # Signal handlers only set a flag; this loop notices it between events, and a
             # timer makes one at least every CHECK_EVERY seconds. (One timer for the whole
             # connection: process_data_events(time_limit=...) would make one per task.)
@@ -234,16 +230,11 @@ class Worker:
 
     def _received_line(self, delivery: Delivery) -> str:
         """The line that marks the start of a task's work (stamped with the time now)."""
-        again = " (redelivered)" if delivery.method.redelivered else ""
-        now = clock.time_of_day(time.time())
-        return (
-            f" [x] Received row {delivery.row}{again} by worker {self.name} at {now}: "
-            f"{delivery.text}"
-        )
+        note = "redelivered" if delivery.method.redelivered else ""
+        return received_line(delivery.row, self.name, time.time(), delivery.text, note)
 
     def _done_line(self, delivery: Delivery) -> str:
-        seconds = time.monotonic() - delivery.started
-        return f" [x] Done row {delivery.row} by worker {self.name} in {seconds:.2f} s."
+        return done_line(delivery.row, self.name, time.monotonic() - delivery.started)
 
     def _on_work_finished(self, delivery: Delivery, result: bool | Exception) -> None:
         """Back on the I/O thread: acknowledge a task whose work is done."""

@@ -2,7 +2,7 @@
 
 The makespan runs from the first "Received" line to the last "Done" line, each stamped
 when it reaches us through the worker's stdout pipe. The ideal schedule gives each task,
-in row order, to whichever worker is free first (utils.tasks.ideal_schedule).
+in row order, to whichever worker is free first (tools.schedule_view.ideal_schedule).
 """
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ from bench.processes import PipedChild, run, script_env, wait_until
 from bench.results_table import Figure, Target
 from bench.sizes import Sizes
 from bench.vhost import Vhost
-from utils.tasks import DEFAULT_TASKS_FILE, TaskFile, ideal_schedule, work_seconds
+from tools.schedule_view import ideal_schedule
+from utils.tasks import DEFAULT_TASKS_FILE, TaskFile, work_seconds
 
 SECTION = "3 Fair dispatch"
 QUEUE = "task_queue3"

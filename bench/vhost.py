@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import pika
 
-from utils.management_api import (  # noqa: F401 - API and api re-exported
+from tests.support import (  # noqa: F401 - API and api re-exported
     API,
     api,
     create_vhost,

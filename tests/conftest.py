@@ -6,7 +6,7 @@ import urllib.error
 
 import pytest
 
-from tests.broker import Vhost, Worker, api
+from tests.support import Vhost, Worker, api
 
 
 @pytest.fixture(scope="session")

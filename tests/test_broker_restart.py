@@ -12,7 +12,7 @@ import subprocess
 
 import pytest
 
-from tests.broker import run_script, script_env, wait_until
+from tests.support import run_script, script_env, wait_until
 
 pytestmark = [pytest.mark.broker, pytest.mark.restart]
 

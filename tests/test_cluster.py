@@ -19,7 +19,7 @@ from pathlib import Path
 import pika
 import pytest
 
-from tests.broker import PROJECT_ROOT, run_script, script_env, wait_until
+from tests.support import PROJECT_ROOT, run_script, script_env, wait_until
 
 pytestmark = pytest.mark.cluster
 

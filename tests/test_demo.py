@@ -13,10 +13,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.broker import PROJECT_ROOT, wait_until
-from utils.schedule_view import Block, common_scale, draw_timeline, lane_text
-from utils.tasks import TaskFile, ideal_schedule, work_seconds
-from utils.util_demo import RoundLog
+from tests.support import PROJECT_ROOT, wait_until
+from tools.demo import RoundLog
+from tools.schedule_view import (
+    Block,
+    common_scale,
+    draw_timeline,
+    ideal_schedule,
+    lane_text,
+)
+from utils.tasks import TaskFile, work_seconds
 
 ALL_ROWS = list(range(1, 19))  # tasks.csv
 UNREACHABLE_URL = "amqp://guest:guest@127.0.0.1:1/%2F"  # nothing listens on port 1
@@ -25,9 +31,9 @@ UNREACHABLE_URL = "amqp://guest:guest@127.0.0.1:1/%2F"  # nothing listens on por
 def run_module(
     module: str, *args: str, url: str, timeout: float = 60
 ) -> subprocess.CompletedProcess:
-    """Run `python -m utils.<module>` to completion, output captured (so: no colours)."""
+    """Run `python -m tools.<module>` to completion, output captured (so: no colours)."""
     return subprocess.run(
-        [sys.executable, "-m", f"utils.{module}", *args],
+        [sys.executable, "-m", f"tools.{module}", *args],
         cwd=PROJECT_ROOT,
         env=dict(os.environ, RABBITMQ_URL=url, PYTHONUNBUFFERED="1", COLUMNS="100"),
         stdin=subprocess.DEVNULL,
@@ -65,7 +71,7 @@ def consumers_and_ready(vhost, queue: str = "task_queue3") -> tuple[int, int]:
 
 @pytest.mark.broker
 def test_demo_runs_every_row_once_and_reports_who_did_which(vhost):
-    result = run_module("util_demo", "--seconds-per-dot", "0.05", url=vhost.url)
+    result = run_module("demo", "--seconds-per-dot", "0.05", url=vhost.url)
 
     assert result.returncode == 0, result.stdout + result.stderr
     table = final_table(result.stdout)
@@ -82,7 +88,7 @@ def test_demo_runs_every_row_once_and_reports_who_did_which(vhost):
 def test_demo_refuses_to_mix_in_leftover_messages(vhost):
     vhost.publish("task_queue3", [b"left over.", b"and me."])
 
-    result = run_module("util_demo", "--seconds-per-dot", "0", url=vhost.url)
+    result = run_module("demo", "--seconds-per-dot", "0", url=vhost.url)
 
     assert result.returncode == 1
     assert result.stdout == ""  # no worker, no emitter started
@@ -96,7 +102,7 @@ def test_ctrl_c_stops_the_demo_gracefully_and_loses_nothing(vhost, tmp_path):
     out_path = tmp_path / "demo.out"
     with open(out_path, "w") as out:
         demo = subprocess.Popen(
-            [sys.executable, "-m", "utils.util_demo", "--seconds-per-dot", "0.2"],
+            [sys.executable, "-m", "tools.demo", "--seconds-per-dot", "0.2"],
             cwd=PROJECT_ROOT,
             env=dict(os.environ, RABBITMQ_URL=vhost.url, PYTHONUNBUFFERED="1"),
             stdin=subprocess.DEVNULL,
@@ -129,7 +135,7 @@ def test_ctrl_c_stops_the_demo_gracefully_and_loses_nothing(vhost, tmp_path):
 
 @pytest.mark.parametrize(
     "args",
-    [["util_demo"], ["util_watch_queues", "--once", "--management-port", "1"]],
+    [["demo"], ["watch_queues", "--once", "--management-port", "1"]],
     ids=["demo", "watcher"],
 )
 def test_an_unreachable_broker_gives_one_line_and_exit_1(args):
@@ -153,7 +159,7 @@ def test_the_watcher_shows_a_queue_s_ready_messages(vhost):
         what="the API to count 3 ready messages",
     )
 
-    result = run_module("util_watch_queues", "--once", url=vhost.url, timeout=15)
+    result = run_module("watch_queues", "--once", url=vhost.url, timeout=15)
 
     assert result.returncode == 0, result.stderr
     assert re.search(r"^watched +3 +0 +0$", result.stdout, re.MULTILINE), result.stdout

@@ -11,7 +11,7 @@ import time
 import pika.exceptions
 import pytest
 
-from tests.broker import PROJECT_ROOT, api, quoted, run_script, script_env, wait_until
+from tests.support import PROJECT_ROOT, api, quoted, run_script, script_env, wait_until
 
 pytestmark = pytest.mark.broker
 

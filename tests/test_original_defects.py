@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from tests.broker import PROJECT_ROOT, run_script, script_env
+from tests.support import PROJECT_ROOT, run_script, script_env
 
 EMITTERS = ["v1_emitter_of_tasks.py", "v2_emitter_of_tasks.py", "v3_emitter_of_tasks.py"]
 UNREACHABLE = "amqp://guest:guest@127.0.0.1:1/%2F"  # nothing listens on port 1

@@ -10,7 +10,7 @@ from collections import Counter
 
 import pytest
 
-from tests.broker import PROJECT_ROOT, run_script, script_env, wait_until
+from tests.support import PROJECT_ROOT, run_script, script_env, wait_until
 
 pytestmark = pytest.mark.broker
 

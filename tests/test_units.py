@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from tools.schedule_view import ideal_schedule
 from utils.admin_panel import admin_panel_address
 from utils.broker import connection_parameters, redact
 from utils.errors import InputError, SettingsError
-from utils.tasks import Task, TaskFile, ideal_schedule, seconds_per_dot, work_seconds
+from utils.tasks import Task, TaskFile, seconds_per_dot, work_seconds
 
 
 def tasks_of(tmp_path, content: bytes) -> tuple[list[Task], int]:
@@ -131,7 +132,7 @@ def test_ideal_schedule_gives_each_task_to_the_first_free_worker():
 
 
 def test_ideal_makespan_of_tasks_csv_on_three_workers_is_ten_dots():
-    from tests.broker import PROJECT_ROOT
+    from tests.support import PROJECT_ROOT
 
     dots = [task.text.count(".") for task in TaskFile(PROJECT_ROOT / "tasks.csv")]
     assert max(end for _, _, end in ideal_schedule(dots, workers=3)) == 10
@@ -156,7 +157,7 @@ def probe_logger(tmp_path, monkeypatch):
 
     from utils import util_logger
 
-    monkeypatch.setattr(util_logger, "LOG_DIR", tmp_path)
+    monkeypatch.setenv(util_logger.LOG_DIR_VARIABLE, str(tmp_path))
     pika_logger = logging.getLogger("pika")
     pika_handlers = list(pika_logger.handlers)
     logger, path = util_logger.setup_logger(str(tmp_path / "quick_probe.py"))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import heapq
 import itertools
 import math
 import os
@@ -11,9 +10,9 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import NamedTuple
 
+from utils import PROJECT_ROOT
 from utils.errors import InputError, SettingsError
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_TASKS_FILE = PROJECT_ROOT / "tasks.csv"
 
 
@@ -143,17 +142,3 @@ class TaskFile:
                 else:
                     self.skipped += 1
                 row_start = reader.line_num + 1
-
-
-def ideal_schedule(durations: list[float], workers: int) -> list[tuple[int, float, float]]:
-    """Simulate fair dispatch: each task, in order, goes to whichever worker is free first.
-
-    Returns (worker index, start, end) for each task; ties go to the lower worker index.
-    """
-    free_at = [(0.0, worker) for worker in range(workers)]
-    schedule = []
-    for duration in durations:
-        start, worker = heapq.heappop(free_at)
-        schedule.append((worker, start, start + duration))
-        heapq.heappush(free_at, (start + duration, worker))
-    return schedule

@@ -13,7 +13,7 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+REQUIREMENTS = Path(__file__).resolve().parent.parent / "requirements.txt"
 OUTPUT = Path(__file__).resolve().parent / "util_outputs" / "util_aboutenv.txt"
 
 
@@ -58,7 +58,7 @@ def satisfies(spec: str, version: str) -> bool | None:
 
 
 def main() -> int:
-    requirements, all_met = requirement_lines(PROJECT_ROOT / "requirements.txt")
+    requirements, all_met = requirement_lines(REQUIREMENTS)
     report = "\n".join([*environment_lines(), "Requirements (requirements.txt):", *requirements])
     OUTPUT.parent.mkdir(exist_ok=True)
     OUTPUT.write_text(report + "\n")

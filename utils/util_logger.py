@@ -17,8 +17,9 @@ import sys
 import time
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-LOG_DIR = PROJECT_ROOT / "logs"
+from utils import PROJECT_ROOT
+
+LOG_DIR_VARIABLE = "WORK_QUEUE_LOG_DIR"  # where the logs go instead (the tests set it)
 FILE_FORMAT = "%(asctime)s.%(name)s.%(levelname)s [pid %(process)d] %(message)s"
 
 
@@ -170,8 +171,9 @@ def _banner(log_path: Path) -> str:
 def setup_logger(current_file: str) -> tuple[logging.Logger, Path]:
     """Return (logger, log file path) for the script at current_file; safe to call twice."""
     name = Path(current_file).stem
-    LOG_DIR.mkdir(exist_ok=True)
-    log_path = LOG_DIR / f"{name}.log"
+    log_dir = Path(os.environ.get(LOG_DIR_VARIABLE) or PROJECT_ROOT / "logs")
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log_path = log_dir / f"{name}.log"
     logger = logging.getLogger(name)
     if logger.handlers:
         return logger, log_path

@@ -13,6 +13,7 @@ lane of every timeline still fits the width, so timelines drawn with it compare 
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -115,3 +116,17 @@ def draw_timeline(
     lines.append(" " * (name_width + 1) + axis)
     lines.append(" " * (name_width + 1) + labels)
     return lines
+
+
+def ideal_schedule(durations: list[float], workers: int) -> list[tuple[int, float, float]]:
+    """Simulate fair dispatch: each task, in order, goes to whichever worker is free first.
+
+    Returns (worker index, start, end) for each task; ties go to the lower worker index.
+    """
+    free_at = [(0.0, worker) for worker in range(workers)]
+    schedule = []
+    for duration in durations:
+        start, worker = heapq.heappop(free_at)
+        schedule.append((worker, start, start + duration))
+        heapq.heappush(free_at, (start + duration, worker))
+    return schedule

@@ -1,6 +1,6 @@
 """The demo: N v3 workers and the v3 emitter in one terminal, then who did which rows, and when.
 
-Runs `python -m utils.util_demo` (or `make demo`). It starts the workers as child
+Runs `python -m tools.demo` (or `make demo`). It starts the workers as child
 processes, waits until each says it is ready, runs the emitter on the CSV, and prints every
 child's lines prefixed with its name ("worker 1 | ...", coloured on a terminal), as a
 Procfile runner would. When every row the emitter sent has a "[x] Done row N" line it stops
@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import os
 import queue
-import re
 import shutil
 import signal
 import subprocess
@@ -27,36 +26,22 @@ from pathlib import Path
 
 import pika.exceptions
 
+from tools.schedule_view import Block, common_scale, draw_timeline, ideal_schedule, makespan
+from utils import PROJECT_ROOT
 from utils.arguments import DEFAULT_QUEUE
 from utils.broker import broker_error, connect, connection_parameters, rabbitmq_url
+from utils.console_lines import READY, parse_done, parse_received, sent_rows
 from utils.errors import ExitCode, ScriptError, SettingsError
-from utils.schedule_view import Block, common_scale, draw_timeline, makespan
 from utils.signals import raise_keyboard_interrupt_on_stop_signals
-from utils.tasks import (
-    DEFAULT_TASKS_FILE,
-    PROJECT_ROOT,
-    Task,
-    TaskFile,
-    ideal_schedule,
-    seconds_per_dot,
-    work_seconds,
-)
+from utils.tasks import DEFAULT_TASKS_FILE, Task, TaskFile, seconds_per_dot, work_seconds
 
-PROG = "util_demo"
+PROG = "demo"
 # DEFAULT_QUEUE: the course's queue, so the admin panel shows the demo there
 INTERRUPTED = 130  # exit status after Ctrl+C or SIGTERM, as a shell reports a SIGINT death
 WORKER_SCRIPT = PROJECT_ROOT / "v3_listening_worker.py"
 EMITTER_SCRIPT = PROJECT_ROOT / "v3_emitter_of_tasks.py"
 STOP_PATIENCE = 15.0  # seconds a stopping child may take beyond its longest task
 POLL = 0.2  # seconds between checks while waiting for a child's next line
-
-# The v3 scripts' console lines (see v3_listening_worker.py and v3_emitter_of_tasks.py).
-READY = "ready for work"
-SENT_ROW = re.compile(r"\[x\] Sent row (\d+):")
-RECEIVED_ROW = re.compile(
-    r"\[x\] Received row (\d+)(?: \(redelivered\))? by worker \S+ at (\d\d):(\d\d):(\d\d\.\d+):"
-)
-DONE_ROW = re.compile(r"\[x\] Done row (\d+) by worker \S+ in (\d+(?:\.\d+)?) s")
 
 COLOURS = ("36", "33", "35", "32", "34", "31")  # ANSI: cyan, yellow, magenta, green, blue, red
 BOLD = "1"
@@ -73,7 +58,7 @@ class DemoError(ScriptError):
 def make_argument_parser() -> argparse.ArgumentParser:
     """The command line."""
     parser = argparse.ArgumentParser(
-        prog=f"python -m utils.{PROG}",
+        prog=f"python -m tools.{PROG}",
         description=(
             "Run N v3 workers and the v3 emitter in one terminal, each line prefixed by its\n"
             "process; stop when every row is done, then show which rows each worker did and\n"
@@ -89,8 +74,8 @@ def make_argument_parser() -> argparse.ArgumentParser:
             "exit status: 0 every row done, 1 a failure (broker, CSV, a child process),\n"
             "  2 bad usage, 130 interrupted (Ctrl+C or SIGTERM).\n"
             "examples:\n"
-            "  python -m utils.util_demo\n"
-            "  python -m utils.util_demo --workers 4 --seconds-per-dot 0.2 --compare-prefetch"
+            "  python -m tools.demo\n"
+            "  python -m tools.demo --workers 4 --seconds-per-dot 0.2 --compare-prefetch"
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -285,18 +270,15 @@ class RoundLog:
     def feed(self, worker: int | None, line: str) -> None:
         """Record what one line of a child says, if anything."""
         if worker is None:  # the emitter
-            sent = SENT_ROW.search(line)
-            if sent:
-                self.sent.append(int(sent[1]))
+            self.sent += sent_rows(line)
             return
-        if READY in line:
+        if READY.search(line):
             self.ready.add(worker)
-        received, done = RECEIVED_ROW.search(line), DONE_ROW.search(line)
+        received, done = parse_received(line), parse_done(line)
         if received:
-            row, hours, minutes, seconds = received.groups()
-            self.received[worker, int(row)] = int(hours) * 3600 + int(minutes) * 60 + float(seconds)
+            self.received[worker, received.row] = received.second_of_day
         if done:
-            self.done.append((worker, int(done[1]), float(done[2])))
+            self.done.append((worker, done.row, done.seconds))
 
     def rows_left(self) -> list[int]:
         """Rows sent but not done yet."""

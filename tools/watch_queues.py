@@ -1,6 +1,6 @@
 """Watch the queues live: ready and unacknowledged messages, and consumers, of every queue.
 
-Runs `python -m utils.util_watch_queues`. It asks the management HTTP API
+Runs `python -m tools.watch_queues`. It asks the management HTTP API
 (GET /api/queues/<vhost>) on the broker's host, port 15672, as the user of the AMQP URL,
 every --interval seconds, and redraws one table. Standard library only.
 """
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from utils.broker import address, connection_parameters, rabbitmq_url
 from utils.errors import ExitCode, ScriptError
 
-PROG = "util_watch_queues"
+PROG = "watch_queues"
 MANAGEMENT_PORT = 15672
 HTTP_TIMEOUT = 5.0  # seconds
 CLEAR_SCREEN = "\033[H\033[2J"
@@ -35,7 +35,7 @@ class WatchError(ScriptError):
 def make_argument_parser() -> argparse.ArgumentParser:
     """The command line."""
     parser = argparse.ArgumentParser(
-        prog=f"python -m utils.{PROG}",
+        prog=f"python -m tools.{PROG}",
         description=(
             "Show each queue's ready and unacknowledged messages and its consumers, live,\n"
             "from RabbitMQ's management HTTP API (the admin panel's source)."
@@ -51,8 +51,8 @@ def make_argument_parser() -> argparse.ArgumentParser:
             "queue_declare, as the demo does.)\n"
             "exit status: 0 stopped with Ctrl+C (or --once done), 1 the API failed, 2 bad usage.\n"
             "examples:\n"
-            "  python -m utils.util_watch_queues\n"
-            "  python -m utils.util_watch_queues --once"
+            "  python -m tools.watch_queues\n"
+            "  python -m tools.watch_queues --once"
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -1,0 +1,101 @@
+"""The v3 scripts' console lines: written by the functions here, read by the patterns here.
+
+The v3 worker and emitter print these lines; the demo, the tests and the benchmarks read
+them back. Both sides live in this one module, so a line cannot change on one side only.
+(v1 and v2 print the tutorial's own lines, " [x] Received <task>" and " [x] Done.", inline:
+they are the lesson, and readers only look for the words "Received" and "Done".)
+
+    [*] worker 1 ready for work on task_queue3. To exit press CTRL+C
+    [x] Sent row 7: Seventh task.
+    [x] Received row 7 by worker 1 at 14:03:07.251: Seventh task.
+    [x] Done row 7 by worker 1 in 1.00 s.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+
+READY_WORDS = "ready for work"  # in the worker's first line, once it consumes
+
+
+def ready_line(worker: str, queue: str) -> str:
+    """The worker's line once it consumes from the queue."""
+    return f" [*] worker {worker} {READY_WORDS} on {queue}. To exit press CTRL+C"
+
+
+def sent_line(row: int, text: str) -> str:
+    """The emitter's line for a row it published."""
+    return f" [x] Sent row {row}: {text}"
+
+
+def time_of_day(now: float) -> str:
+    """'14:03:07.251': local time with milliseconds, of a time.time() value."""
+    return time.strftime("%H:%M:%S", time.localtime(now)) + f".{int(now % 1 * 1000):03d}"
+
+
+def received_line(row: object, worker: str, now: float, text: str, note: str = "") -> str:
+    """The worker's line as it starts a task; `note` (such as "redelivered") in brackets."""
+    noted = f" ({note})" if note else ""
+    return f" [x] Received row {row}{noted} by worker {worker} at {time_of_day(now)}: {text}"
+
+
+def done_line(row: object, worker: str, seconds: float) -> str:
+    """The worker's line once a task is done and acked, `seconds` after it started."""
+    return f" [x] Done row {row} by worker {worker} in {seconds:.2f} s."
+
+
+READY = re.compile(r"\[\*\] worker (\S+) ready for work on (\S+)\. ")
+SENT = re.compile(r"\[x\] Sent row (\d+): ")
+RECEIVED = re.compile(
+    r"\[x\] Received row (\d+)(?: \(([^)]*)\))? by worker (\S+) at (\d\d):(\d\d):(\d\d\.\d+): "
+)
+DONE = re.compile(r"\[x\] Done row (\d+) by worker (\S+) in (\d+\.\d+) s\.")
+
+
+@dataclass(frozen=True)
+class Received:
+    """What a Received line says: the row, by which worker, when (seconds of the day)."""
+
+    row: int
+    worker: str
+    second_of_day: float
+    note: str  # "" or, for instance, "redelivered"
+
+
+@dataclass(frozen=True)
+class Done:
+    """What a Done line says: the row, by which worker, in how many seconds."""
+
+    row: int
+    worker: str
+    seconds: float
+
+
+def parse_received(line: str) -> Received | None:
+    """The Received line's facts, or None if `line` is no Received line."""
+    match = RECEIVED.search(line)
+    if match is None:
+        return None
+    row, note, worker, hours, minutes, seconds = match.groups()
+    second_of_day = int(hours) * 3600 + int(minutes) * 60 + float(seconds)
+    return Received(int(row), worker, second_of_day, note or "")
+
+
+def parse_done(line: str) -> Done | None:
+    """The Done line's facts, or None if `line` is no Done line."""
+    match = DONE.search(line)
+    if match is None:
+        return None
+    return Done(int(match[1]), match[2], float(match[3]))
+
+
+def sent_rows(text: str) -> list[int]:
+    """The rows of every Sent line in `text`, in order."""
+    return [int(row) for row in SENT.findall(text)]
+
+
+def done_rows(text: str) -> list[int]:
+    """The rows of every Done line in `text`, in order (a row done twice appears twice)."""
+    return [int(row) for row, _worker, _seconds in DONE.findall(text)]
