@@ -12,23 +12,19 @@ import sys
 import pika
 
 from utils.admin_panel import offer_rabbitmq_admin_site
-from utils.broker import (
-    PERSISTENT,
-    connect,
-    connection_parameters,
-    exit_on_error,
-    rabbitmq_url,
-)
+from utils.broker import PERSISTENT, connection_parameters, exit_on_error, rabbitmq_url
 from utils.util_logger import setup_logger
 
 logger, logname = setup_logger(__file__)
 
-with exit_on_error(logger):
-    url = rabbitmq_url()  # RABBITMQ_URL, or guest@localhost
+url = rabbitmq_url()  # RABBITMQ_URL, or guest@localhost
+
+# any failure below is one clear line and exit status 1 (2 for a bad RABBITMQ_URL)
+with exit_on_error(logger, url):
     offer_rabbitmq_admin_site(url, logger)
 
     # connect to the broker and open a channel on the connection
-    connection = connect(connection_parameters(url))
+    connection = pika.BlockingConnection(connection_parameters(url))
     channel = connection.channel()
 
     # durable=True: the queue survives a broker restart

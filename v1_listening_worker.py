@@ -8,27 +8,34 @@ Each '.' in a task is SECONDS_PER_DOT seconds of simulated work (default 1).
 
 import time
 
+import pika
+
 from utils.broker import (
-    connect,
     connection_parameters,
     consuming_cancelled,
     exit_on_error,
     rabbitmq_url,
     set_aside,
 )
+from utils.errors import ExitCode
 from utils.signals import raise_keyboard_interrupt_on_stop_signals
 from utils.tasks import seconds_per_dot, work_seconds
 from utils.util_logger import setup_logger
 
 logger, logname = setup_logger(__file__)
 
-with exit_on_error(logger):
+url = rabbitmq_url()  # RABBITMQ_URL, or guest@localhost
+
+# Ctrl+C and kill both stop us cleanly (a background job starts with Ctrl+C ignored)
+raise_keyboard_interrupt_on_stop_signals()
+
+# any failure below is one clear line and exit status 1 (2 for bad settings);
+# a worker stopped by Ctrl+C exits 0
+with exit_on_error(logger, url, interrupted=ExitCode.OK):
     per_dot = seconds_per_dot()  # SECONDS_PER_DOT, default 1
 
-    # Ctrl+C and kill both stop us cleanly (a background job starts with Ctrl+C ignored)
-    raise_keyboard_interrupt_on_stop_signals()
-
-    connection = connect(connection_parameters(rabbitmq_url()))
+    # connect to the broker and open a channel on the connection
+    connection = pika.BlockingConnection(connection_parameters(url))
     channel = connection.channel()
 
     # the same durable queue the emitter declares: whoever starts first creates it

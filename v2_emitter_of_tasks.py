@@ -58,6 +58,9 @@ def main(argv: list[str] | None = None) -> int:
         return report(logger, error)
     except pika.exceptions.AMQPError as error:
         return report(logger, broker_error(error))
+    except KeyboardInterrupt:
+        interrupted = "interrupted (Ctrl+C); the task was sent only if a Sent line shows above"
+        return report(logger, ScriptError(interrupted))
     return ExitCode.OK
 
 

@@ -30,15 +30,15 @@ QUEUE = "task_queue2"
 logger, logname = setup_logger(__file__)
 
 
-def make_callback(per_dot: float):
-    """The message callback: do the task, then acknowledge it."""
+def make_callback(queue_name: str, per_dot: float):
+    """The message callback for a queue: do the task, then acknowledge it."""
 
     def callback(channel, method, properties, body: bytes) -> None:
         try:
             task = body.decode("utf-8")
         except UnicodeDecodeError:
             logger.warning(" [!] Set aside a message that is not UTF-8 text")
-            set_aside(channel, QUEUE, method, properties, body, "body is not UTF-8")
+            set_aside(channel, queue_name, method, properties, body, "body is not UTF-8")
             return
         logger.info(" [x] Received %s", task)
         time.sleep(work_seconds(task, per_dot))
@@ -56,12 +56,14 @@ def listen(url: str, queue_name: str, per_dot: float) -> None:
         channel = connection.channel()
         channel.queue_declare(queue=queue_name, durable=True)
         channel.basic_qos(prefetch_count=1)  # fair dispatch: one unacked task at a time
-        channel.basic_consume(queue=queue_name, on_message_callback=make_callback(per_dot))
+        callback = make_callback(queue_name, per_dot)
+        channel.basic_consume(queue=queue_name, on_message_callback=callback)
         logger.info(" [*] Ready for work. To exit press CTRL+C")
         channel.start_consuming()
         # start_consuming returns by itself only when the broker cancels our consuming
         raise consuming_cancelled(queue_name)
     except KeyboardInterrupt:
+        # the task in hand, if any, was not acked: the broker gives it to another worker
         logger.info(" [*] Stopping: closing the connection.")
     finally:
         if connection.is_open:
@@ -77,6 +79,8 @@ def main() -> int:
         return report(logger, error)
     except pika.exceptions.AMQPError as error:
         return report(logger, broker_error(error))
+    except KeyboardInterrupt:  # while connecting
+        logger.info(" [*] Stopped before consuming.")
     return ExitCode.OK
 
 

@@ -43,6 +43,22 @@ EMITTER_SCRIPT = PROJECT_ROOT / "v3_emitter_of_tasks.py"
 STOP_PATIENCE = 15.0  # seconds a stopping child may take beyond its longest task
 POLL = 0.2  # seconds between checks while waiting for a child's next line
 
+if sys.platform == "win32":
+    # Windows: a child in a process group of its own gets the terminal's Ctrl+C only from
+    # us, and CTRL_BREAK_EVENT (SIGBREAK, which the scripts treat as SIGTERM) stops it
+    OWN_PROCESS_GROUP: dict = {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}
+else:
+    OWN_PROCESS_GROUP = {"start_new_session": True}  # the terminal's Ctrl+C is ours alone
+
+
+def ask_to_stop(process: subprocess.Popen, is_emitter: bool) -> None:
+    """Ask a child to stop: SIGTERM for a worker, SIGINT (Ctrl+C) for the emitter."""
+    if sys.platform == "win32":
+        process.send_signal(signal.CTRL_BREAK_EVENT)
+    else:
+        process.send_signal(signal.SIGINT if is_emitter else signal.SIGTERM)
+
+
 COLOURS = ("36", "33", "35", "32", "34", "31")  # ANSI: cyan, yellow, magenta, green, blue, red
 BOLD = "1"
 ROUNDS = {
@@ -199,7 +215,7 @@ class Supervisor:
             text=True,
             encoding="utf-8",
             errors="replace",
-            start_new_session=True,
+            **OWN_PROCESS_GROUP,
         )
         child = Child(name, worker, colour, process)
         self.children.append(child)
@@ -233,7 +249,7 @@ class Supervisor:
         """Ask every running child to stop: SIGTERM for workers, SIGINT for the emitter."""
         for child in self.running():
             if child.process.poll() is None:
-                child.process.send_signal(signal.SIGINT if child.worker is None else signal.SIGTERM)
+                ask_to_stop(child.process, child.worker is None)
 
     def stop_all(self, log: RoundLog, patience: float) -> None:
         """Stop every running child gracefully, waiting for their last lines.

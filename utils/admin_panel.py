@@ -31,5 +31,7 @@ def offer_rabbitmq_admin_site(url: str, logger: logging.Logger) -> None:
     print()
     if answer.strip().lower() == "y":
         address = admin_panel_address(url)
-        webbrowser.open_new(address)
-        logger.info("Opened the RabbitMQ admin panel at %s", address)
+        if webbrowser.open_new(address):
+            logger.info("Opened the RabbitMQ admin panel at %s", address)
+        else:  # no browser can start here (a server, an SSH session)
+            logger.info("No browser could start here: open %s yourself", address)

@@ -16,7 +16,7 @@ from pika.adapters.utils.connection_workflow import (
     AMQPConnectorStackTimeout,
 )
 
-from utils.errors import BrokerError, ScriptError, SettingsError, report
+from utils.errors import BrokerError, ExitCode, ScriptError, SettingsError, report
 
 DEFAULT_URL = "amqp://guest:guest@localhost:5672/%2F"
 # pika waits 10 s for a TCP connect and 15 s for the whole handshake by default; a broker
@@ -182,15 +182,45 @@ def consuming_cancelled(queue: str) -> BrokerError:
     )
 
 
+# AMQPConnectionError subclasses raised on a connection that was open
+CONNECTION_LOST = (
+    pika.exceptions.StreamLostError,
+    pika.exceptions.ConnectionClosedByBroker,
+    pika.exceptions.ConnectionClosedByClient,
+    pika.exceptions.ConnectionWrongStateError,
+    pika.exceptions.ConnectionBlockedTimeout,
+    pika.exceptions.AMQPHeartbeatTimeout,
+)
+
+
+def failed_to_open(error: BaseException) -> bool:
+    """Whether a pika error means a connection could not be opened (not one lost later)."""
+    if isinstance(error, CONNECTION_LOST):
+        return False
+    return isinstance(error, CONNECT_ERRORS)
+
+
 @contextmanager
-def exit_on_error(logger: logging.Logger) -> Iterator[None]:
-    """Turn an expected failure into one line on stderr and its exit code (for flat scripts)."""
+def exit_on_error(
+    logger: logging.Logger, url: str, interrupted: ExitCode = ExitCode.FAILURE
+) -> Iterator[None]:
+    """For flat scripts: an expected failure becomes one line on stderr and its exit code.
+
+    A connection to `url` that cannot be opened is named by host:port. Ctrl+C
+    (or SIGTERM, where the script turns it into KeyboardInterrupt) ends the script with one
+    line and the status `interrupted`.
+    """
     try:
         yield
     except ScriptError as error:
         sys.exit(report(logger, error))
-    except pika.exceptions.AMQPError as error:
+    except (*CONNECT_ERRORS, pika.exceptions.AMQPError) as error:
+        if failed_to_open(error):
+            sys.exit(report(logger, connection_failure(error, connection_parameters(url))))
         sys.exit(report(logger, broker_error(error)))
+    except KeyboardInterrupt:
+        logger.info(" [*] Interrupted: stopped before the end.")
+        sys.exit(int(interrupted))
 
 
 def dead_letter_queue(queue: str) -> str:

@@ -1,8 +1,10 @@
-"""Stopping workers on Ctrl+C (SIGINT) and kill (SIGTERM).
+"""Stopping workers on Ctrl+C (SIGINT) and kill (SIGTERM); on Windows also Ctrl+Break.
 
 A process that a non-interactive shell starts in the background inherits SIGINT
 *ignored*, so every worker installs its handlers itself. Handlers never call pika:
 they only raise or set a flag, and the connection is closed in one place.
+Windows has no SIGTERM to send: a program stops another one there with CTRL_BREAK_EVENT,
+which arrives as SIGBREAK, so SIGBREAK counts as SIGTERM.
 """
 
 from __future__ import annotations
@@ -10,7 +12,11 @@ from __future__ import annotations
 import signal
 import threading
 
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+STOP_SIGNALS = tuple(
+    signum
+    for signum in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGBREAK", None))
+    if signum is not None
+)
 
 
 def raise_keyboard_interrupt_on_stop_signals() -> None:
