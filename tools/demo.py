@@ -43,12 +43,10 @@ EMITTER_SCRIPT = PROJECT_ROOT / "v3_emitter_of_tasks.py"
 STOP_PATIENCE = 15.0  # seconds a stopping child may take beyond its longest task
 POLL = 0.2  # seconds between checks while waiting for a child's next line
 
-if sys.platform == "win32":
-    # Windows: a child in a process group of its own gets the terminal's Ctrl+C only from
-    # us, and CTRL_BREAK_EVENT (SIGBREAK, which the scripts treat as SIGTERM) stops it
-    OWN_PROCESS_GROUP: dict = {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}
-else:
-    OWN_PROCESS_GROUP = {"start_new_session": True}  # the terminal's Ctrl+C is ours alone
+# Each child runs in a session (Windows: a process group) of its own, so the terminal's
+# Ctrl+C reaches the demo alone; on Windows, CTRL_BREAK_EVENT then stops a child (it
+# arrives as SIGBREAK, which the scripts treat as SIGTERM).
+NEW_PROCESS_GROUP = getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)  # 0 off Windows
 
 
 def ask_to_stop(process: subprocess.Popen, is_emitter: bool) -> None:
@@ -215,7 +213,8 @@ class Supervisor:
             text=True,
             encoding="utf-8",
             errors="replace",
-            **OWN_PROCESS_GROUP,
+            start_new_session=sys.platform != "win32",
+            creationflags=NEW_PROCESS_GROUP,
         )
         child = Child(name, worker, colour, process)
         self.children.append(child)
@@ -224,6 +223,7 @@ class Supervisor:
 
     def _read(self, child: Child) -> None:
         """In a thread of its own: hand each line of the child to the main thread, then EOF."""
+        assert child.process.stdout is not None  # started with stdout=PIPE
         for line in child.process.stdout:
             self.lines.put((child, line.rstrip("\n")))
         self.lines.put((child, None))
@@ -427,7 +427,7 @@ def ideal_blocks(settings: Settings) -> list[Block]:
     schedule = ideal_schedule(durations, settings.workers)
     return [
         Block(worker, task.row, start, end)
-        for task, (worker, start, end) in zip(settings.tasks, schedule)
+        for task, (worker, start, end) in zip(settings.tasks, schedule, strict=True)
     ]
 
 

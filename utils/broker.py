@@ -148,14 +148,14 @@ def connect_in_turn(
 ) -> tuple[pika.BlockingConnection, int]:
     """Try the brokers in turn from index `start`, wrapping round; return the connection and
     the index of the broker that answered (so a reconnection can start after a dead node)."""
-    error: BaseException | None = None
+    failures: list[BaseException] = []
     for step in range(len(params_list)):
         index = (start + step) % len(params_list)
         try:
             return pika.BlockingConnection(params_list[index]), index
         except CONNECT_ERRORS as failure:
-            error = failure
-    raise connection_failure(error, params_list) from None
+            failures.append(failure)
+    raise connection_failure(failures[-1], params_list) from None
 
 
 def broker_error(error: pika.exceptions.AMQPError) -> BrokerError:
