@@ -32,7 +32,7 @@ logger, logname = setup_logger(__file__)
 def send_message(url: str, queue_name: str, message: str) -> None:
     """Publish one persistent message to a durable queue."""
     connection = connect(connection_parameters(url))
-    # only a connection that opened is closed (the original closed one that never existed)
+    # connect() either returns an open connection or raises: finally closes only an open one
     try:
         channel = connection.channel()
         channel.queue_declare(queue=queue_name, durable=True)

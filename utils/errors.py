@@ -7,7 +7,7 @@ import logging
 
 
 class ExitCode(enum.IntEnum):
-    """Exit statuses shared by every script (see DESIGN.md, "Exit codes")."""
+    """Exit statuses shared by every script (docs/DESIGN.md, "Exit codes")."""
 
     OK = 0  # success, a worker stopped by a signal included
     FAILURE = 1  # a failure at run time: broker, input file, refused tasks
