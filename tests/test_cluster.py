@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import subprocess
 import time
 from collections import Counter
 from pathlib import Path
@@ -19,6 +18,7 @@ from pathlib import Path
 import pika
 import pytest
 
+from tests.local_nodes import LocalNodes
 from tests.support import PROJECT_ROOT, run_script, script_env, wait_until
 
 pytestmark = pytest.mark.cluster
@@ -31,48 +31,11 @@ KILL_AFTER = 100  # tasks done before the leader is killed: most are still to do
 DONE = re.compile(r"\[x\] Done row (\d+)")
 
 
-class LocalCluster:
+class LocalCluster(LocalNodes):
     """scripts/local_cluster.sh, with a state directory of its own."""
 
     def __init__(self, state_dir: Path) -> None:
-        self.state_dir = state_dir
-        self.up_seconds = 0.0
-        self.env = dict(os.environ, RMQ_CLUSTER_DIR=str(state_dir))
-
-    def run(self, *args: str, timeout: float = 150) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            ["bash", str(CLUSTER_SCRIPT), *args],
-            env=self.env,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-        )
-
-    def up(self) -> None:
-        started = time.monotonic()
-        result = self.run("up")
-        # `down` deletes the nodes' logs: show their ends now, while they are there
-        assert result.returncode == 0, result.stdout + result.stderr + self.log_tails()
-        self.up_seconds = time.monotonic() - started
-
-    def down(self) -> None:
-        result = self.run("down", timeout=90)
-        print(result.stdout + result.stderr, end="")
-        assert result.returncode == 0, result.stdout + result.stderr
-        assert not self.state_dir.exists()
-
-    def log_tails(self, lines: int = 15) -> str:
-        logs = sorted(self.state_dir.glob("rmq*/log/*.log"))
-        return "".join(
-            f"\n--- {log}\n" + "\n".join(log.read_text().splitlines()[-lines:]) for log in logs
-        )
-
-    def ctl(self, node: str, *args: str) -> str:
-        """rabbitmqctl against one node, with the cluster's cookie; its stdout."""
-        result = self.run("cli", "rabbitmqctl", "-q", "-n", f"{node}@localhost", *args, timeout=60)
-        assert result.returncode == 0, result.stdout + result.stderr
-        return result.stdout
+        super().__init__(CLUSTER_SCRIPT, "RMQ_CLUSTER_DIR", state_dir)
 
     def urls(self, first: str) -> str:
         """Every node's URL, `first` first: what a client of that node is given."""
