@@ -1,15 +1,19 @@
-"""Connecting to RabbitMQ: settings to pika parameters, clear errors, the dead-letter side queue."""
+"""Connecting to RabbitMQ: settings to pika parameters (TLS too), clear errors, the side queue."""
 
 from __future__ import annotations
 
 import logging
 import os
+import re
+import socket
+import ssl
 import sys
 import urllib.parse
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pika
+import pika.credentials
 import pika.exceptions
 from pika.adapters.utils.connection_workflow import (
     AMQPConnectorException,
@@ -24,6 +28,13 @@ DEFAULT_URL = "amqp://guest:guest@localhost:5672/%2F"
 # sets them itself.
 DEFAULT_TIMEOUTS = {"socket_timeout": "4", "stack_timeout": "6"}
 PERSISTENT = pika.DeliveryMode.Persistent  # delivery mode 2: written to disk by the broker
+# RabbitMQ's own URI query parameters for TLS (rabbitmq.com/docs/uri-query-parameters),
+# unknown to pika: _parameters turns them into pika.SSLOptions and takes them out of the URL.
+TLS_QUERY_PARAMETERS = ("cacertfile", "certfile", "keyfile", "verify", "server_name_indication")
+AUTH_MECHANISM = "auth_mechanism"  # plain (the default) or external: log in by certificate
+TLS_PORT = 5671  # RabbitMQ's usual port for AMQP over TLS, named in advice
+
+LOGGER = logging.getLogger(__name__)
 
 
 def rabbitmq_url(flag: str | None = None) -> str:
@@ -32,12 +43,18 @@ def rabbitmq_url(flag: str | None = None) -> str:
 
 
 def redact(url: str) -> str:
-    """The URL with its password replaced by ***, fit for logs and messages."""
+    """The URL with its password replaced by ***, fit for logs and messages.
+
+    A `password=` query parameter (RabbitMQ's, for an encrypted key) is hidden too.
+    """
     parts = urllib.parse.urlsplit(url)
-    if parts.password is None:
+    query = re.sub(r"(^|&)(password=)[^&]*", r"\1\2***", parts.query, flags=re.IGNORECASE)
+    netloc = parts.netloc
+    if parts.password is not None:
+        netloc = netloc.replace(f":{parts.password}@", ":***@", 1)
+    if (netloc, query) == (parts.netloc, parts.query):
         return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
+    return urllib.parse.urlunsplit(parts._replace(netloc=netloc, query=query))
 
 
 def _with_default_timeouts(url: str) -> str:
@@ -50,25 +67,230 @@ def _with_default_timeouts(url: str) -> str:
     )
 
 
-def connection_parameters(url: str) -> list[pika.URLParameters]:
-    """pika parameters for a URL, or for a comma-separated list of URLs (tried in order)."""
+def connection_parameters(url: str, warn: bool = True) -> list[pika.URLParameters]:
+    """pika parameters for a URL, or for a comma-separated list of URLs (tried in order).
+
+    RabbitMQ's TLS query parameters are honoured (see _parameters). A URL that turns
+    certificate checks off (verify=verify_none) is warned about, unless `warn` is false.
+    """
     urls = [part.strip() for part in url.split(",") if part.strip()]
     if not urls:
         raise SettingsError("RABBITMQ_URL is empty; set it to an AMQP URL such as " + DEFAULT_URL)
-    return [_parameters(one) for one in urls]
+    return [_parameters(one, warn) for one in urls]
 
 
-def _parameters(url: str) -> pika.URLParameters:
+def _parameters(url: str, warn: bool = True) -> pika.URLParameters:
+    """pika parameters for one URL.
+
+    amqps:// gets an ssl.SSLContext from ssl.create_default_context, which checks the
+    broker's certificate chain against this machine's CAs (or SSL_CERT_FILE's), and its
+    host name against the URL's host, unless pika's own `ssl_options` query option is
+    given. RabbitMQ's query parameters change that context: cacertfile (the CAs to trust
+    instead), certfile and keyfile (a client certificate), verify=verify_none (no checks,
+    with a warning), server_name_indication (the name to expect instead of the host), and
+    auth_mechanism=external (log in by the client certificate, not a password).
+    """
     scheme = urllib.parse.urlsplit(url).scheme
     if scheme not in ("amqp", "amqps"):
         raise SettingsError(
             f"RABBITMQ_URL must start with amqp:// or amqps:// (got {redact(url)!r}); "
             f"for example {DEFAULT_URL}"
         )
+    pika_url, tls = _take_tls_parameters(url)
+    external = _external_login(url, tls.pop(AUTH_MECHANISM, None))
+    pikas_own_tls = "ssl_options" in urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)
+    if scheme == "amqp" and (tls or external):
+        named = _named([*tls, *([AUTH_MECHANISM] if external else [])])
+        raise SettingsError(
+            f"RABBITMQ_URL {redact(url)!r} has TLS parameters ({named}) but starts with "
+            f"amqp://, which is not encrypted: use amqps:// (TLS; port {TLS_PORT} by default)"
+        )
+    if tls and pikas_own_tls:
+        raise SettingsError(
+            f"RABBITMQ_URL {redact(url)!r} has both pika's ssl_options= and RabbitMQ's TLS "
+            f"parameters ({_named(tls)}): use one or the other"
+        )
     try:
-        return pika.URLParameters(_with_default_timeouts(url))
+        params = pika.URLParameters(_with_default_timeouts(pika_url))
     except (ValueError, TypeError) as error:
         raise SettingsError(f"RABBITMQ_URL {redact(url)!r} is not valid: {error}") from None
+    if scheme == "amqps" and not pikas_own_tls:
+        params.ssl_options = _tls_options(url, params, tls, warn)
+    if external:
+        if not pikas_own_tls and not tls.get("certfile"):
+            raise SettingsError(
+                f"RABBITMQ_URL {redact(url)!r} asks for auth_mechanism=external, a login by "
+                "client certificate, but gives none: add certfile= and keyfile="
+            )
+        params.credentials = pika.credentials.ExternalCredentials()
+    return params
+
+
+def _take_tls_parameters(url: str) -> tuple[str, dict[str, str]]:
+    """The URL without RabbitMQ's TLS query parameters, and those parameters' values.
+
+    Every other query field is kept as it was written, for pika to read.
+    """
+    parts = urllib.parse.urlsplit(url)
+    kept: list[str] = []
+    tls: dict[str, str] = {}
+    for field in filter(None, parts.query.split("&")):
+        name, _, value = field.partition("=")
+        name = urllib.parse.unquote(name)
+        if name not in (*TLS_QUERY_PARAMETERS, AUTH_MECHANISM):
+            kept.append(field)
+        elif name in tls:
+            raise SettingsError(f"RABBITMQ_URL {redact(url)!r} gives {name}= twice: give it once")
+        else:
+            tls[name] = urllib.parse.unquote(value)  # a '+' in a file name stays a '+'
+    return urllib.parse.urlunsplit(parts._replace(query="&".join(kept))), tls
+
+
+def _named(parameters) -> str:
+    return ", ".join(f"{name}=" for name in parameters)
+
+
+def _external_login(url: str, mechanism: str | None) -> bool:
+    """Whether auth_mechanism asks for EXTERNAL (login by client certificate)."""
+    if mechanism is None or mechanism.lower() == "plain":
+        return False
+    if mechanism.lower() == "external":
+        return True
+    raise SettingsError(
+        f"RABBITMQ_URL {redact(url)!r}: auth_mechanism={mechanism} is not supported: use "
+        "auth_mechanism=external (login by client certificate) or leave it out (user name "
+        "and password)"
+    )
+
+
+class TLSOptions(pika.SSLOptions):
+    """pika.SSLOptions, with what connection_failure needs to explain a failed handshake."""
+
+    __slots__ = ("cacertfile", "client_certificate")
+
+    def __init__(
+        self,
+        context: ssl.SSLContext,
+        server_hostname: str,
+        cacertfile: str | None,
+        client_certificate: bool,
+    ) -> None:
+        super().__init__(context, server_hostname)
+        self.cacertfile = cacertfile
+        self.client_certificate = client_certificate
+
+
+def _tls_options(
+    url: str, params: pika.URLParameters, tls: dict[str, str], warn: bool
+) -> TLSOptions:
+    """The SSLContext that RabbitMQ's TLS query parameters ask for, wrapped for pika."""
+    verify = tls.get("verify", "verify_peer")
+    if verify not in ("verify_peer", "verify_none"):
+        raise SettingsError(
+            f"RABBITMQ_URL {redact(url)!r}: verify={verify} is not one of verify_peer "
+            "(check the broker's certificate, the default) or verify_none (do not)"
+        )
+    server_name = tls.get("server_name_indication", params.host)
+    if server_name in ("", "disable"):
+        raise SettingsError(
+            f"RABBITMQ_URL {redact(url)!r}: server_name_indication={server_name} is not "
+            "supported: give the host name the broker's certificate is for"
+        )
+    certfile, keyfile = tls.get("certfile"), tls.get("keyfile")
+    if keyfile and not certfile:
+        raise SettingsError(
+            f"RABBITMQ_URL {redact(url)!r} gives keyfile= without certfile=: add "
+            "certfile=, the client certificate that goes with the key"
+        )
+    cacertfile = tls.get("cacertfile")
+    try:
+        context = _context(cacertfile, certfile, keyfile)
+    except _UnusableFile as error:
+        raise BrokerError(f"cannot connect to RabbitMQ at {address(params)}: {error}") from None
+    if verify == "verify_none":
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        if warn:
+            LOGGER.warning(
+                " [!] verify=verify_none: the certificate of the broker at %s is not "
+                "checked, so anyone on the way can pose as the broker; trust its CA with "
+                "cacertfile= instead",
+                address(params),
+            )
+    return TLSOptions(context, server_name, cacertfile, certfile is not None)
+
+
+class _UnusableFile(Exception):
+    """A certificate or key file that cannot be used; the message names it and the fix."""
+
+
+class _Encrypted(Exception):
+    """Raised by our passphrase callback: no one is there to type a passphrase."""
+
+
+def _no_passphrase() -> str:
+    raise _Encrypted
+
+
+def _context(cacertfile: str | None, certfile: str | None, keyfile: str | None) -> ssl.SSLContext:
+    """ssl.create_default_context with the CAs of cacertfile and the client certificate."""
+    for kind, path in (("cacertfile", cacertfile), ("certfile", certfile), ("keyfile", keyfile)):
+        if path is not None:
+            _check_readable(kind, path)
+    try:
+        context = ssl.create_default_context(cafile=cacertfile)
+    except ssl.SSLError:
+        raise _UnusableFile(
+            f"the cacertfile {cacertfile} holds no PEM certificate; give cacertfile= the "
+            "certificate (PEM) of the CA that signed the broker's certificate"
+        ) from None
+    if certfile is not None:
+        _load_client_certificate(context, certfile, keyfile)
+    return context
+
+
+def _check_readable(kind: str, path: str) -> None:
+    try:
+        with open(path, "rb"):
+            pass
+    except OSError as error:
+        raise _UnusableFile(
+            f"cannot read the {kind} {path} ({error.strerror}); check the path given to {kind}="
+        ) from None
+
+
+def _load_client_certificate(context: ssl.SSLContext, certfile: str, keyfile: str | None) -> None:
+    probe = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    try:  # the certificate alone: which of the two files is wrong, if one is
+        probe.load_verify_locations(cafile=certfile)
+    except ssl.SSLError:
+        raise _UnusableFile(
+            f"the certfile {certfile} holds no PEM certificate; give certfile= the client "
+            "certificate (PEM)"
+        ) from None
+    try:
+        context.load_cert_chain(certfile, keyfile, password=_no_passphrase)
+    except _Encrypted:
+        raise _UnusableFile(
+            f"the keyfile {keyfile or certfile} is protected by a passphrase, which the "
+            "scripts cannot ask for; give keyfile= a key without one (openssl pkey -in "
+            "KEY -out PLAIN_KEY)"
+        ) from None
+    except ssl.SSLError as error:
+        if keyfile is None:
+            raise _UnusableFile(
+                f"the certfile {certfile} holds no private key; add keyfile=, the client "
+                "certificate's key (PEM)"
+            ) from None
+        if error.reason == "KEY_VALUES_MISMATCH":
+            raise _UnusableFile(
+                f"the keyfile {keyfile} is not the key of the certfile {certfile}; give "
+                "the key that goes with the certificate"
+            ) from None
+        raise _UnusableFile(
+            f"the keyfile {keyfile} holds no PEM private key; give keyfile= the client "
+            "certificate's key (PEM)"
+        ) from None
 
 
 def address(params: pika.ConnectionParameters) -> str:
@@ -85,21 +307,13 @@ def _hide_passwords(text: str, params_list: list[pika.ConnectionParameters]) -> 
     return text
 
 
-def _connect_cause(error: BaseException, vhost: str) -> str:
-    """A short human cause for why a connection attempt failed."""
-    if isinstance(error, pika.exceptions.ProbableAuthenticationError):
-        return "login refused (wrong user name or password; guest can only log in from localhost)"
-    if isinstance(error, AMQPConnectorStackTimeout) or "Timeout while setting up AMQP" in str(
-        error
-    ):
-        return "no AMQP handshake in time (is something other than RabbitMQ on that port?)"
-    if isinstance(error, pika.exceptions.IncompatibleProtocolError):
-        return "the server there does not speak AMQP 0-9-1 (is it RabbitMQ? check the port)"
-    if isinstance(error, pika.exceptions.ProbableAccessDeniedError):
-        return f"access to virtual host {vhost!r} refused (does it exist, may this user use it?)"
-    cause = error
-    while True:  # pika wraps the socket's own error, sometimes twice
-        attempts = getattr(cause, "exceptions", None)  # one error per attempt: the last
+def _chain(error: BaseException) -> list[BaseException]:
+    """The error and those it wraps, outermost first: pika wraps the socket's own error,
+    sometimes twice, and keeps one error per attempt (the last is the one that counts)."""
+    chain = [error]
+    while len(chain) < 10:
+        cause = chain[-1]
+        attempts = getattr(cause, "exceptions", None)
         inner = (
             (attempts[-1] if attempts else None)
             or getattr(cause, "exception", None)
@@ -107,7 +321,49 @@ def _connect_cause(error: BaseException, vhost: str) -> str:
         )
         if not isinstance(inner, BaseException):
             break
-        cause = inner
+        chain.append(inner)
+    return chain
+
+
+def _connect_cause(error: BaseException, params_list: list[pika.ConnectionParameters]) -> str:
+    """A short human cause for why a connection attempt failed, with what to do about it."""
+    chain = _chain(error)
+
+    def raised(kind) -> bool:
+        return any(isinstance(each, kind) for each in chain)
+
+    external = any(
+        isinstance(params.credentials, pika.credentials.ExternalCredentials)
+        for params in params_list
+    )
+    tls = _tls_cause(chain, params_list)
+    if tls:
+        return tls
+    if raised(pika.exceptions.ProbableAuthenticationError) and external:
+        return (
+            "login by client certificate (EXTERNAL) refused: the broker needs a user named "
+            "after the certificate's subject (its CN, by default), with permissions on the "
+            f"virtual host {params_list[0].virtual_host!r}"
+        )
+    if raised(pika.exceptions.ProbableAuthenticationError):
+        return "login refused (wrong user name or password; guest can only log in from localhost)"
+    if raised(pika.exceptions.AuthenticationError) and external:
+        return (
+            "the broker does not offer login by certificate (EXTERNAL): enable its "
+            "rabbitmq_auth_mechanism_ssl plugin and add EXTERNAL to its auth_mechanisms, or "
+            "log in with a user name and password"
+        )
+    if raised(AMQPConnectorStackTimeout) or "Timeout while setting up AMQP" in str(error):
+        return "no AMQP handshake in time (is something other than RabbitMQ on that port?)"
+    if raised(pika.exceptions.IncompatibleProtocolError):
+        plain = [params for params in params_list if not params.ssl_options]
+        if any(_speaks_tls(params) for params in plain):
+            return "the server there speaks TLS, not plain AMQP: use amqps:// for this port"
+        return "the server there does not speak AMQP 0-9-1 (is it RabbitMQ? check the port)"
+    if raised(pika.exceptions.ProbableAccessDeniedError):
+        vhost = params_list[0].virtual_host
+        return f"access to virtual host {vhost!r} refused (does it exist, may this user use it?)"
+    cause = chain[-1]
     if isinstance(cause, OSError) and cause.strerror:
         return _with_hint(cause.strerror)
     return _with_hint(str(cause) or type(cause).__name__)
@@ -117,6 +373,103 @@ def _with_hint(cause: str) -> str:
     if "refused" in cause.lower():
         return f"{cause} (is RabbitMQ running? see the README, 'Troubleshooting')"
     return cause
+
+
+# OpenSSL's X509_V_ERR_* codes for a broker certificate that fails the checks
+_UNTRUSTED = {2, 18, 19, 20, 21}  # no chain to a CA we trust (self-signed, unknown issuer)
+_EXPIRED, _NOT_YET_VALID = 10, 9
+_NAME_MISMATCH = {62, 64}  # host name, IP address
+# "[SSL: WRONG_VERSION_NUMBER] wrong version number (_ssl.c:1006)", also inside pika's text
+_SSL_ERROR = re.compile(r"\[SSL: (?P<code>[A-Z0-9_]+)\] (?P<text>[^(\"']*?) *\(_ssl\.c:\d+\)")
+_ADD_CLIENT_CERTIFICATE = (
+    "add certfile= and keyfile= (a certificate the broker trusts and its key, PEM) to the URL"
+)
+# what OpenSSL says when the other end does not answer in TLS (a plain AMQP port)
+_NOT_TLS = {"WRONG_VERSION_NUMBER", "PACKET_LENGTH_TOO_LONG", "RECORD_LAYER_FAILURE"}
+
+
+def _tls_cause(chain: list[BaseException], params_list: list[pika.ConnectionParameters]) -> str:
+    """What went wrong in a TLS handshake and how to fix it; "" for other failures."""
+    options = next((p.ssl_options for p in reversed(params_list) if p.ssl_options), None)
+    for error in chain:
+        if isinstance(error, ssl.SSLCertVerificationError):
+            return _certificate_cause(error.verify_code, error.verify_message, options)
+    found = _SSL_ERROR.search(" ".join(str(error) for error in chain))
+    if not found:
+        return ""
+    code, text = found["code"], found["text"]
+    client_certificate = getattr(options, "client_certificate", True)  # pika's: unknown
+    if code == "TLSV13_ALERT_CERTIFICATE_REQUIRED":
+        return f"the broker requires a client certificate ({text}): {_ADD_CLIENT_CERTIFICATE}"
+    if code == "SSLV3_ALERT_HANDSHAKE_FAILURE" and not client_certificate:
+        # TLS 1.2 says no more than this when the broker wants a client certificate
+        return (
+            f"the broker refused the TLS handshake ({text}); if it requires a client "
+            f"certificate, {_ADD_CLIENT_CERTIFICATE}"
+        )
+    if code == "TLSV1_ALERT_UNKNOWN_CA":
+        return (
+            f"the broker does not trust this client's certificate ({text}): use one signed by "
+            "a CA the broker trusts (its ssl_options.cacertfile)"
+        )
+    if "_ALERT_" in code and "CERTIFICATE" in code and client_certificate:
+        return f"the broker rejected this client's certificate ({text})"
+    if code in _NOT_TLS:
+        return (
+            f"the server there does not speak TLS ({text}): use amqp:// for a plain AMQP "
+            f"port, or the broker's TLS port ({TLS_PORT} by default)"
+        )
+    return f"the TLS handshake failed ({text})"
+
+
+def _certificate_cause(code: int, message: str, options: pika.SSLOptions | None) -> str:
+    """What to do about a broker certificate that failed our checks."""
+    cacertfile = getattr(options, "cacertfile", None)
+    if code in _UNTRUSTED and cacertfile:
+        return (
+            f"the broker's certificate is not signed by the CA in cacertfile {cacertfile} "
+            f"({message}): give cacertfile= the CA that signed it"
+        )
+    if code in _UNTRUSTED:
+        return (
+            f"the broker's certificate is signed by a CA this machine does not trust "
+            f"({message}): trust that CA with cacertfile=/path/to/ca_certificate.pem in the "
+            "URL (or SSL_CERT_FILE)"
+        )
+    if code in _NAME_MISMATCH:
+        name = getattr(options, "server_hostname", None)
+        shown = f"for {name!r} " if name else ""
+        kind = message.split(",")[0]  # "Hostname mismatch", "IP address mismatch"
+        return (
+            f"the broker's certificate is not valid {shown}({kind}): connect by a name the "
+            "certificate covers, or set server_name_indication= to one"
+        )
+    if code == _EXPIRED:
+        return (
+            f"the broker's certificate has expired ({message}): the broker needs a new one "
+            "(or this machine's clock is wrong)"
+        )
+    if code == _NOT_YET_VALID:
+        return (
+            f"the broker's certificate is not valid yet ({message}): check this machine's "
+            "clock, or the certificate's dates"
+        )
+    return f"the broker's certificate was rejected ({message})"
+
+
+def _speaks_tls(params: pika.ConnectionParameters) -> bool:
+    """Whether host:port answers a TLS handshake: asked when plain AMQP got no AMQP back."""
+    probe = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    probe.check_hostname = False  # only to learn whether TLS answers: nothing is sent
+    probe.verify_mode = ssl.CERT_NONE
+    try:
+        with socket.create_connection((params.host, params.port), timeout=2) as sock:
+            probe.wrap_socket(sock).close()
+            return True
+    except ssl.SSLError as error:  # a TLS alert is an answer in TLS
+        return "ALERT" in str(error.reason)
+    except OSError:
+        return False
 
 
 # What pika raises when a connection cannot be opened: its own errors, a handshake that
@@ -129,7 +482,7 @@ def connection_failure(
 ) -> BrokerError:
     """One clear error naming host:port and the cause of a failed connection attempt."""
     where = ", ".join(address(params) for params in params_list)
-    cause = _connect_cause(error, params_list[0].virtual_host)
+    cause = _connect_cause(error, params_list)
     return BrokerError(
         _hide_passwords(f"cannot connect to RabbitMQ at {where}: {cause}", params_list)
     )
@@ -216,7 +569,9 @@ def exit_on_error(
         sys.exit(report(logger, error))
     except (*CONNECT_ERRORS, pika.exceptions.AMQPError) as error:
         if failed_to_open(error):
-            sys.exit(report(logger, connection_failure(error, connection_parameters(url))))
+            # the URL was read once already: no second warning about it
+            params_list = connection_parameters(url, warn=False)
+            sys.exit(report(logger, connection_failure(error, params_list)))
         sys.exit(report(logger, broker_error(error)))
     except KeyboardInterrupt:
         logger.info(" [*] Interrupted: stopped before the end.")
