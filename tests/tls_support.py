@@ -115,6 +115,20 @@ class HandshakeServer:
                 with self.context.wrap_socket(connection, server_side=True) as tls:
                     tls.recv(8)  # TLS 1.3: the client's certificate, or its absence, is seen here
             except OSError:  # the handshake failed, as it was meant to
-                pass
+                self._hang_up_gently(connection)
             finally:
                 connection.close()
+
+    @staticmethod
+    def _hang_up_gently(connection: socket.socket) -> None:
+        """Close without a reset, so that the client reads the alert the handshake sent.
+
+        (Closing a socket with unread bytes, the client's AMQP header, sends a reset,
+        which can overtake the alert: then the client learns nothing.)
+        """
+        try:
+            connection.shutdown(socket.SHUT_WR)
+            while connection.recv(4096):
+                pass
+        except OSError:
+            pass

@@ -394,11 +394,19 @@ def _tls_cause(chain: list[BaseException], params_list: list[pika.ConnectionPara
     for error in chain:
         if isinstance(error, ssl.SSLCertVerificationError):
             return _certificate_cause(error.verify_code, error.verify_message, options)
-    found = _SSL_ERROR.search(" ".join(str(error) for error in chain))
+    text_of_chain = " ".join(str(error) for error in chain)
+    found = _SSL_ERROR.search(text_of_chain)
+    client_certificate = getattr(options, "client_certificate", True)  # pika's: unknown
+    # the stream ended with no alert once TLS was up: pika was at the AMQP protocol header
+    silent = not found or found["code"] == "UNEXPECTED_EOF_WHILE_READING"
+    at_amqp_header = any(
+        isinstance(error, pika.exceptions.IncompatibleProtocolError) for error in chain
+    )
+    if options and silent and at_amqp_header and "Stream connection lost" in text_of_chain:
+        return _closed_after_handshake(client_certificate)
     if not found:
         return ""
     code, text = found["code"], found["text"]
-    client_certificate = getattr(options, "client_certificate", True)  # pika's: unknown
     if code == "TLSV13_ALERT_CERTIFICATE_REQUIRED":
         return f"the broker requires a client certificate ({text}): {_ADD_CLIENT_CERTIFICATE}"
     if code == "SSLV3_ALERT_HANDSHAKE_FAILURE" and not client_certificate:
@@ -420,6 +428,23 @@ def _tls_cause(chain: list[BaseException], params_list: list[pika.ConnectionPara
             f"port, or the broker's TLS port ({TLS_PORT} by default)"
         )
     return f"the TLS handshake failed ({text})"
+
+
+def _closed_after_handshake(client_certificate: bool) -> str:
+    """A server that hangs up once TLS is set up, with no alert to say why.
+
+    RabbitMQ refusing a client certificate (or the lack of one) sends its alert just as it
+    closes; now and then the close arrives first and the alert is lost (about one
+    connection in thirty here). A TLS server that is not RabbitMQ looks the same.
+    """
+    if client_certificate:
+        guess = "it may not trust this client's certificate: use one signed by a CA it trusts"
+    else:
+        guess = f"it may require a client certificate: {_ADD_CLIENT_CERTIFICATE}"
+    return (
+        "the server closed the connection after the TLS handshake, saying nothing; if it is "
+        f"RabbitMQ, {guess}; if not, check the port"
+    )
 
 
 def _certificate_cause(code: int, message: str, options: pika.SSLOptions | None) -> str:
