@@ -27,8 +27,7 @@ from pathlib import Path
 import pika.exceptions
 
 from tools.schedule_view import Block, common_scale, draw_timeline, ideal_schedule, makespan
-from utils import PROJECT_ROOT
-from utils.arguments import DEFAULT_QUEUE
+from utils import PROJECT_ROOT, arguments
 from utils.broker import broker_error, connect, connection_parameters, rabbitmq_url
 from utils.console_lines import READY, parse_done, parse_received, sent_rows
 from utils.errors import ExitCode, ScriptError, SettingsError
@@ -36,7 +35,6 @@ from utils.signals import raise_keyboard_interrupt_on_stop_signals
 from utils.tasks import DEFAULT_TASKS_FILE, Task, TaskFile, seconds_per_dot, work_seconds
 
 PROG = "demo"
-# DEFAULT_QUEUE: the course's queue, so the admin panel shows the demo there
 INTERRUPTED = 130  # exit status after Ctrl+C or SIGTERM, as a shell reports a SIGINT death
 WORKER_SCRIPT = PROJECT_ROOT / "v3_listening_worker.py"
 EMITTER_SCRIPT = PROJECT_ROOT / "v3_emitter_of_tasks.py"
@@ -107,7 +105,10 @@ def make_argument_parser() -> argparse.ArgumentParser:
         help="CSV file of tasks (default the project's tasks.csv)",
     )
     parser.add_argument(
-        "--queue", default=DEFAULT_QUEUE, help=f"queue to use (default {DEFAULT_QUEUE})"
+        "--queue",
+        type=arguments.queue_name,
+        default=arguments.DEFAULT_QUEUE,
+        help=f"queue to use (default {arguments.DEFAULT_QUEUE})",
     )
     parser.add_argument("--url", help="AMQP URL of the broker (default RABBITMQ_URL)")
     parser.add_argument(
