@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import PROJECT_ROOT, wait_until
+from tests.support import PROJECT_ROOT, script_env, wait_until
 from tools.demo import RoundLog
 from tools.schedule_view import (
     Block,
@@ -150,20 +150,20 @@ def test_an_unreachable_broker_gives_one_line_and_exit_1(args):
 
 
 @pytest.mark.broker
-def test_the_watcher_shows_a_queue_s_ready_messages(vhost):
-    vhost.publish("watched", [b"one", b"two", b"three"])
-    # the API's counts are sampled by the broker (every 5 s by default): wait for them
-    wait_until(
-        lambda: vhost.queue_info("watched").get("messages_ready") == 3,
-        timeout=15,
-        what="the API to count 3 ready messages",
-    )
+def test_the_watcher_counts_ready_messages_and_consumers_live(vhost, workers):
+    """No waiting for the broker's 5-second samples: ready and consumers are read over AMQP."""
+    vhost.publish("watched", [b"long task....", b"two", b"three"])
 
     result = run_module("watch_queues", "--once", url=vhost.url, timeout=15)
-
     assert result.returncode == 0, result.stderr
-    assert re.search(r"^watched +3 +0 +0$", result.stdout, re.MULTILINE), result.stdout
+    assert re.search(r"^watched +3 +\S+\* +0$", result.stdout, re.MULTILINE), result.stdout
     assert f"vhost {vhost.name} at 127.0.0.1:15672" in result.stdout
+
+    env = script_env(vhost.url, seconds_per_dot="5")
+    worker = workers("v3_listening_worker.py", "--queue", "watched", env=env)
+    worker.wait_for("Received row ? by worker")  # holds the long task; two stay ready
+    result = run_module("watch_queues", "--once", url=vhost.url, timeout=15)
+    assert re.search(r"^watched +2 +\S+\* +1$", result.stdout, re.MULTILINE), result.stdout
 
 
 # --- the timeline, without a broker -------------------------------------------------------------
