@@ -94,7 +94,32 @@ def test_demo_refuses_to_mix_in_leftover_messages(vhost):
     assert result.stdout == ""  # no worker, no emitter started
     [line] = result.stderr.splitlines()
     assert "task_queue3 holds 2 messages left from an earlier run" in line
+    assert "run it with --purge to empty the queue first (make demo DEMO_ARGS=--purge)" in line
     assert consumers_and_ready(vhost) == (0, 2)
+
+
+@pytest.mark.broker
+def test_the_demo_purges_leftover_messages_when_asked(vhost):
+    vhost.publish("task_queue3", [b"left over.", b"and me."])
+
+    result = run_module("demo", "--seconds-per-dot", "0", "--purge", url=vhost.url)
+
+    assert result.returncode == 0, result.stderr
+    assert sorted(row for rows in final_table(result.stdout).values() for row in rows) == ALL_ROWS
+    assert consumers_and_ready(vhost) == (0, 0)
+
+
+@pytest.mark.broker
+def test_the_demo_will_not_share_its_queue_with_workers_running_elsewhere(vhost, workers):
+    worker = workers("v3_listening_worker.py", env=script_env(vhost.url))
+    worker.wait_for("ready for work")
+
+    result = run_module("demo", "--seconds-per-dot", "0", "--purge", url=vhost.url)
+
+    assert result.returncode == 1
+    [line] = result.stderr.splitlines()
+    assert "task_queue3 has 1 consumers (workers running elsewhere)" in line
+    assert "stop those workers (Ctrl+C in their terminals)" in line
 
 
 @pytest.mark.broker

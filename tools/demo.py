@@ -79,8 +79,8 @@ def make_argument_parser() -> argparse.ArgumentParser:
         epilog=(
             "environment: RABBITMQ_URL (default amqp://guest:guest@localhost:5672/%2F),\n"
             "  SECONDS_PER_DOT (the default of --seconds-per-dot), NO_COLOR (no colours).\n"
-            "The queue must hold no leftover messages and have no other consumers: the demo\n"
-            "checks first and refuses rather than mix its tasks with them.\n"
+            "The queue must hold no leftover messages (--purge deletes them) and have no other\n"
+            "consumers: the demo checks first and refuses rather than mix its tasks with them.\n"
             "Ctrl+C stops everything gracefully: each worker finishes the task in hand, the\n"
             "rows not done stay in the queue.\n"
             "exit status: 0 every row done, 1 a failure (broker, CSV, a child process),\n"
@@ -112,6 +112,11 @@ def make_argument_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--url", help="AMQP URL of the broker (default RABBITMQ_URL)")
     parser.add_argument(
+        "--purge",
+        action="store_true",
+        help="first empty the queue of messages left from an earlier run (they are deleted)",
+    )
+    parser.add_argument(
         "--compare-prefetch",
         action="store_true",
         help="run the tasks twice, with prefetch 1 (fair dispatch) and with unlimited "
@@ -139,29 +144,36 @@ def seconds_flag(raw: str) -> float:
 # --- the broker and the queue, before anything starts ---------------------------------------
 
 
-def check_queue_is_free(url: str, queue_name: str) -> str:
-    """Fail unless the queue is absent, or empty with no consumer; say where it is."""
+def check_queue_is_free(url: str, queue_name: str, purge: bool) -> str:
+    """Fail unless the queue is absent, or empty (emptied, with `purge`) with no consumer.
+
+    Return where the queue is, for the demo's first line.
+    """
     params = connection_parameters(url)
     connection = connect(params)  # BrokerError: one clear line naming host:port
     try:
-        declared = connection.channel().queue_declare(queue_name, passive=True).method
+        channel = connection.channel()
+        declared = channel.queue_declare(queue_name, passive=True).method
+        if declared.consumer_count:
+            raise DemoError(
+                f"queue {queue_name} has {declared.consumer_count} consumers (workers running "
+                "elsewhere); the demo will not share its tasks with them: stop those workers "
+                "(Ctrl+C in their terminals), or give the demo another --queue"
+            )
+        if declared.message_count and purge:
+            channel.queue_purge(queue_name)
+        elif declared.message_count:
+            raise DemoError(
+                f"queue {queue_name} holds {declared.message_count} messages left from an "
+                "earlier run; the demo will not mix its tasks with them: run it with --purge "
+                "to empty the queue first (make demo DEMO_ARGS=--purge), or give it another "
+                "--queue"
+            )
     except pika.exceptions.ChannelClosedByBroker as error:
         if error.reply_code != 404:  # 404: no such queue yet, the workers will declare it
             raise broker_error(error) from None
     except pika.exceptions.AMQPError as error:
         raise broker_error(error) from None
-    else:
-        problems = []
-        if declared.message_count:
-            problems.append(f"holds {declared.message_count} messages left from an earlier run")
-        if declared.consumer_count:
-            problems.append(f"has {declared.consumer_count} consumers (workers running elsewhere)")
-        if problems:
-            raise DemoError(
-                f"queue {queue_name} {' and '.join(problems)}; the demo will not mix its tasks "
-                "with them: stop those workers, drain the queue (python v3_listening_worker.py) "
-                "or purge it (admin panel, Queues tab), or give the demo another --queue"
-            )
     finally:
         if connection.is_open:
             connection.close()
@@ -539,7 +551,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings(args)
         url = rabbitmq_url(args.url)
-        where = check_queue_is_free(url, settings.queue)
+        where = check_queue_is_free(url, settings.queue, args.purge)
         raise_keyboard_interrupt_on_stop_signals()
         supervisor = Supervisor(
             child_environment(url, settings.per_dot),
