@@ -9,8 +9,13 @@ from __future__ import annotations
 
 import sys
 
-import pika
-import pika.exceptions
+from utils.errors import ExitCode, ScriptError, missing_module, report
+
+try:
+    import pika
+    import pika.exceptions
+except ModuleNotFoundError as missing:  # run outside the project's virtual environment
+    sys.exit(missing_module(__file__, missing))
 
 from utils.admin_panel import offer_rabbitmq_admin_site
 from utils.broker import (
@@ -20,7 +25,6 @@ from utils.broker import (
     connection_parameters,
     rabbitmq_url,
 )
-from utils.errors import ExitCode, ScriptError, report
 from utils.util_logger import setup_logger
 
 QUEUE = "task_queue2"

@@ -10,7 +10,12 @@ from __future__ import annotations
 import sys
 import time
 
-import pika.exceptions
+from utils.errors import ExitCode, ScriptError, missing_module, report
+
+try:
+    import pika.exceptions
+except ModuleNotFoundError as missing:  # run outside the project's virtual environment
+    sys.exit(missing_module(__file__, missing))
 
 from utils.broker import (
     broker_error,
@@ -20,7 +25,6 @@ from utils.broker import (
     rabbitmq_url,
     set_aside,
 )
-from utils.errors import ExitCode, ScriptError, report
 from utils.signals import raise_keyboard_interrupt_on_stop_signals
 from utils.tasks import seconds_per_dot, work_seconds
 from utils.util_logger import setup_logger
