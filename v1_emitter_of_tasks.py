@@ -12,6 +12,7 @@ import sys
 import pika
 
 from utils.admin_panel import offer_rabbitmq_admin_site
+from utils.alarms import say_when_blocked
 from utils.broker import PERSISTENT, connection_parameters, exit_on_error, rabbitmq_url
 from utils.util_logger import setup_logger
 
@@ -26,6 +27,8 @@ with exit_on_error(logger, url):
     # connect to the broker and open a channel on the connection
     connection = pika.BlockingConnection(connection_parameters(url))
     channel = connection.channel()
+    # RabbitMQ blocks publishers while it is low on disk or memory: say so, and why
+    say_when_blocked(connection, logger)
 
     # durable=True: the queue survives a broker restart
     channel.queue_declare(queue="task_queue", durable=True)

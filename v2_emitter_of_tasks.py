@@ -18,6 +18,7 @@ except ModuleNotFoundError as missing:  # run outside the project's virtual envi
     sys.exit(missing_module(__file__, missing))
 
 from utils.admin_panel import offer_rabbitmq_admin_site
+from utils.alarms import say_when_blocked
 from utils.broker import (
     PERSISTENT,
     broker_error,
@@ -38,6 +39,7 @@ def send_message(url: str, queue_name: str, message: str) -> None:
     connection = connect(connection_parameters(url))
     # connect() either returns an open connection or raises: finally closes only an open one
     try:
+        say_when_blocked(connection, logger)  # RabbitMQ low on disk or memory blocks publishers
         channel = connection.channel()
         channel.queue_declare(queue=queue_name, durable=True)
         channel.basic_publish(

@@ -16,6 +16,7 @@ from pika.adapters.utils.connection_workflow import (
     AMQPConnectorStackTimeout,
 )
 
+from utils.alarms import blocked_too_long
 from utils.errors import BrokerError, ExitCode, ScriptError, SettingsError, report
 
 DEFAULT_URL = "amqp://guest:guest@localhost:5672/%2F"
@@ -167,6 +168,8 @@ def broker_error(error: pika.exceptions.AMQPError) -> BrokerError:
         )
     if isinstance(error, pika.exceptions.ChannelClosedByBroker):
         return BrokerError(f"the broker closed the channel: {error.reply_text}")
+    if isinstance(error, pika.exceptions.ConnectionBlockedTimeout):
+        return blocked_too_long()
     if isinstance(error, pika.exceptions.ConnectionClosedByBroker):
         return BrokerError(f"the broker closed the connection: {error.reply_text}")
     if isinstance(error, pika.exceptions.AMQPConnectionError):
