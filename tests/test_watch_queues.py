@@ -9,14 +9,20 @@ import pytest
 from tests.support import check_a_tool_refused, run_tool, wait_until
 
 
+def counts(queue: dict) -> tuple:
+    """What the API says of a queue's ready messages and consumers (None: not sampled yet)."""
+    return queue.get("messages_ready"), queue.get("consumers")
+
+
 @pytest.mark.broker
 def test_the_watcher_shows_a_queue_s_ready_messages(vhost, tmp_path):
     vhost.publish("watched", [b"one", b"two", b"three"])
-    # the API's counts are sampled by the broker (every 5 s by default): wait for them
+    # the API's counts are sampled by the broker (every 5 s by default), the ready messages
+    # up to a second before the consumers: wait for both
     wait_until(
-        lambda: vhost.queue_info("watched").get("messages_ready") == 3,
+        lambda: counts(vhost.queue_info("watched")) == (3, 0),
         timeout=15,
-        what="the API to count 3 ready messages",
+        what="the API to count 3 ready messages and 0 consumers",
     )
 
     result = run_tool("watch_queues", "--once", url=vhost.url, log_dir=tmp_path, timeout=15)
