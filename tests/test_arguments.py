@@ -2,32 +2,15 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 
-from tests.support import PROJECT_ROOT, api, quoted, run_script, script_env
+from tests.support import api, quoted, run_script, script_env
 
 V3_PROGRAMS = [
     ["v3_emitter_of_tasks.py"],
     ["v3_listening_worker.py"],
     ["-m", "tools.demo"],
 ]
-
-
-def run(argv: list[str], url: str) -> subprocess.CompletedProcess:
-    if argv[0] == "-m":
-        return subprocess.run(
-            [sys.executable, *argv],
-            cwd=PROJECT_ROOT,
-            env=script_env(url),
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=30,
-        )
-    return run_script(argv[0], *argv[1:], env=script_env(url))
 
 
 @pytest.mark.broker
@@ -41,8 +24,10 @@ def run(argv: list[str], url: str) -> subprocess.CompletedProcess:
         ("q" * 256, "must be at most 255 bytes long"),
     ],
 )
-def test_a_queue_name_the_broker_would_not_take_is_a_usage_error(vhost, program, queue, says):
-    result = run([*program, "--queue", queue], vhost.url)
+def test_a_queue_name_the_broker_would_not_take_is_a_usage_error(
+    vhost, tmp_path, program, queue, says
+):
+    result = run_script(*program, "--queue", queue, env=script_env(vhost.url, log_dir=tmp_path))
     assert result.returncode == 2
     last = result.stderr.strip().splitlines()[-1]
     assert "argument --queue: " + says in last
