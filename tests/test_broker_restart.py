@@ -6,22 +6,12 @@ always restores the broker.
 
 from __future__ import annotations
 
-import os
-import subprocess
-
 import pytest
 
-from tests.support import run_script, script_env, wait_until
+from tests.support import rabbitmqctl, run_script, script_env, wait_until
 from utils.console_lines import READY_WORDS, done_rows
 
 pytestmark = [pytest.mark.broker, pytest.mark.restart]
-
-
-def rabbitmqctl(*args: str) -> None:
-    sudo = [] if os.geteuid() == 0 else ["sudo", "-n"]
-    subprocess.run(
-        [*sudo, "rabbitmqctl", "-q", *args], check=True, timeout=120, capture_output=True
-    )
 
 
 def test_tasks_survive_a_broker_restart_and_the_worker_reconnects(vhost, workers, tmp_path):
