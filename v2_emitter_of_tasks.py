@@ -26,6 +26,7 @@ from utils.broker import (
     connection_parameters,
     rabbitmq_url,
 )
+from utils.queues import use_queue_as_it_is
 from utils.util_logger import setup_logger
 
 QUEUE = "task_queue2"
@@ -41,13 +42,17 @@ def send_message(url: str, queue_name: str, message: str) -> None:
     try:
         say_when_blocked(connection, logger)  # RabbitMQ low on disk or memory blocks publishers
         channel = connection.channel()
-        channel.queue_declare(queue=queue_name, durable=True)
+        try:
+            channel.queue_declare(queue=queue_name, durable=True)
+        except pika.exceptions.ChannelClosedByBroker as refused:  # someone else set it up
+            channel = use_queue_as_it_is(connection, queue_name, refused)
         channel.basic_publish(
             exchange="",
             routing_key=queue_name,
             body=message.encode("utf-8"),
             properties=pika.BasicProperties(delivery_mode=PERSISTENT),
         )
+        channel.close()  # waits for the broker: a publish it refused raises here
         logger.info(" [x] Sent %s", message)
     finally:
         connection.close()
