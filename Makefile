@@ -1,5 +1,7 @@
 # make demo   three v3 workers and the v3 emitter on tasks.csv, then who did which rows
-# make test   the test suite, against a real local RabbitMQ
+# make test   lint and the whole test suite, against a real local RabbitMQ (what CI runs);
+#             it restarts the broker's application once and starts a 3-node cluster
+# make check  lint and every test that leaves your broker alone (no restart, alarm, cluster)
 # make bench  the benchmarks (bench/), results in bench/results.md
 # Each target sets up what it needs: .venv with the requirements, and a running RabbitMQ.
 
@@ -7,12 +9,14 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test bench lint broker venv clean
+.PHONY: demo test check bench lint broker venv clean
 
 venv: $(VENV)/.installed
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
-	$(PYTHON) -m venv $(VENV)
+	@$(PYTHON) -m venv $(VENV) || { \
+	  echo "make: '$(PYTHON) -m venv' failed; on Debian or Ubuntu install the venv module:"; \
+	  echo "  sudo apt-get install python3-venv"; rm -rf $(VENV); exit 1; }
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
@@ -28,6 +32,9 @@ lint: venv
 
 test: venv broker lint
 	$(PY) -m pytest
+
+check: venv broker lint
+	$(PY) -m pytest -m "not restart and not alarm and not cluster"
 
 bench: venv broker
 	$(PY) -m bench.run_all

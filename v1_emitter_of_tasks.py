@@ -10,9 +10,12 @@ second of simulated work for the worker that takes it.
 import sys
 
 import pika
+import pika.exceptions
 
 from utils.admin_panel import offer_rabbitmq_admin_site
+from utils.alarms import say_when_blocked
 from utils.broker import PERSISTENT, connection_parameters, exit_on_error, rabbitmq_url
+from utils.queues import use_queue_as_it_is
 from utils.util_logger import setup_logger
 
 logger, logname = setup_logger(__file__)
@@ -26,9 +29,14 @@ with exit_on_error(logger, url):
     # connect to the broker and open a channel on the connection
     connection = pika.BlockingConnection(connection_parameters(url))
     channel = connection.channel()
+    # RabbitMQ blocks publishers while it is low on disk or memory: say so, and why
+    say_when_blocked(connection, logger)
 
     # durable=True: the queue survives a broker restart
-    channel.queue_declare(queue="task_queue", durable=True)
+    try:
+        channel.queue_declare(queue="task_queue", durable=True)
+    except pika.exceptions.ChannelClosedByBroker as refused:  # someone else set it up
+        channel = use_queue_as_it_is(connection, "task_queue", refused)
 
     message = " ".join(sys.argv[1:]) or "New task..."
 
@@ -39,6 +47,8 @@ with exit_on_error(logger, url):
         body=message.encode("utf-8"),
         properties=pika.BasicProperties(delivery_mode=PERSISTENT),
     )
+    # closing the channel waits for the broker, so a publish it refused fails here, loudly
+    channel.close()
     logger.info(" [x] Sent %s", message)
 
     connection.close()

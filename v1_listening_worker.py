@@ -9,6 +9,7 @@ Each '.' in a task is SECONDS_PER_DOT seconds of simulated work (default 1).
 import time
 
 import pika
+import pika.exceptions
 
 from utils.broker import (
     connection_parameters,
@@ -18,6 +19,7 @@ from utils.broker import (
     set_aside,
 )
 from utils.errors import ExitCode
+from utils.queues import use_queue_as_it_is
 from utils.signals import raise_keyboard_interrupt_on_stop_signals
 from utils.tasks import seconds_per_dot, work_seconds
 from utils.util_logger import setup_logger
@@ -39,7 +41,10 @@ with exit_on_error(logger, url, interrupted=ExitCode.OK):
     channel = connection.channel()
 
     # the same durable queue the emitter declares: whoever starts first creates it
-    channel.queue_declare(queue="task_queue", durable=True)
+    try:
+        channel.queue_declare(queue="task_queue", durable=True)
+    except pika.exceptions.ChannelClosedByBroker as refused:  # someone else set it up
+        channel = use_queue_as_it_is(connection, "task_queue", refused)
 
     def callback(ch, method, properties, body):
         """Do the task, then acknowledge it: a task is removed only once it is done."""

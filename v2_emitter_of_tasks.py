@@ -9,10 +9,16 @@ from __future__ import annotations
 
 import sys
 
-import pika
-import pika.exceptions
+from utils.errors import ExitCode, ScriptError, missing_module, report
+
+try:
+    import pika
+    import pika.exceptions
+except ModuleNotFoundError as missing:  # run outside the project's virtual environment
+    sys.exit(missing_module(__file__, missing))
 
 from utils.admin_panel import offer_rabbitmq_admin_site
+from utils.alarms import say_when_blocked
 from utils.broker import (
     PERSISTENT,
     broker_error,
@@ -20,7 +26,7 @@ from utils.broker import (
     connection_parameters,
     rabbitmq_url,
 )
-from utils.errors import ExitCode, ScriptError, report
+from utils.queues import use_queue_as_it_is
 from utils.util_logger import setup_logger
 
 QUEUE = "task_queue2"
@@ -34,14 +40,19 @@ def send_message(url: str, queue_name: str, message: str) -> None:
     connection = connect(connection_parameters(url))
     # connect() either returns an open connection or raises: finally closes only an open one
     try:
+        say_when_blocked(connection, logger)  # RabbitMQ low on disk or memory blocks publishers
         channel = connection.channel()
-        channel.queue_declare(queue=queue_name, durable=True)
+        try:
+            channel.queue_declare(queue=queue_name, durable=True)
+        except pika.exceptions.ChannelClosedByBroker as refused:  # someone else set it up
+            channel = use_queue_as_it_is(connection, queue_name, refused)
         channel.basic_publish(
             exchange="",
             routing_key=queue_name,
             body=message.encode("utf-8"),
             properties=pika.BasicProperties(delivery_mode=PERSISTENT),
         )
+        channel.close()  # waits for the broker: a publish it refused raises here
         logger.info(" [x] Sent %s", message)
     finally:
         connection.close()

@@ -10,7 +10,12 @@ from __future__ import annotations
 import sys
 import time
 
-import pika.exceptions
+from utils.errors import ExitCode, ScriptError, missing_module, report
+
+try:
+    import pika.exceptions
+except ModuleNotFoundError as missing:  # run outside the project's virtual environment
+    sys.exit(missing_module(__file__, missing))
 
 from utils.broker import (
     broker_error,
@@ -20,7 +25,7 @@ from utils.broker import (
     rabbitmq_url,
     set_aside,
 )
-from utils.errors import ExitCode, ScriptError, report
+from utils.queues import use_queue_as_it_is
 from utils.signals import raise_keyboard_interrupt_on_stop_signals
 from utils.tasks import seconds_per_dot, work_seconds
 from utils.util_logger import setup_logger
@@ -54,7 +59,10 @@ def listen(url: str, queue_name: str, per_dot: float) -> None:
     connection = connect(connection_parameters(url))
     try:
         channel = connection.channel()
-        channel.queue_declare(queue=queue_name, durable=True)
+        try:
+            channel.queue_declare(queue=queue_name, durable=True)
+        except pika.exceptions.ChannelClosedByBroker as refused:  # someone else set it up
+            channel = use_queue_as_it_is(connection, queue_name, refused)
         channel.basic_qos(prefetch_count=1)  # fair dispatch: one unacked task at a time
         callback = make_callback(queue_name, per_dot)
         channel.basic_consume(queue=queue_name, on_message_callback=callback)

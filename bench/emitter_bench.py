@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bench.processes import Exit, run, script_env
+from bench.children import bench_env, run
 from bench.results_table import Figure, Target, in_run_order
 from bench.sizes import Sizes
 from bench.task_files import cycled_tasks_csv
-from bench.vhost import Vhost
+from tests.support import Exit, Vhost
 
 SECTION = "1 Emitter"
 QUEUE = "task_queue3"  # the v3 emitter's default: it is run with default options
@@ -86,7 +86,7 @@ def publishers(sizes: Sizes) -> list[Publisher]:
 def publish_once(vhost: Vhost, args: list[str], rows: int, name: str) -> Exit:
     """Run one publisher into an empty queue; check every row arrived; empty the queue."""
     vhost.delete_queue(QUEUE)
-    finished = run(args, script_env(vhost.url), name)
+    finished = run(args, bench_env(vhost.url), name)
     arrived = vhost.wait_for_count(QUEUE, rows)
     vhost.delete_queue(QUEUE)
     if arrived != rows:

@@ -1,17 +1,22 @@
 """Section 3: fair dispatch. Three v3 workers on tasks.csv, against the ideal schedule.
 
-The makespan runs from the first "Received" line to the last "Done" line, each stamped
-when it reaches us through the worker's stdout pipe. The ideal schedule gives each task,
-in row order, to whichever worker is free first (tools.schedule_view.ideal_schedule).
+The makespan runs from the start of the first task to the end of the last, as the workers'
+lines tell: a task starts at its "Received" line's time stamp and ends the "Done" line's
+seconds later (tools.demo.RoundLog.blocks). The ideal schedule gives each task, in row
+order, to whichever worker is free first (tools.schedule_view.ideal_schedule).
 """
 
 from __future__ import annotations
 
-from bench.processes import PipedChild, run, script_env, wait_until
+import signal
+
+from bench.children import bench_env, run, start
 from bench.results_table import Figure, Target
 from bench.sizes import Sizes
-from bench.vhost import Vhost
-from tools.schedule_view import ideal_schedule
+from tests.support import Child, Vhost, wait_until
+from tools.demo import RoundLog
+from tools.schedule_view import ideal_schedule, makespan
+from utils.console_lines import READY_WORDS, done_rows
 from utils.tasks import DEFAULT_TASKS_FILE, TaskFile, work_seconds
 
 SECTION = "3 Fair dispatch"
@@ -26,18 +31,19 @@ def ideal_makespan() -> float:
     return max(end for _worker, _start, end in ideal_schedule(durations, WORKERS))
 
 
-def start_workers(vhost: Vhost) -> list[PipedChild]:
+def start_workers(vhost: Vhost, name: str) -> list[Child]:
     """Three v3 workers, named 1, 2, 3, each once it says it is ready for work."""
-    env = script_env(vhost.url, SECONDS_PER_DOT=str(SECONDS_PER_DOT))
+    env = bench_env(vhost.url, seconds_per_dot=SECONDS_PER_DOT)
     workers = []
     try:
-        for name in range(1, WORKERS + 1):
-            workers.append(PipedChild(["v3_listening_worker.py", "--name", str(name)], env))
+        for number in range(1, WORKERS + 1):
+            args = ["v3_listening_worker.py", "--name", str(number)]
+            workers.append(start(args, env, f"{name}-worker{number}"))
         for worker in workers:
-            wait_until(lambda w=worker: w.stamps("ready for work"), 30, "a worker to be ready")
+            worker.wait_for(READY_WORDS)
     except BaseException:
         for worker in workers:
-            worker.stop()
+            worker.stop(signal.SIGTERM)
         raise
     return workers
 
@@ -46,21 +52,24 @@ def makespan_once(vhost: Vhost, name: str) -> float:
     """Start the workers, publish tasks.csv with the v3 emitter, return the makespan."""
     tasks = sum(1 for _task in TaskFile(DEFAULT_TASKS_FILE))
     vhost.delete_queue(QUEUE)
-    workers = start_workers(vhost)
+    workers = start_workers(vhost, name)
     try:
-        run(["v3_emitter_of_tasks.py", str(DEFAULT_TASKS_FILE)], script_env(vhost.url), name)
+        run(["v3_emitter_of_tasks.py", str(DEFAULT_TASKS_FILE)], bench_env(vhost.url), name)
         wait_until(
-            lambda: sum(len(worker.stamps("Done")) for worker in workers) >= tasks,
-            60,
+            lambda: sum(len(done_rows(worker.output)) for worker in workers) >= tasks,
             f"{tasks} tasks done",
+            timeout=60,
         )
     finally:
-        codes = [worker.stop() for worker in workers]
+        codes = [worker.stop(signal.SIGTERM).code for worker in workers]
     if any(codes):
         raise RuntimeError(f"{name}: worker exit codes {codes}")
-    first = min(min(worker.stamps("Received"), default=float("inf")) for worker in workers)
-    last = max(max(worker.stamps("Done"), default=0.0) for worker in workers)
-    return last - first
+    lines = RoundLog()
+    for number, worker in enumerate(workers, start=1):
+        for line in worker.output.splitlines():
+            lines.feed(number, line)
+        worker.remove_output()
+    return makespan(lines.blocks())
 
 
 def fair_dispatch_figures(vhost: Vhost, sizes: Sizes, log=print) -> list[Figure]:

@@ -22,22 +22,20 @@ import collections
 import contextlib
 import datetime
 import random
-import re
 import signal
 import sys
 import time
 from dataclasses import dataclass, field
 
-from bench.processes import Child, kill_all, script_env, wait_until
+from bench.children import bench_env, start
 from bench.publishers import publish_pipelined
 from bench.task_files import OUT_DIR, numbered_bodies
-from bench.vhost import Vhost, own_vhost
+from tests.support import Child, Vhost, kill_all, wait_until
+from utils.console_lines import READY_WORDS, done_rows, parse_all_received
 
 QUEUE = "task_queue3"
 DEAD_LETTER = f"{QUEUE}.dead-letter"
 WORKERS = 3
-DONE = re.compile(r"Done row (\d+) ")
-RECEIVED = re.compile(r"Received row (\d+)\b.* at (\d\d):(\d\d):(\d\d\.\d+)")
 
 
 def clock_seconds(moment: datetime.datetime) -> float:
@@ -53,7 +51,7 @@ class Incarnation:
     killed_at: float | None = None
 
     def text(self) -> str:
-        return self.child.output()
+        return self.child.output
 
 
 @dataclass
@@ -69,7 +67,7 @@ class Soak:
     def start(self, slot: int) -> Incarnation:
         name = f"soak-{slot}-{self.kills:04d}"
         args = ["v3_listening_worker.py", "--name", str(slot + 1)]
-        return Incarnation(Child(args, self.env, name))
+        return Incarnation(start(args, self.env, name))
 
     def start_all(self) -> None:
         self.slots = [self.start(slot) for slot in range(WORKERS)]
@@ -91,7 +89,7 @@ class Soak:
     def idle(self) -> bool:
         """No task in hand: every running worker has printed as many "Done" as "Received"."""
         return all(
-            len(RECEIVED.findall(text)) == len(DONE.findall(text))
+            len(parse_all_received(text)) == len(done_rows(text))
             for text in (worker.text() for worker in self.slots)
         )
 
@@ -101,15 +99,15 @@ class Soak:
         A worker still importing has no signal handler yet: SIGTERM would kill it (-15).
         """
         for worker in self.slots:
-            with contextlib.suppress(RuntimeError):  # not up in time: stop it anyway
-                wait_until(lambda w=worker: "ready for work" in w.text(), 15, "a worker")
-        return [worker.child.stop().code for worker in self.slots]
+            with contextlib.suppress(TimeoutError):  # not up in time: stop it anyway
+                wait_until(lambda w=worker: READY_WORDS in w.text(), "a worker ready", timeout=15)
+        return [worker.child.stop(signal.SIGTERM).code for worker in self.slots]
 
 
 def done_counts(soak: Soak) -> collections.Counter[int]:
     """How many "Done" lines each task row has, over every worker that ran."""
     return collections.Counter(
-        int(row) for worker in soak.everyone() for row in DONE.findall(worker.text())
+        row for worker in soak.everyone() for row in done_rows(worker.text())
     )
 
 
@@ -141,9 +139,8 @@ def receptions(soak: Soak) -> dict[int, list[tuple[float, Incarnation]]]:
     """For each task row, when (seconds since midnight) and by whom it was received."""
     seen = collections.defaultdict(list)
     for worker in soak.everyone():
-        for row, hours, minutes, seconds in RECEIVED.findall(worker.text()):
-            at = int(hours) * 3600 + int(minutes) * 60 + float(seconds)
-            seen[int(row)].append((at, worker))
+        for task in parse_all_received(worker.text()):
+            seen[task.row].append((task.second_of_day, worker))
     return seen
 
 
@@ -174,7 +171,7 @@ def report(soak: Soak, args, seconds: float, codes: list[int]) -> bool:
     lost = [row for row in missing if row not in killed]
     twice = sorted(row for row, count in done.items() if count > 1)
     redelivered = sum(1 for receptions_of_row in seen.values() if len(receptions_of_row) > 1)
-    left, dead = soak.vhost.ready_count(QUEUE), soak.vhost.ready_count(DEAD_LETTER)
+    left, dead = soak.vhost.ready_count(QUEUE), soak.vhost.ready_count(DEAD_LETTER, missing_ok=True)
     print(
         f"fault soak: {args.tasks} tasks, {WORKERS} v3 workers, SECONDS_PER_DOT="
         f"{args.seconds_per_dot}, one SIGKILL every {args.interval} s\n"
@@ -198,9 +195,9 @@ def main(argv: list[str] | None = None) -> int:
     for old in OUT_DIR.glob("soak-*.out"):
         old.unlink()
     expected = args.tasks * args.seconds_per_dot / WORKERS
-    with own_vhost("soak") as vhost:
+    with Vhost("soak") as vhost:
         publish_pipelined(vhost.url, QUEUE, enumerate(numbered_bodies(args.tasks, dots=1), 1))
-        soak = Soak(vhost, script_env(vhost.url, SECONDS_PER_DOT=str(args.seconds_per_dot)))
+        soak = Soak(vhost, bench_env(vhost.url, seconds_per_dot=args.seconds_per_dot))
         try:
             seconds = run_soak(soak, args.tasks, args.interval, 3 * expected + 60, args.seed)
             codes = soak.stop_all()

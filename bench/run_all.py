@@ -24,11 +24,10 @@ import pika
 from bench.emitter_bench import emitter_figures
 from bench.fair_dispatch_bench import fair_dispatch_figures
 from bench.memory_bench import memory_figures
-from bench.processes import kill_all
 from bench.results_table import Figure, markdown
 from bench.sizes import FULL, QUICK, Sizes
-from bench.vhost import API, api, own_vhost
 from bench.worker_bench import worker_figures
+from tests.support import API, Vhost, api, kill_all
 
 RESULTS = Path(__file__).resolve().parent / "results.md"
 # sizes the issue does not set: `--full` runs these (the note names them so)
@@ -69,7 +68,7 @@ def log(line: str) -> None:
 def measure(sizes: Sizes, sections: list[str]) -> list[Figure]:
     """Run the sections in a fresh vhost; return their figures, in section order."""
     figures: list[Figure] = []
-    with own_vhost() as vhost:
+    with Vhost("bench") as vhost:
         log(f"bench: vhost {vhost.name}")
         try:
             for section in sections:

@@ -11,15 +11,16 @@ acked, which is counted exactly: each worker prints one "Done" line per task, af
 
 from __future__ import annotations
 
+import signal
 import time
 from dataclasses import dataclass
 
-from bench.processes import Child, script_env
+from bench.children import bench_env, start
 from bench.publishers import publish_pipelined
 from bench.results_table import Figure, Target, in_run_order
 from bench.sizes import Sizes
 from bench.task_files import numbered_bodies
-from bench.vhost import Vhost
+from tests.support import Child, Vhost
 
 SECTION = "2 Worker"
 QUEUE = "task_queue3"
@@ -103,7 +104,7 @@ def drain(children: list[Child], tasks: int) -> float:
     deadline = time.monotonic() + DRAIN_TIMEOUT
     while sum(child.count_lines(b"Done") for child in children) < tasks:
         if time.monotonic() > deadline or not all(child.running() for child in children):
-            raise RuntimeError(f"workers stopped or stalled:\n{children[0].output()[-2000:]}")
+            raise RuntimeError(f"workers stopped or stalled:\n{children[0].output[-2000:]}")
         time.sleep(POLL)
     return time.monotonic() - min(child.started for child in children)
 
@@ -112,14 +113,14 @@ def consume_once(vhost: Vhost, consumer: Consumer, name: str) -> float:
     """Fill the queue, let the consumers empty it, stop them; return tasks per second."""
     tasks = consumer.tasks
     fill_queue(vhost, tasks, consumer.dots)
-    env = script_env(vhost.url, SECONDS_PER_DOT=str(consumer.per_dot))
+    env = bench_env(vhost.url, seconds_per_dot=consumer.per_dot)
     children = []
     try:
         for copy in range(consumer.copies):
-            children.append(Child(consumer.args, env, f"{name}-{copy}"))
+            children.append(start(consumer.args, env, f"{name}-{copy}"))
         seconds = drain(children, tasks)
     finally:
-        exits = [child.stop() for child in children]
+        exits = [child.stop(signal.SIGTERM) for child in children]
     done = sum(child.count_lines(b"Done") for child in children)
     left = vhost.ready_count(QUEUE)
     if any(finished.code != 0 for finished in exits) or done != tasks or left:

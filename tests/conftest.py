@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import urllib.error
+import uuid
+from pathlib import Path
 
 import pytest
 
-from tests.support import Vhost, Worker, api
+from tests.support import Child, Vhost, api
 
 
 @pytest.fixture(scope="session")
@@ -23,27 +25,31 @@ def management_api() -> None:
 
 @pytest.fixture
 def vhost(management_api):
-    isolated = Vhost()
-    isolated.create()
-    yield isolated
-    isolated.delete()
+    with Vhost() as isolated:
+        yield isolated
 
 
 @pytest.fixture
 def workers(tmp_path):
-    """Start worker scripts in the background; any still running are killed at the end."""
-    started: list[Worker] = []
+    """Start scripts in the background, SIGINT ignored as in a background job of a
+    non-interactive shell, their output in tmp_path; any still running are killed at the end."""
+    started: list[Child] = []
 
-    def start(script: str, *args: str, env: dict[str, str]) -> Worker:
-        worker = Worker(script, *args, env=env, out_dir=tmp_path)
-        started.append(worker)
-        return worker
+    def start(script: str, *args: str, env: dict[str, str]) -> Child:
+        out_path = tmp_path / f"{Path(script).stem}-{uuid.uuid4().hex[:6]}.out"
+        child = Child(script, *args, env=env, out_path=out_path, ignore_sigint=True)
+        started.append(child)
+        return child
 
     yield start
-    for worker in started:
-        worker.kill()
+    for child in started:
+        child.kill()
+
+
+BROKER_WIDE = ("alarm", "restart")  # markers of tests that change the whole broker's state
 
 
 def pytest_collection_modifyitems(config, items):
-    """Tests that restart the broker run last, so they cannot disturb the others."""
-    items.sort(key=lambda item: item.get_closest_marker("restart") is not None)
+    """Tests that change the whole broker's state run last, so they cannot disturb the
+    others (the suite runs in one process: they also run one at a time)."""
+    items.sort(key=lambda item: any(item.get_closest_marker(name) for name in BROKER_WIDE))

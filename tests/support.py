@@ -1,5 +1,5 @@
 """What the tests and the benchmarks share: the local broker's management API, a virtual host
-of their own, the scripts run as subprocesses, waiting."""
+of their own, the scripts run as a user runs them, and waiting for a condition."""
 
 from __future__ import annotations
 
@@ -9,20 +9,33 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pika
 import pika.exceptions
 
 from utils import PROJECT_ROOT
+from utils.util_logger import LOG_DIR_VARIABLE
 
 API = "http://127.0.0.1:15672/api"
 AUTH = "Basic " + base64.b64encode(b"guest:guest").decode()
+AMQP = "amqp://guest:guest@127.0.0.1:5672"
+UNREACHABLE = "amqp://guest:guest@127.0.0.1:1/%2F"  # nothing listens on port 1
+
+WORKERS = ["v1_listening_worker.py", "v2_listening_worker.py", "v3_listening_worker.py"]
+EMITTERS = ["v1_emitter_of_tasks.py", "v2_emitter_of_tasks.py", "v3_emitter_of_tasks.py"]
+QUEUE_OF = {"v1": "task_queue", "v2": "task_queue2", "v3": "task_queue3"}  # each version's
+TASKS_CSV_ROWS = (PROJECT_ROOT / "tasks.csv").read_text().splitlines()  # one task a line
+
+# --- the management API and a virtual host of one's own -------------------------------------
 
 
 def api(method: str, path: str, body: object = None) -> object:
@@ -58,11 +71,15 @@ def delete_vhost(name: str) -> None:
 
 
 class Vhost:
-    """A virtual host of its own for one test: created, then deleted with all its queues."""
+    """A virtual host of one's own on the local broker, its AMQP URL, and its queues.
 
-    def __init__(self) -> None:
-        self.name = f"test-{uuid.uuid4().hex[:12]}"
-        self.url = f"amqp://guest:guest@127.0.0.1:5672/{quoted(self.name)}"
+    `with Vhost() as vhost:` creates it, and deletes it with every queue in it at the end,
+    even on failure. Nothing here touches the default vhost.
+    """
+
+    def __init__(self, prefix: str = "test") -> None:
+        self.name = f"{prefix}-{uuid.uuid4().hex[:12]}"
+        self.url = f"{AMQP}/{quoted(self.name)}"
 
     def create(self) -> None:
         create_vhost(self.name)
@@ -70,17 +87,42 @@ class Vhost:
     def delete(self) -> None:
         delete_vhost(self.name)
 
-    def queue_info(self, queue: str) -> dict:
-        """The management API's view of a queue (its static fields are exact)."""
-        return api("GET", f"/queues/{quoted(self.name)}/{quoted(queue)}")
+    def __enter__(self) -> Vhost:
+        self.create()
+        return self
+
+    def __exit__(self, *_exception) -> None:
+        self.delete()
 
     def connection(self) -> pika.BlockingConnection:
         return pika.BlockingConnection(pika.URLParameters(self.url))
 
-    def ready_count(self, queue: str) -> int:
-        """Messages ready in a queue, exactly (a passive declare, not the API's sampled stats)."""
+    def queue_info(self, queue: str) -> dict:
+        """The management API's view of a queue (its static fields are exact)."""
+        return api("GET", f"/queues/{quoted(self.name)}/{quoted(queue)}")
+
+    def declared(self, queue: str) -> pika.spec.Queue.DeclareOk:
+        """A passive declare: the queue's exact message_count and consumer_count."""
         with self.connection() as connection:
-            return connection.channel().queue_declare(queue, passive=True).method.message_count
+            return connection.channel().queue_declare(queue, passive=True).method
+
+    def ready_count(self, queue: str, missing_ok: bool = False) -> int:
+        """Messages ready in a queue, exactly; with missing_ok, 0 for a queue not declared."""
+        try:
+            return self.declared(queue).message_count
+        except pika.exceptions.ChannelClosedByBroker as error:
+            if missing_ok and error.reply_code == 404:
+                return 0
+            raise
+
+    def wait_for_count(self, queue: str, count: int, timeout: float = 30) -> int:
+        """Wait until a queue holds `count` ready messages; return the last count seen."""
+        deadline = time.monotonic() + timeout
+        seen = self.ready_count(queue, missing_ok=True)
+        while seen != count and time.monotonic() < deadline:
+            time.sleep(0.1)
+            seen = self.ready_count(queue, missing_ok=True)
+        return seen
 
     def take_all(self, queue: str) -> list[tuple[bytes, pika.BasicProperties]]:
         """Take (and ack) every ready message of a queue: (body, properties) in queue order."""
@@ -95,6 +137,7 @@ class Vhost:
                 channel.basic_ack(method.delivery_tag)
 
     def publish(self, queue: str, bodies: list[bytes]) -> None:
+        """Publish persistent messages to a durable queue, each confirmed."""
         with self.connection() as connection:
             channel = connection.channel()
             channel.queue_declare(queue, durable=True)
@@ -102,24 +145,42 @@ class Vhost:
             for body in bodies:
                 channel.basic_publish("", queue, body, pika.BasicProperties(delivery_mode=2))
 
+    def delete_queue(self, queue: str) -> None:
+        """Delete a queue and its messages, so that the next run starts from nothing."""
+        with self.connection() as connection:
+            connection.channel().queue_delete(queue)
 
-def script_env(url: str, seconds_per_dot: str = "0.02", **extra: str) -> dict[str, str]:
-    env = dict(os.environ, RABBITMQ_URL=url, SECONDS_PER_DOT=seconds_per_dot, PYTHONUNBUFFERED="1")
+
+# --- the scripts, run as a user runs them ---------------------------------------------------
+
+
+def script_env(
+    url: str, *, log_dir: Path | None, seconds_per_dot: float | str = "0.02", **extra: str
+) -> dict[str, str]:
+    """Our environment for a script: RABBITMQ_URL, SECONDS_PER_DOT, and `extra`.
+
+    Its log goes to `log_dir` (None: the default, the project's logs/). PYTHONUNBUFFERED is
+    left out: the scripts flush their lines themselves, as a user runs them.
+    """
+    env = dict(os.environ, RABBITMQ_URL=url, SECONDS_PER_DOT=str(seconds_per_dot))
     env.update(extra)
+    env.pop("PYTHONUNBUFFERED", None)
+    env.pop(LOG_DIR_VARIABLE, None)
+    if log_dir is not None:
+        env[LOG_DIR_VARIABLE] = str(log_dir)
     return env
 
 
 def run_script(
-    script: str,
     *args: str,
     env: dict[str, str],
     timeout: float = 60,
     cwd: Path = PROJECT_ROOT,
     stdin=subprocess.DEVNULL,
 ) -> subprocess.CompletedProcess:
-    """Run one of the scripts to completion, as a user runs it."""
+    """Run `python ARGS` in `cwd` (the project root) to its end, its output captured."""
     return subprocess.run(
-        [sys.executable, str(PROJECT_ROOT / script), *args],
+        [sys.executable, *args],
         cwd=cwd,
         env=env,
         stdin=stdin,
@@ -129,66 +190,201 @@ def run_script(
     )
 
 
-class Worker:
-    """A worker script running in the background, its output captured in a file."""
+def run_tool(
+    module: str, *args: str, url: str, log_dir: Path, timeout: float = 60
+) -> subprocess.CompletedProcess:
+    """Run `python -m tools.<module> ARGS` to its end, its output captured (so: no colours)."""
+    env = script_env(url, log_dir=log_dir, COLUMNS="100")
+    return run_script("-m", f"tools.{module}", *args, env=env, timeout=timeout)
 
-    def __init__(self, script: str, *args: str, env: dict[str, str], out_dir: Path) -> None:
-        self.out_path = out_dir / f"{Path(script).stem}-{uuid.uuid4().hex[:6]}.out"
-        self._out = open(self.out_path, "w")  # noqa: SIM115 - closed in stop()
-        self.process = subprocess.Popen(
-            [sys.executable, str(PROJECT_ROOT / script), *args],
-            cwd=PROJECT_ROOT,
+
+def check_a_tool_refused(module: str, *args: str, log_dir: Path) -> None:
+    """Run a tool against UNREACHABLE: it must exit 1 within 10 s, its one line on stderr
+    naming the refused address, and print nothing else."""
+    started = time.monotonic()
+    result = run_tool(module, *args, url=UNREACHABLE, log_dir=log_dir, timeout=30)
+
+    assert result.returncode == 1
+    assert result.stdout == ""
+    [line] = result.stderr.splitlines()
+    assert "127.0.0.1:1" in line and "refused" in line.lower()
+    assert time.monotonic() - started < 10
+
+
+def start_script(*args: str, env: dict[str, str], **popen) -> subprocess.Popen:
+    """Start `python ARGS` from the project root; `popen` gives its standard streams."""
+    popen.setdefault("stdin", subprocess.DEVNULL)
+    return subprocess.Popen([sys.executable, *args], cwd=PROJECT_ROOT, env=env, **popen)
+
+
+@dataclass(frozen=True)
+class Exit:
+    """How a child ended: its exit code, seconds since it was started, and peak RSS."""
+
+    code: int
+    seconds: float
+    peak_rss_kib: int
+
+
+RUNNING: set[Child] = set()  # started and not reaped yet: kill_all() ends them
+
+
+def kill_all() -> None:
+    """Kill and reap every child still running (after a failure or Ctrl+C)."""
+    for child in list(RUNNING):
+        child.kill()
+
+
+def _sigint_ignored() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+class Child:
+    """`python ARGS` run from the project root in a session of its own, as in a terminal of
+    its own; stdout and stderr go to one file. Reaped with wait4: exit code, seconds, peak RSS.
+
+    With ignore_sigint it starts as a non-interactive shell starts a background job, SIGINT
+    ignored: a script must install its own handling to stop on Ctrl+C.
+    """
+
+    def __init__(
+        self, *args: str, env: dict[str, str], out_path: Path, ignore_sigint: bool = False
+    ) -> None:
+        self.out_path = out_path
+        self._out = open(out_path, "wb")  # noqa: SIM115 - closed once the child is reaped
+        self.started = time.monotonic()
+        self.process = start_script(
+            *args,
             env=env,
-            stdin=subprocess.DEVNULL,
             stdout=self._out,
             stderr=subprocess.STDOUT,
-            start_new_session=True,  # like a worker in its own terminal
-            # as a non-interactive shell starts a background job: SIGINT ignored, so the
-            # worker must install its own handling (DESIGN.md, "Behaviour")
-            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+            start_new_session=True,  # our Ctrl+C is ours alone
+            preexec_fn=_sigint_ignored if ignore_sigint else None,
         )
+        self._counted = 0  # bytes of output already scanned by count_lines
+        self._count = 0
+        self.finished: Exit | None = None
+        RUNNING.add(self)
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
 
     @property
     def output(self) -> str:
-        return self.out_path.read_text()
+        return self.out_path.read_text(errors="replace")
 
     def lines(self, word: str) -> list[str]:
+        """The output lines that contain `word`."""
         return [line for line in self.output.splitlines() if word in line]
 
+    def count_lines(self, word: bytes) -> int:
+        """How many times `word` is in the complete output lines so far (reads what is new)."""
+        with open(self.out_path, "rb") as file:
+            file.seek(self._counted)
+            new = file.read()
+        whole = new[: new.rfind(b"\n") + 1]
+        self._counted += len(whole)
+        self._count += whole.count(word)
+        return self._count
+
+    def remove_output(self) -> None:
+        """Delete the output file (once its lines have been read)."""
+        self.out_path.unlink(missing_ok=True)
+
+    def running(self) -> bool:
+        """Whether the child has not exited yet (without reaping it: wait() still can)."""
+        if self.finished is not None:
+            return False
+        return os.waitid(os.P_PID, self.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is None
+
+    def wait_until(
+        self, condition: Callable[[str], object], what: str, timeout: float = 30
+    ) -> None:
+        """Wait until `condition(output)` holds; fail, showing the output, if the child
+        exits first or `timeout` seconds pass."""
+
+        def holds() -> bool:
+            exited = not self.running()
+            if condition(self.output):
+                return True
+            if exited:
+                raise AssertionError(
+                    f"{self.out_path.stem} exited ({self.wait().code}) before "
+                    f"{what}:\n{self.output}"
+                )
+            return False
+
+        try:
+            wait_until(holds, what, timeout)
+        except TimeoutError as error:
+            raise TimeoutError(f"{error}:\n{self.output}") from None
+
     def wait_for(self, text: str, count: int = 1, timeout: float = 30) -> None:
-        """Wait until `text` appears `count` times in the output (or the process ends)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.output.count(text) >= count:
-                return
-            if self.process.poll() is not None:
-                raise AssertionError(f"worker exited ({self.process.returncode}):\n{self.output}")
-            time.sleep(0.05)
-        raise AssertionError(f"{text!r} x{count} not seen in {timeout} s:\n{self.output}")
+        """Wait until `text` is in the output `count` times (see wait_until)."""
+        self.wait_until(lambda output: output.count(text) >= count, f"{text!r} x{count}", timeout)
 
     def send(self, signum: int) -> None:
-        self.process.send_signal(signum)
+        if self.finished is None:
+            os.kill(self.pid, signum)
 
-    def stop(self, signum: int = signal.SIGINT, timeout: float = 20) -> int:
-        """Send a signal and wait for the exit status."""
-        if self.process.poll() is None:
-            self.process.send_signal(signum)
+    def wait(self, timeout: float = 600) -> Exit:
+        """Reap the child: how it ended. A child still running after `timeout` s is killed."""
+        if self.finished is not None:
+            return self.finished
+        killer = threading.Timer(timeout, self.send, (signal.SIGKILL,))
+        killer.start()
         try:
-            return self.process.wait(timeout=timeout)
+            _pid, status, usage = os.wait4(self.pid, 0)
+        except BaseException:  # interrupted (Ctrl+C, SIGTERM): leave no child behind
+            self._reaped(self._kill_now())
+            raise
         finally:
-            self._out.close()
+            killer.cancel()
+        return self._reaped(Exit(os.waitstatus_to_exitcode(status), 0.0, usage.ru_maxrss))
+
+    def stop(self, signum: int = signal.SIGINT, timeout: float = 30) -> Exit:
+        """Send a signal (Ctrl+C's by default) and reap the child."""
+        self.send(signum)
+        return self.wait(timeout)
 
     def kill(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
+        """Kill the child at once if it still runs, and reap it."""
+        if self.finished is None:
+            self._reaped(self._kill_now())
+
+    def _kill_now(self) -> Exit:
+        os.kill(self.pid, signal.SIGKILL)
+        _pid, status, usage = os.wait4(self.pid, 0)
+        return Exit(os.waitstatus_to_exitcode(status), 0.0, usage.ru_maxrss)
+
+    def _reaped(self, finished: Exit) -> Exit:
+        """Record how the child ended (its seconds measured now): it is gone for good."""
+        self.process.returncode = finished.code
         self._out.close()
+        self.finished = Exit(finished.code, time.monotonic() - self.started, finished.peak_rss_kib)
+        RUNNING.discard(self)
+        return self.finished
 
 
-def wait_until(condition, timeout: float = 30, what: str = "condition") -> None:
-    """Poll `condition()` until it is true; fail after `timeout` seconds."""
+def wait_until(
+    condition: Callable[[], object], what: str, timeout: float = 30, poll: float = 0.05
+) -> None:
+    """Poll `condition()` until it holds; raise TimeoutError naming `what` after `timeout` s."""
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.05)
+            raise TimeoutError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(poll)
+
+
+def rabbitmqctl(*args: str) -> str:
+    """Run rabbitmqctl on the local broker (through `sudo -n` unless we are root); its output."""
+    sudo = [] if os.geteuid() == 0 else ["sudo", "-n"]
+    return subprocess.run(
+        [*sudo, "rabbitmqctl", "-q", *args],
+        check=True,
+        timeout=120,
+        capture_output=True,
+        text=True,
+    ).stdout

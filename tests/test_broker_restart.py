@@ -6,34 +6,21 @@ always restores the broker.
 
 from __future__ import annotations
 
-import os
-import re
-import subprocess
-
 import pytest
 
-from tests.support import run_script, script_env, wait_until
+from tests.support import rabbitmqctl, run_script, script_env, wait_until
+from utils.console_lines import READY_WORDS, done_rows
 
 pytestmark = [pytest.mark.broker, pytest.mark.restart]
 
 
-def rabbitmqctl(*args: str) -> None:
-    sudo = [] if os.geteuid() == 0 else ["sudo", "-n"]
-    subprocess.run(
-        [*sudo, "rabbitmqctl", "-q", *args], check=True, timeout=120, capture_output=True
-    )
-
-
-def rows_done(workers_) -> set[int]:
-    return {int(row) for w in workers_ for row in re.findall(r"Done row (\d+)", w.output)}
-
-
-def test_tasks_survive_a_broker_restart_and_the_worker_reconnects(vhost, workers):
-    env = script_env(vhost.url, seconds_per_dot="0.1")  # tasks.csv: 3 s of work for one worker
+def test_tasks_survive_a_broker_restart_and_the_worker_reconnects(vhost, workers, tmp_path):
+    # tasks.csv: 3 s of work for one worker
+    env = script_env(vhost.url, log_dir=tmp_path, seconds_per_dot="0.1")
     worker = workers("v3_listening_worker.py", "--name", "survivor", env=env)
-    worker.wait_for("ready for work")
+    worker.wait_for(READY_WORDS)
     assert run_script("v3_emitter_of_tasks.py", env=env).returncode == 0
-    worker.wait_for("Done row 3 ")
+    worker.wait_until(lambda output: 3 in done_rows(output), "row 3 done")
 
     try:
         rabbitmqctl("stop_app")
@@ -44,10 +31,10 @@ def test_tasks_survive_a_broker_restart_and_the_worker_reconnects(vhost, workers
 
     worker.wait_for("reconnected", timeout=60)
     wait_until(
-        lambda: rows_done([worker]) == set(range(1, 19)),
+        lambda: set(done_rows(worker.output)) == set(range(1, 19)),
         timeout=60,
         what="every row done after the restart",
     )
-    assert worker.process.poll() is None  # it never exited
-    assert worker.stop() == 0
+    assert worker.running()  # it never exited
+    assert worker.stop().code == 0
     assert vhost.queue_info("task_queue3")["durable"] is True

@@ -9,7 +9,6 @@ the figures (start-up time, duplicates, redeliveries) are printed even without `
 from __future__ import annotations
 
 import os
-import re
 import signal
 import time
 from collections import Counter
@@ -19,7 +18,9 @@ import pika
 import pytest
 
 from tests.local_nodes import LocalNodes
-from tests.support import PROJECT_ROOT, run_script, script_env, wait_until
+from tests.support import run_script, script_env, wait_until
+from utils import PROJECT_ROOT
+from utils.console_lines import READY_WORDS, done_rows, parse_all_received
 
 pytestmark = pytest.mark.cluster
 
@@ -28,7 +29,6 @@ PORTS = {"rmq1": 5701, "rmq2": 5702, "rmq3": 5703}
 QUEUE = "cq"
 TASKS = 1000
 KILL_AFTER = 100  # tasks done before the leader is killed: most are still to do
-DONE = re.compile(r"\[x\] Done row (\d+)")
 
 
 class LocalCluster(LocalNodes):
@@ -78,23 +78,18 @@ def cluster(tmp_path_factory):
         local.down()
 
 
-def rows_done(worker) -> list[int]:
-    return [int(row) for row in DONE.findall(worker.output)]
-
-
 def emit_tasks(cluster: LocalCluster, tmp_path: Path) -> None:
     """TASKS one-dot tasks ('task n .' on line n) into a new quorum queue, all confirmed."""
     tasks = tmp_path / "tasks.csv"
     tasks.write_text("".join(f"task {n} .\n" for n in range(1, TASKS + 1)))
     args = ("--queue", QUEUE, "--queue-type", "quorum", "--quiet")
-    result = run_script(
-        "v3_emitter_of_tasks.py", str(tasks), *args, env=script_env(cluster.urls("rmq1"))
-    )
+    env = script_env(cluster.urls("rmq1"), log_dir=tmp_path)
+    result = run_script("v3_emitter_of_tasks.py", str(tasks), *args, env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"{TASKS} confirmed" in result.stdout
 
 
-def start_team(cluster: LocalCluster, workers) -> dict:
+def start_team(cluster: LocalCluster, workers, log_dir: Path) -> dict:
     """One worker per node, named after it, given its own node's URL first."""
     args = ("--queue", QUEUE, "--queue-type", "quorum")
     team = {
@@ -103,25 +98,29 @@ def start_team(cluster: LocalCluster, workers) -> dict:
             *args,
             "--name",
             node,
-            env=script_env(cluster.urls(node), seconds_per_dot="0.01"),
+            env=script_env(cluster.urls(node), log_dir=log_dir, seconds_per_dot="0.01"),
         )
         for node in PORTS
     }
     for worker in team.values():
-        worker.wait_for("ready for work")
+        worker.wait_for(READY_WORDS)
     return team
 
 
 def report(cluster, team: dict, leader: str, done_at_kill: int, seconds: float) -> Counter:
     """Print what happened; return how many times each row was done."""
-    counts = Counter(row for worker in team.values() for row in rows_done(worker))
+    counts = Counter(row for worker in team.values() for row in done_rows(worker.output))
     duplicates = {
-        row: [node for node, worker in team.items() if row in rows_done(worker)]
+        row: [node for node, worker in team.items() if row in done_rows(worker.output)]
         for row, times in sorted(counts.items())
         if times > 1
     }
-    per_worker = {node: len(rows_done(worker)) for node, worker in team.items()}
-    redelivered = sum(len(worker.lines("(redelivered)")) for worker in team.values())
+    per_worker = {node: len(done_rows(worker.output)) for node, worker in team.items()}
+    redelivered = sum(
+        task.note == "redelivered"
+        for worker in team.values()
+        for task in parse_all_received(worker.output)
+    )
     print(
         f"\ncluster up in {cluster.up_seconds:.1f} s; "
         f"{leader} (the leader) killed after {done_at_kill} of {TASKS} tasks; all done in "
@@ -137,10 +136,10 @@ def test_killing_the_quorum_queue_leader_loses_no_task(cluster, workers, tmp_pat
     leader = cluster.leader(QUEUE)
     survivor = next(node for node in PORTS if node != leader)
     started = time.monotonic()
-    team = start_team(cluster, workers)
+    team = start_team(cluster, workers, tmp_path)
 
     def done() -> list[int]:
-        return [row for worker in team.values() for row in rows_done(worker)]
+        return [row for worker in team.values() for row in done_rows(worker.output)]
 
     wait_until(lambda: len(done()) >= KILL_AFTER, timeout=30, what=f"{KILL_AFTER} tasks done")
     cluster.kill(leader)
@@ -151,7 +150,7 @@ def test_killing_the_quorum_queue_leader_loses_no_task(cluster, workers, tmp_pat
     # a task whose ack died with the leader comes back: let it be done again, so that the
     # duplicates are all counted (a task in hand is finished when its worker stops)
     wait_until(lambda: cluster.ready(QUEUE, survivor) == 0, timeout=30, what="no task ready")
-    exits = {node: worker.stop(signal.SIGINT) for node, worker in team.items()}
+    exits = {node: worker.stop(signal.SIGINT).code for node, worker in team.items()}
 
     with capsys.disabled():  # the figures belong in the log, -s or not
         counts = report(cluster, team, leader, done_at_kill, seconds)
@@ -159,6 +158,6 @@ def test_killing_the_quorum_queue_leader_loses_no_task(cluster, workers, tmp_pat
     assert done_at_kill < TASKS, "the leader died after the work was over"
     assert set(counts) == everything
     assert "reconnected" in orphan, orphan
-    assert DONE.search(orphan.split("reconnected", 1)[1]), "no task done after reconnecting"
+    assert done_rows(orphan.split("reconnected", 1)[1]), "no task done after reconnecting"
     assert cluster.leader(QUEUE, ask=survivor) != leader
     assert exits == dict.fromkeys(PORTS, 0)

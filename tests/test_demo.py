@@ -1,46 +1,18 @@
-"""The demo runner and the queue watcher, run as a user runs them; and the timeline drawing."""
+"""The demo runner (tools.demo), run as a user runs it; and its reading of the workers' lines."""
 
 from __future__ import annotations
 
-import os
 import re
 import signal
-import subprocess
-import sys
-import time
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
-from tests.support import PROJECT_ROOT, wait_until
+from tests.support import Child, check_a_tool_refused, run_tool, script_env
 from tools.demo import RoundLog
-from tools.schedule_view import (
-    Block,
-    common_scale,
-    draw_timeline,
-    ideal_schedule,
-    lane_text,
-)
-from utils.tasks import TaskFile, work_seconds
+from utils.console_lines import parse_all_received, parse_done
 
 ALL_ROWS = list(range(1, 19))  # tasks.csv
-UNREACHABLE_URL = "amqp://guest:guest@127.0.0.1:1/%2F"  # nothing listens on port 1
-
-
-def run_module(
-    module: str, *args: str, url: str, timeout: float = 60
-) -> subprocess.CompletedProcess:
-    """Run `python -m tools.<module>` to completion, output captured (so: no colours)."""
-    return subprocess.run(
-        [sys.executable, "-m", f"tools.{module}", *args],
-        cwd=PROJECT_ROOT,
-        env=dict(os.environ, RABBITMQ_URL=url, PYTHONUNBUFFERED="1", COLUMNS="100"),
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
 
 
 def final_table(output: str) -> dict[int, list[int]]:
@@ -54,24 +26,26 @@ def final_table(output: str) -> dict[int, list[int]]:
 def logged_rows(output: str) -> dict[int, list[int]]:
     """The rows each worker logged done, from the demo's prefixed 'worker N | ...' lines."""
     logged: dict[int, list[int]] = {}
-    for prefix, row, worker in re.findall(
-        r"^worker (\d+) \| +\[x\] Done row (\d+) by worker (\d+) ", output, re.MULTILINE
-    ):
-        assert prefix == worker, "a line prefixed with the wrong worker"
-        logged.setdefault(int(worker), []).append(int(row))
+    for line in output.splitlines():
+        prefix, _, child_line = line.partition(" | ")
+        done = parse_done(child_line)
+        if done and prefix.startswith("worker "):
+            assert prefix.rstrip() == f"worker {done.worker}", (
+                "a line prefixed with the wrong worker"
+            )
+            logged.setdefault(int(done.worker), []).append(done.row)
     return logged
 
 
 def consumers_and_ready(vhost, queue: str = "task_queue3") -> tuple[int, int]:
     """Exact counts, from a passive declare."""
-    with vhost.connection() as connection:
-        method = connection.channel().queue_declare(queue, passive=True).method
-        return method.consumer_count, method.message_count
+    declared = vhost.declared(queue)
+    return declared.consumer_count, declared.message_count
 
 
 @pytest.mark.broker
-def test_demo_runs_every_row_once_and_reports_who_did_which(vhost):
-    result = run_module("demo", "--seconds-per-dot", "0.05", url=vhost.url)
+def test_demo_runs_every_row_once_and_reports_who_did_which(vhost, tmp_path):
+    result = run_tool("demo", "--seconds-per-dot", "0.05", url=vhost.url, log_dir=tmp_path)
 
     assert result.returncode == 0, result.stdout + result.stderr
     table = final_table(result.stdout)
@@ -85,45 +59,60 @@ def test_demo_runs_every_row_once_and_reports_who_did_which(vhost):
 
 
 @pytest.mark.broker
-def test_demo_refuses_to_mix_in_leftover_messages(vhost):
+def test_demo_refuses_to_mix_in_leftover_messages(vhost, tmp_path):
     vhost.publish("task_queue3", [b"left over.", b"and me."])
 
-    result = run_module("demo", "--seconds-per-dot", "0", url=vhost.url)
+    result = run_tool("demo", "--seconds-per-dot", "0", url=vhost.url, log_dir=tmp_path)
 
     assert result.returncode == 1
     assert result.stdout == ""  # no worker, no emitter started
     [line] = result.stderr.splitlines()
     assert "task_queue3 holds 2 messages left from an earlier run" in line
+    assert "run it with --purge to empty the queue first (make demo DEMO_ARGS=--purge)" in line
     assert consumers_and_ready(vhost) == (0, 2)
 
 
 @pytest.mark.broker
+def test_the_demo_purges_leftover_messages_when_asked(vhost, tmp_path):
+    vhost.publish("task_queue3", [b"left over.", b"and me."])
+
+    result = run_tool("demo", "--seconds-per-dot", "0", "--purge", url=vhost.url, log_dir=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    assert sorted(row for rows in final_table(result.stdout).values() for row in rows) == ALL_ROWS
+    assert consumers_and_ready(vhost) == (0, 0)
+
+
+@pytest.mark.broker
+def test_the_demo_will_not_share_its_queue_with_workers_running_elsewhere(vhost, workers, tmp_path):
+    worker = workers("v3_listening_worker.py", env=script_env(vhost.url, log_dir=tmp_path))
+    worker.wait_for("ready for work")
+
+    result = run_tool("demo", "--seconds-per-dot", "0", "--purge", url=vhost.url, log_dir=tmp_path)
+
+    assert result.returncode == 1
+    [line] = result.stderr.splitlines()
+    assert "task_queue3 has 1 consumers (workers running elsewhere)" in line
+    assert "stop those workers (Ctrl+C in their terminals)" in line
+
+
+@pytest.mark.broker
 def test_ctrl_c_stops_the_demo_gracefully_and_loses_nothing(vhost, tmp_path):
-    out_path = tmp_path / "demo.out"
-    with open(out_path, "w") as out:
-        demo = subprocess.Popen(
-            [sys.executable, "-m", "tools.demo", "--seconds-per-dot", "0.2"],
-            cwd=PROJECT_ROOT,
-            env=dict(os.environ, RABBITMQ_URL=vhost.url, PYTHONUNBUFFERED="1"),
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
+    demo = Child(
+        *("-m", "tools.demo", "--seconds-per-dot", "0.2"),
+        env=script_env(vhost.url, log_dir=tmp_path),
+        out_path=tmp_path / "demo.out",
+    )
+    try:
+        demo.wait_until(
+            lambda output: "18 confirmed" in output and parse_all_received(output),
+            "every row sent and a task started",
+            timeout=20,
         )
-        try:
-            wait_until(
-                lambda: (
-                    "18 confirmed" in out_path.read_text()
-                    and "Received row" in out_path.read_text()
-                ),
-                timeout=20,
-                what="every row sent and a task started",
-            )
-            demo.send_signal(signal.SIGINT)
-            status = demo.wait(timeout=20)
-        finally:
-            if demo.poll() is None:
-                demo.kill()
-    output = Path(out_path).read_text()
+        status = demo.stop(signal.SIGINT, timeout=20).code
+    finally:
+        demo.kill()
+    output = demo.output
 
     assert status == 130, output
     done = [row for rows in logged_rows(output).values() for row in rows]
@@ -133,65 +122,8 @@ def test_ctrl_c_stops_the_demo_gracefully_and_loses_nothing(vhost, tmp_path):
     assert f"{18 - len(done)} rows sent but not done are still in queue task_queue3" in output
 
 
-@pytest.mark.parametrize(
-    "args",
-    [["demo"], ["watch_queues", "--once", "--management-port", "1"]],
-    ids=["demo", "watcher"],
-)
-def test_an_unreachable_broker_gives_one_line_and_exit_1(args):
-    started = time.monotonic()
-    result = run_module(*args, url=UNREACHABLE_URL, timeout=30)
-
-    assert result.returncode == 1
-    assert result.stdout == ""
-    [line] = result.stderr.splitlines()
-    assert "127.0.0.1:1" in line and "refused" in line.lower()
-    assert time.monotonic() - started < 10
-
-
-@pytest.mark.broker
-def test_the_watcher_shows_a_queue_s_ready_messages(vhost):
-    vhost.publish("watched", [b"one", b"two", b"three"])
-    # the API's counts are sampled by the broker (every 5 s by default): wait for them
-    wait_until(
-        lambda: vhost.queue_info("watched").get("messages_ready") == 3,
-        timeout=15,
-        what="the API to count 3 ready messages",
-    )
-
-    result = run_module("watch_queues", "--once", url=vhost.url, timeout=15)
-
-    assert result.returncode == 0, result.stderr
-    assert re.search(r"^watched +3 +0 +0$", result.stdout, re.MULTILINE), result.stdout
-    assert f"vhost {vhost.name} at 127.0.0.1:15672" in result.stdout
-
-
-# --- the timeline, without a broker -------------------------------------------------------------
-
-
-def ideal_blocks_of_tasks_csv(per_dot: float = 1.0) -> list[Block]:
-    tasks = list(TaskFile(PROJECT_ROOT / "tasks.csv"))
-    schedule = ideal_schedule([work_seconds(task.text, per_dot) for task in tasks], 3)
-    return [Block(w, task.row, start, end) for task, (w, start, end) in zip(tasks, schedule)]
-
-
-@pytest.mark.parametrize("width", [40, 70, 150])
-def test_every_task_is_one_block_with_its_row_and_the_lanes_fit(width):
-    blocks = ideal_blocks_of_tasks_csv()
-    scale = common_scale([blocks], width)
-    lines = draw_timeline(blocks, ["worker 1", "worker 2", "worker 3"], scale, width)
-
-    lanes = lines[:3]
-    rows = [int(row) for lane in lanes for row in re.findall(r"├(\d+)", lane)]
-    assert sorted(rows) == ALL_ROWS
-    assert all(len(lane) <= len("worker 1 │") + width for lane in lanes)
-    assert lines[3].startswith(" " * 9 + "└") and "0s" in lines[4]
-
-
-def test_a_block_spans_its_time_and_a_zero_length_task_still_shows():
-    blocks = [Block(0, 1, 0.0, 1.0), Block(0, 2, 1.0, 1.0), Block(0, 3, 1.0, 2.0)]
-
-    assert lane_text(blocks, 10) == "├1───────┤├2┤├3────┤"  # 2 and 3 pushed right
+def test_an_unreachable_broker_gives_one_line_and_exit_1(tmp_path):
+    check_a_tool_refused("demo", log_dir=tmp_path)
 
 
 def test_the_real_schedule_comes_from_the_workers_lines():

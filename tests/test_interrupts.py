@@ -34,12 +34,14 @@ def silent_server():
         ("v2_listening_worker.py", 0, " [*] Stopped before consuming."),
     ],
 )
-def test_ctrl_c_while_connecting_is_one_line_without_traceback(silent_server, script, status, line):
+def test_ctrl_c_while_connecting_is_one_line_without_traceback(
+    silent_server, tmp_path, script, status, line
+):
     port = silent_server.getsockname()[1]
     process = subprocess.Popen(
         [sys.executable, str(PROJECT_ROOT / script)],
         cwd=PROJECT_ROOT,
-        env=script_env(f"amqp://guest:guest@127.0.0.1:{port}/"),
+        env=script_env(f"amqp://guest:guest@127.0.0.1:{port}/", log_dir=tmp_path),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

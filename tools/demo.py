@@ -27,8 +27,7 @@ from pathlib import Path
 import pika.exceptions
 
 from tools.schedule_view import Block, common_scale, draw_timeline, ideal_schedule, makespan
-from utils import PROJECT_ROOT
-from utils.arguments import DEFAULT_QUEUE
+from utils import PROJECT_ROOT, arguments
 from utils.broker import broker_error, connect, connection_parameters, rabbitmq_url
 from utils.console_lines import READY, parse_done, parse_received, sent_rows
 from utils.errors import ExitCode, ScriptError, SettingsError
@@ -36,7 +35,6 @@ from utils.signals import raise_keyboard_interrupt_on_stop_signals
 from utils.tasks import DEFAULT_TASKS_FILE, Task, TaskFile, seconds_per_dot, work_seconds
 
 PROG = "demo"
-# DEFAULT_QUEUE: the course's queue, so the admin panel shows the demo there
 INTERRUPTED = 130  # exit status after Ctrl+C or SIGTERM, as a shell reports a SIGINT death
 WORKER_SCRIPT = PROJECT_ROOT / "v3_listening_worker.py"
 EMITTER_SCRIPT = PROJECT_ROOT / "v3_emitter_of_tasks.py"
@@ -81,8 +79,8 @@ def make_argument_parser() -> argparse.ArgumentParser:
         epilog=(
             "environment: RABBITMQ_URL (default amqp://guest:guest@localhost:5672/%2F),\n"
             "  SECONDS_PER_DOT (the default of --seconds-per-dot), NO_COLOR (no colours).\n"
-            "The queue must hold no leftover messages and have no other consumers: the demo\n"
-            "checks first and refuses rather than mix its tasks with them.\n"
+            "The queue must hold no leftover messages (--purge deletes them) and have no other\n"
+            "consumers: the demo checks first and refuses rather than mix its tasks with them.\n"
             "Ctrl+C stops everything gracefully: each worker finishes the task in hand, the\n"
             "rows not done stay in the queue.\n"
             "exit status: 0 every row done, 1 a failure (broker, CSV, a child process),\n"
@@ -107,9 +105,17 @@ def make_argument_parser() -> argparse.ArgumentParser:
         help="CSV file of tasks (default the project's tasks.csv)",
     )
     parser.add_argument(
-        "--queue", default=DEFAULT_QUEUE, help=f"queue to use (default {DEFAULT_QUEUE})"
+        "--queue",
+        type=arguments.queue_name,
+        default=arguments.DEFAULT_QUEUE,
+        help=f"queue to use (default {arguments.DEFAULT_QUEUE})",
     )
     parser.add_argument("--url", help="AMQP URL of the broker (default RABBITMQ_URL)")
+    parser.add_argument(
+        "--purge",
+        action="store_true",
+        help="first empty the queue of messages left from an earlier run (they are deleted)",
+    )
     parser.add_argument(
         "--compare-prefetch",
         action="store_true",
@@ -138,29 +144,36 @@ def seconds_flag(raw: str) -> float:
 # --- the broker and the queue, before anything starts ---------------------------------------
 
 
-def check_queue_is_free(url: str, queue_name: str) -> str:
-    """Fail unless the queue is absent, or empty with no consumer; say where it is."""
+def check_queue_is_free(url: str, queue_name: str, purge: bool) -> str:
+    """Fail unless the queue is absent, or empty (emptied, with `purge`) with no consumer.
+
+    Return where the queue is, for the demo's first line.
+    """
     params = connection_parameters(url)
     connection = connect(params)  # BrokerError: one clear line naming host:port
     try:
-        declared = connection.channel().queue_declare(queue_name, passive=True).method
+        channel = connection.channel()
+        declared = channel.queue_declare(queue_name, passive=True).method
+        if declared.consumer_count:
+            raise DemoError(
+                f"queue {queue_name} has {declared.consumer_count} consumers (workers running "
+                "elsewhere); the demo will not share its tasks with them: stop those workers "
+                "(Ctrl+C in their terminals), or give the demo another --queue"
+            )
+        if declared.message_count and purge:
+            channel.queue_purge(queue_name)
+        elif declared.message_count:
+            raise DemoError(
+                f"queue {queue_name} holds {declared.message_count} messages left from an "
+                "earlier run; the demo will not mix its tasks with them: run it with --purge "
+                "to empty the queue first (make demo DEMO_ARGS=--purge), or give it another "
+                "--queue"
+            )
     except pika.exceptions.ChannelClosedByBroker as error:
         if error.reply_code != 404:  # 404: no such queue yet, the workers will declare it
             raise broker_error(error) from None
     except pika.exceptions.AMQPError as error:
         raise broker_error(error) from None
-    else:
-        problems = []
-        if declared.message_count:
-            problems.append(f"holds {declared.message_count} messages left from an earlier run")
-        if declared.consumer_count:
-            problems.append(f"has {declared.consumer_count} consumers (workers running elsewhere)")
-        if problems:
-            raise DemoError(
-                f"queue {queue_name} {' and '.join(problems)}; the demo will not mix its tasks "
-                "with them: stop those workers, drain the queue (python v3_listening_worker.py) "
-                "or purge it (admin panel, Queues tab), or give the demo another --queue"
-            )
     finally:
         if connection.is_open:
             connection.close()
@@ -538,7 +551,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings(args)
         url = rabbitmq_url(args.url)
-        where = check_queue_is_free(url, settings.queue)
+        where = check_queue_is_free(url, settings.queue, args.purge)
         raise_keyboard_interrupt_on_stop_signals()
         supervisor = Supervisor(
             child_environment(url, settings.per_dot),

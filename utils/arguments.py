@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 DEFAULT_QUEUE = "task_queue3"
+MAX_NAME_BYTES = 255  # AMQP 0-9-1 short strings
 
 
 def add_queue_arguments(parser: argparse.ArgumentParser, queue_help: str) -> None:
@@ -14,7 +15,10 @@ def add_queue_arguments(parser: argparse.ArgumentParser, queue_help: str) -> Non
         help="AMQP URL of the broker, or several separated by commas (overrides RABBITMQ_URL)",
     )
     parser.add_argument(
-        "--queue", default=DEFAULT_QUEUE, help=f"{queue_help} (default {DEFAULT_QUEUE})"
+        "--queue",
+        type=queue_name,
+        default=DEFAULT_QUEUE,
+        help=f"{queue_help} (default {DEFAULT_QUEUE})",
     )
     parser.add_argument(
         "--queue-type",
@@ -23,3 +27,18 @@ def add_queue_arguments(parser: argparse.ArgumentParser, queue_help: str) -> Non
         help="type of the queue if this script creates it (default classic; quorum "
         "replicates it across a cluster)",
     )
+
+
+def queue_name(text: str) -> str:
+    """argparse type for --queue: a name the broker accepts for a queue of ours.
+
+    An empty name would make the broker invent one (a new queue per run, left behind), and
+    names starting with "amq." are the broker's own.
+    """
+    if not text.strip():
+        raise argparse.ArgumentTypeError("must not be empty (the default is task_queue3)")
+    if len(text.encode("utf-8")) > MAX_NAME_BYTES:
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_NAME_BYTES} bytes long")
+    if text.startswith("amq."):
+        raise argparse.ArgumentTypeError(f"{text!r}: names starting with 'amq.' are reserved")
+    return text

@@ -20,7 +20,9 @@ from pika.adapters.utils.connection_workflow import (
     AMQPConnectorStackTimeout,
 )
 
+from utils.alarms import blocked_too_long
 from utils.errors import BrokerError, ExitCode, ScriptError, SettingsError, report
+from utils.queues import access_refused, use_queue_as_it_is
 
 DEFAULT_URL = "amqp://guest:guest@localhost:5672/%2F"
 # pika waits 10 s for a TCP connect and 15 s for the whole handshake by default; a broker
@@ -543,8 +545,12 @@ def broker_error(error: pika.exceptions.AMQPError) -> BrokerError:
             f"{error.reply_text}. A queue of that name already exists with other settings: "
             "use another name with --queue, or delete the old queue (admin panel, Queues tab)"
         )
+    if isinstance(error, pika.exceptions.ChannelClosedByBroker) and error.reply_code == 403:
+        return BrokerError(access_refused(error.reply_text))
     if isinstance(error, pika.exceptions.ChannelClosedByBroker):
         return BrokerError(f"the broker closed the channel: {error.reply_text}")
+    if isinstance(error, pika.exceptions.ConnectionBlockedTimeout):
+        return blocked_too_long()
     if isinstance(error, pika.exceptions.ConnectionClosedByBroker):
         return BrokerError(f"the broker closed the connection: {error.reply_text}")
     if isinstance(error, pika.exceptions.AMQPConnectionError):
@@ -616,8 +622,11 @@ def set_aside(channel, queue: str, method, properties, body: bytes, reason: str)
     redelivered to loop forever.
     """
     side = channel.connection.channel()
+    try:
+        side.queue_declare(queue=dead_letter_queue(queue), durable=True)
+    except pika.exceptions.ChannelClosedByBroker as refused:
+        side = use_queue_as_it_is(channel.connection, dead_letter_queue(queue), refused)
     side.confirm_delivery()
-    side.queue_declare(queue=dead_letter_queue(queue), durable=True)
     headers = dict(properties.headers or {})
     headers.update({"x-set-aside-reason": reason, "x-original-queue": queue})
     side.basic_publish(

@@ -49,19 +49,20 @@ def done_line(row: object, worker: str, seconds: float) -> str:
 READY = re.compile(r"\[\*\] worker (\S+) ready for work on (\S+)\. ")
 SENT = re.compile(r"\[x\] Sent row (\d+): ")
 RECEIVED = re.compile(
-    r"\[x\] Received row (\d+)(?: \(([^)]*)\))? by worker (\S+) at (\d\d):(\d\d):(\d\d\.\d+): "
+    r"\[x\] Received row (\d+)(?: \(([^)]*)\))? by worker (\S+) at (\d\d):(\d\d):(\d\d\.\d+): (.*)"
 )
 DONE = re.compile(r"\[x\] Done row (\d+) by worker (\S+) in (\d+\.\d+) s\.")
 
 
 @dataclass(frozen=True)
 class Received:
-    """What a Received line says: the row, by which worker, when (seconds of the day)."""
+    """What a Received line says: the row, by which worker, when (seconds of the day), what."""
 
     row: int
     worker: str
     second_of_day: float
     note: str  # "" or, for instance, "redelivered"
+    text: str  # the task's text, up to the end of the line
 
 
 @dataclass(frozen=True)
@@ -76,11 +77,18 @@ class Done:
 def parse_received(line: str) -> Received | None:
     """The Received line's facts, or None if `line` is no Received line."""
     match = RECEIVED.search(line)
-    if match is None:
-        return None
-    row, note, worker, hours, minutes, seconds = match.groups()
+    return None if match is None else _received(match)
+
+
+def parse_all_received(text: str) -> list[Received]:
+    """The facts of every Received line in `text`, in order."""
+    return [_received(match) for match in RECEIVED.finditer(text)]
+
+
+def _received(match: re.Match) -> Received:
+    row, note, worker, hours, minutes, seconds, text = match.groups()
     second_of_day = int(hours) * 3600 + int(minutes) * 60 + float(seconds)
-    return Received(int(row), worker, second_of_day, note or "")
+    return Received(int(row), worker, second_of_day, note or "", text)
 
 
 def parse_done(line: str) -> Done | None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import enum
 import logging
+import sys
+from pathlib import Path
 
 
 class ExitCode(enum.IntEnum):
@@ -38,3 +40,13 @@ def report(logger: logging.Logger, error: ScriptError) -> int:
     """Log an expected failure as one line and return its exit code."""
     logger.error("%s: error: %s", logger.name, error)
     return int(error.exit_code)
+
+
+def missing_module(script_file: str, error: ModuleNotFoundError) -> str:
+    """The line for a script run by a Python without the project's requirements."""
+    return (
+        f"{Path(script_file).stem}: error: the module {error.name!r} is not installed for "
+        f"{sys.executable}: activate the project's virtual environment (source "
+        ".venv/bin/activate; on Windows .venv\\Scripts\\activate), or run "
+        "pip install -r requirements.txt"
+    )

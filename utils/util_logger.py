@@ -183,6 +183,11 @@ def setup_logger(current_file: str) -> tuple[logging.Logger, Path]:
     logger.setLevel(logging.INFO)
     logger.propagate = False
     logger.addHandler(handler)
+    # the utils modules' own loggers (utils.queues, ...) write where the script does
+    library = logging.getLogger("utils")
+    library.setLevel(logging.INFO)
+    library.propagate = False
+    library.addHandler(handler)
 
     # pika logs its own connection troubles at ERROR, with tracebacks; our scripts report
     # each failure once, clearly. PIKA_LOG_LEVEL=WARNING (or DEBUG) puts pika's own

@@ -1,0 +1,33 @@
+"""The scripts' command lines: --help, and a bad SECONDS_PER_DOT refused before anything runs."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support import WORKERS, run_script, script_env
+
+pytestmark = pytest.mark.broker
+
+
+@pytest.mark.parametrize(
+    ("script", "options"),
+    [
+        ("v3_emitter_of_tasks.py", ["csv_file", "--url", "--queue", "--queue-type", "--quiet"]),
+        ("v3_listening_worker.py", ["--url", "--queue", "--queue-type", "--name", "--prefetch"]),
+    ],
+)
+def test_v3_help_explains_every_option(tmp_path, script, options):
+    result = run_script(script, "--help", env=script_env("amqp://unused/", log_dir=tmp_path))
+    assert result.returncode == 0
+    for option in options + ["RABBITMQ_URL"]:
+        assert option in result.stdout
+
+
+@pytest.mark.parametrize("worker_script", WORKERS)
+@pytest.mark.parametrize("value", ["-1", "fast"])
+def test_bad_seconds_per_dot_is_a_usage_error_naming_it(tmp_path, worker_script, value):
+    env = script_env("amqp://localhost/", log_dir=tmp_path, seconds_per_dot=value)
+    result = run_script(worker_script, env=env)
+    assert result.returncode == 2
+    [line] = result.stderr.strip().splitlines()
+    assert f"SECONDS_PER_DOT must be a number of seconds, 0 or more (got '{value}')" in line

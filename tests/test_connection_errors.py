@@ -1,0 +1,119 @@
+"""Brokers the scripts cannot use: down, refusing the login or the vhost, not AMQP at all, a
+malformed URL, a queue declared otherwise; and several URLs, the first one down."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tests.support import EMITTERS, UNREACHABLE, WORKERS, run_script, script_env
+from utils.console_lines import READY_WORDS, done_rows
+
+ALL_SCRIPTS = WORKERS + EMITTERS
+
+
+@pytest.mark.parametrize("emitter", EMITTERS)
+def test_broker_down_gives_one_clear_line(tmp_path, emitter):
+    """Defect 2: the v2 emitter's `finally` closed a connection that never opened (NameError)."""
+    started = time.monotonic()
+    result = run_script(emitter, env=script_env(UNREACHABLE, log_dir=tmp_path))
+
+    assert time.monotonic() - started < 10
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"{emitter[:-3]}: error: cannot connect to RabbitMQ at 127.0.0.1:1: Connection refused "
+        "(is RabbitMQ running? see the README, 'Troubleshooting')"
+    ]
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+@pytest.mark.broker
+@pytest.mark.parametrize("script", ALL_SCRIPTS)
+@pytest.mark.parametrize(
+    ("url", "cause"),
+    [
+        ("amqp://guest:guest@127.0.0.1:1/", "127.0.0.1:1: Connection refused"),
+        ("amqp://guest:Wr0ngPassw0rd@127.0.0.1:5672/", "127.0.0.1:5672: login refused"),
+        ("amqp://guest:guest@127.0.0.1:5672/no-such-vhost", "virtual host 'no-such-vhost'"),
+    ],
+)
+def test_an_unreachable_broker_gives_one_line_exit_1_within_10_s(tmp_path, script, url, cause):
+    started = time.monotonic()
+
+    result = run_script(script, env=script_env(url, log_dir=tmp_path))
+
+    assert time.monotonic() - started < 10
+    assert result.returncode == 1
+    [line] = result.stderr.strip().splitlines()
+    assert cause in line
+    assert "Wr0ngPassw0rd" not in result.stdout + result.stderr
+    assert "Wr0ngPassw0rd" not in (tmp_path / f"{script[:-3]}.log").read_text()
+
+
+@pytest.mark.broker
+@pytest.mark.parametrize("script", ["v1_emitter_of_tasks.py", "v3_listening_worker.py"])
+def test_something_else_on_the_port_is_reported_within_10_s(script, tmp_path):
+    """A port in use by another server (here an HTTP server) is not mistaken for RabbitMQ."""
+    server = subprocess.Popen(
+        [sys.executable, "-m", "http.server", "0", "--bind", "127.0.0.1"],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+    )
+    try:
+        port = re.search(r"port (\d+)", server.stdout.readline()).group(1)
+        started = time.monotonic()
+        url = f"amqp://guest:guest@127.0.0.1:{port}/"
+        result = run_script(script, env=script_env(url, log_dir=tmp_path))
+    finally:
+        server.kill()
+        server.wait()
+    assert time.monotonic() - started < 10
+    assert result.returncode == 1
+    [line] = result.stderr.strip().splitlines()
+    assert f"127.0.0.1:{port}: no AMQP handshake in time" in line
+
+
+@pytest.mark.broker
+@pytest.mark.parametrize("script", ALL_SCRIPTS)
+def test_a_malformed_url_is_a_usage_error_without_the_password(tmp_path, script):
+    env = script_env("amqp://bob:hunter2@localhost:notaport/", log_dir=tmp_path)
+    result = run_script(script, env=env)
+    assert result.returncode == 2
+    [line] = result.stderr.strip().splitlines()
+    assert "RABBITMQ_URL" in line
+    assert "hunter2" not in result.stdout + result.stderr
+
+
+@pytest.mark.broker
+def test_a_queue_with_other_arguments_gets_a_clear_line(vhost, tmp_path):
+    with vhost.connection() as connection:
+        connection.channel().queue_declare(
+            "task_queue3", durable=True, arguments={"x-max-length": 100}
+        )
+
+    for script in ("v3_emitter_of_tasks.py", "v3_listening_worker.py"):
+        result = run_script(script, env=script_env(vhost.url, log_dir=tmp_path))
+        assert result.returncode == 1
+        [line] = result.stderr.strip().splitlines()
+        assert "PRECONDITION_FAILED - inequivalent arg 'x-max-length'" in line
+        assert "queue 'task_queue3'" in line
+        assert "use another name with --queue, or delete the old queue" in line
+
+
+@pytest.mark.broker
+def test_with_several_urls_the_scripts_use_the_first_broker_that_answers(vhost, workers, tmp_path):
+    urls = f"amqp://guest:guest@127.0.0.1:1/,{vhost.url}"  # the first broker is down
+    env = script_env(urls, log_dir=tmp_path, seconds_per_dot="0")
+    worker = workers("v3_listening_worker.py", env=env)
+    worker.wait_for(READY_WORDS)
+
+    result = run_script("v3_emitter_of_tasks.py", env=env)
+
+    assert result.returncode == 0, result.stderr
+    worker.wait_until(lambda output: len(done_rows(output)) >= 18, "18 rows done")
+    assert worker.stop().code == 0

@@ -1,0 +1,279 @@
+"""The emitters against the broker: persistent messages, one connection, the file given, flags,
+rows refused or unroutable, CSV files that cannot be read, no terminal, a closed pipe."""
+
+from __future__ import annotations
+
+import re
+import socket
+import subprocess
+import threading
+
+import pytest
+
+from tests.support import (
+    EMITTERS,
+    TASKS_CSV_ROWS,
+    api,
+    quoted,
+    run_script,
+    script_env,
+    start_script,
+    wait_until,
+)
+from utils.console_lines import sent_rows
+
+pytestmark = pytest.mark.broker
+
+
+@pytest.mark.parametrize(("version", "queue"), [("v1", "task_queue"), ("v2", "task_queue2")])
+def test_v1_v2_emitters_publish_persistent_messages(vhost, tmp_path, version, queue):
+    """Defect 3 of the original: its v2 emitter published non-persistent messages."""
+    env = script_env(vhost.url, log_dir=tmp_path)
+    result = run_script(f"{version}_emitter_of_tasks.py", "keep me.", env=env)
+
+    assert result.returncode == 0, result.stderr
+    [(body, properties)] = vhost.take_all(queue)
+    assert body == b"keep me."
+    assert properties.delivery_mode == 2
+
+
+def test_v3_rows_wait_durably_when_no_worker_runs(vhost, tmp_path):
+    result = run_script("v3_emitter_of_tasks.py", env=script_env(vhost.url, log_dir=tmp_path))
+
+    assert result.returncode == 0, result.stderr
+    assert vhost.queue_info("task_queue3")["durable"] is True
+    messages = vhost.take_all("task_queue3")
+    assert [body.decode() for body, _ in messages] == TASKS_CSV_ROWS
+    assert {properties.delivery_mode for _, properties in messages} == {2}
+    assert [properties.headers["row"] for _, properties in messages] == list(range(1, 19))
+
+
+class ConnectionCounter:
+    """A TCP relay in front of the broker that counts the connections made through it."""
+
+    def __init__(self) -> None:
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.port = self.server.getsockname()[1]
+        self.accepted = 0
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                client, _ = self.server.accept()
+            except OSError:
+                return
+            self.accepted += 1
+            upstream = socket.create_connection(("127.0.0.1", 5672))
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(source, sink), daemon=True).start()
+
+    @staticmethod
+    def _pipe(source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            sink.close()
+
+    def close(self) -> None:
+        self.server.close()
+
+
+def test_v3_emitter_uses_one_connection_for_the_whole_file(vhost, tmp_path):
+    """Defect 4: the original opened a new connection for every row."""
+    csv_file = tmp_path / "many.csv"
+    csv_file.write_text("".join(f"task {n}.\n" for n in range(500)))
+    relay = ConnectionCounter()
+    url = vhost.url.replace(":5672/", f":{relay.port}/")
+    try:
+        env = script_env(url, log_dir=tmp_path)
+        result = run_script("v3_emitter_of_tasks.py", str(csv_file), env=env)
+    finally:
+        relay.close()
+
+    assert result.returncode == 0, result.stderr
+    assert relay.accepted == 1
+    assert vhost.ready_count("task_queue3") == 500
+
+
+def test_v3_emitter_reads_the_file_it_is_given(vhost, tmp_path):
+    """Defect 5: the original's CSV function ignored its file_path parameter."""
+    csv_file = tmp_path / "mine.csv"
+    csv_file.write_text('only,this\n\n" ",\nand "that".\n')
+
+    env = script_env(vhost.url, log_dir=tmp_path)
+    result = run_script("v3_emitter_of_tasks.py", str(csv_file), "--queue", "mine", env=env)
+
+    assert result.returncode == 0, result.stderr
+    assert "Sent 2 rows of mine.csv to mine" in result.stdout
+    assert "2 blank rows skipped" in result.stdout
+    messages = vhost.take_all("mine")
+    assert [body for body, _ in messages] == [b"only this", b'and "that".']
+    assert [properties.headers["row"] for _, properties in messages] == [1, 4]
+
+
+def test_v3_flags_override_the_environment(vhost, tmp_path):
+    # RABBITMQ_URL points nowhere
+    env = script_env("amqp://guest:guest@127.0.0.1:1/", log_dir=tmp_path)
+    result = run_script("v3_emitter_of_tasks.py", "--url", vhost.url, "--queue", "flagged", env=env)
+    assert result.returncode == 0, result.stderr
+    assert vhost.ready_count("flagged") == 18
+
+
+# --- rows the broker does not take --------------------------------------------------------
+
+
+def test_rows_refused_by_a_reject_publish_length_limit_are_named(vhost, tmp_path):
+    api(
+        "PUT",
+        f"/policies/{quoted(vhost.name)}/five-at-most",
+        {
+            "pattern": "^task_queue3$",
+            "apply-to": "queues",
+            "definition": {"max-length": 5, "overflow": "reject-publish"},
+        },
+    )
+    wait_until(lambda: policy_applied(vhost), what="the policy to be listed")
+
+    result = run_script("v3_emitter_of_tasks.py", env=script_env(vhost.url, log_dir=tmp_path))
+
+    assert result.returncode == 1
+    [line] = result.stderr.strip().splitlines()
+    assert "13 of 18 rows not confirmed (13 refused by the broker)" in line
+    assert ": rows 6-18 (5 confirmed)" in line
+    assert vhost.ready_count("task_queue3") == 5
+
+
+def policy_applied(vhost) -> bool:
+    return any(p["name"] == "five-at-most" for p in api("GET", f"/policies/{quoted(vhost.name)}"))
+
+
+def test_rows_sent_after_their_queue_is_deleted_are_named_unroutable(vhost, tmp_path):
+    # The queue is deleted while the emitter is still sending: every row after that reaches
+    # no queue and comes back (mandatory); the broker still acks it, so only the return tells.
+    rows = 50_000  # seconds of sending here; the queue goes within a tenth of a second
+    csv_file = tmp_path / "many.csv"
+    csv_file.write_text("".join(f"task {row}\n" for row in range(1, rows + 1)))
+    emitter = start_script(
+        "v3_emitter_of_tasks.py",
+        str(csv_file),
+        "--quiet",
+        env=script_env(vhost.url, log_dir=tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    wait_until(
+        lambda: vhost.ready_count("task_queue3", missing_ok=True) > 0,
+        what="the first row in the queue",
+    )
+    vhost.delete_queue("task_queue3")
+    _out, err = emitter.communicate(timeout=120)
+
+    assert emitter.returncode == 1
+    [line] = err.strip().splitlines()
+    pattern = (
+        rf"(\d+) of {rows} rows not confirmed \((\d+) unroutable \(no such queue\)\): "
+        rf"rows (\d+)-{rows} \((\d+) confirmed\)"
+    )
+    match = re.search(pattern, line)
+    assert match, line
+    failed, unroutable, first_unroutable, confirmed = map(int, match.groups())
+    assert failed == unroutable == rows - first_unroutable + 1  # the whole tail, nothing else
+    assert confirmed == first_unroutable - 1 > 0
+
+
+# --- bad input ------------------------------------------------------------------------------
+
+
+def test_bytes_that_are_not_utf8_stop_the_emitter_naming_file_line_and_rows_sent(vhost, tmp_path):
+    csv_file = tmp_path / "excel.csv"
+    csv_file.write_bytes(b"\xef\xbb\xbfFirst.\nSecond..\nCaf\xe9 in Latin-1\nFourth.\n")
+
+    env = script_env(vhost.url, log_dir=tmp_path)
+    result = run_script("v3_emitter_of_tasks.py", str(csv_file), env=env)
+
+    assert result.returncode == 1
+    [line] = result.stderr.strip().splitlines()
+    assert f"{csv_file}, line 3: not UTF-8 text" in line
+    assert "2 rows were already sent (2 confirmed)" in line
+    assert [body for body, _ in vhost.take_all("task_queue3")] == [b"First.", b"Second.."]
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (None, "no such file"),
+        ("dir", "is a directory"),
+        (b"one.\ntwo\x00.\n", "line 2: contains a NUL byte"),
+        (b'ok.\n"' + b"x" * 200_000 + b'"\n', "line 2: not valid CSV (field larger than"),
+    ],
+)
+def test_unreadable_csv_files_get_a_clear_line(vhost, tmp_path, content, expected):
+    path = tmp_path / "input.csv"
+    if content == "dir":
+        path.mkdir()
+    elif content is not None:
+        path.write_bytes(content)
+
+    env = script_env(vhost.url, log_dir=tmp_path)
+    result = run_script("v3_emitter_of_tasks.py", str(path), env=env)
+
+    assert result.returncode == 1
+    [line] = result.stderr.strip().splitlines()
+    assert str(path) in line
+    assert expected in line
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_quoted_fields_with_commas_and_line_breaks_keep_their_row(vhost, tmp_path):
+    csv_file = tmp_path / "quoted.csv"
+    csv_file.write_text('"Eat, sleep",code.\n"two\nlines."\nlast\n')
+
+    env = script_env(vhost.url, log_dir=tmp_path)
+    assert run_script("v3_emitter_of_tasks.py", str(csv_file), env=env).returncode == 0
+
+    messages = vhost.take_all("task_queue3")
+    assert [body.decode() for body, _ in messages] == ["Eat, sleep code.", "two\nlines.", "last"]
+    assert [p.headers["row"] for _, p in messages] == [1, 2, 4]
+
+
+# --- no terminal, a pipe that closes --------------------------------------------------------
+
+
+@pytest.mark.parametrize("emitter", EMITTERS)
+def test_emitters_never_wait_for_a_terminal_that_is_not_there(vhost, tmp_path, emitter):
+    """Defect 7: input() blocked any run without a terminal (here: stdin an open, silent pipe)."""
+    process = start_script(
+        emitter,
+        env=script_env(vhost.url, log_dir=tmp_path),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        output, _ = process.communicate(timeout=30)
+    finally:
+        process.kill()
+    assert process.returncode == 0
+    assert "Would you like" not in output
+    assert " [x] Sent" in output
+
+
+def test_the_emitter_finishes_its_work_when_its_output_pipe_closes(vhost, tmp_path):
+    """`python v3_emitter_of_tasks.py | head -1`: every row is still sent and confirmed."""
+    process = start_script(
+        "v3_emitter_of_tasks.py",
+        env=script_env(vhost.url, log_dir=tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert sent_rows(process.stdout.readline().decode()) == [1]
+    process.stdout.close()  # as `head -1` does
+
+    assert process.wait(timeout=30) == 0
+    assert process.stderr.read() == b""
+    assert vhost.ready_count("task_queue3") == 18

@@ -1,0 +1,28 @@
+"""A script run by a Python without the project's requirements says how to fix it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from tests.support import PROJECT_ROOT, script_env
+
+
+@pytest.mark.parametrize("script", ["v2_emitter_of_tasks.py", "v2_listening_worker.py"])
+def test_a_script_run_outside_the_venv_says_to_activate_it(script, tmp_path):
+    # -S: no site-packages, as a Python where pika was never installed
+    result = subprocess.run(
+        [sys.executable, "-S", str(PROJECT_ROOT / script)],
+        cwd=PROJECT_ROOT,
+        env=script_env("amqp://guest:guest@127.0.0.1:1/", log_dir=tmp_path),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 1
+    [line] = result.stderr.splitlines()
+    assert line.startswith(f"{script[:-3]}: error: the module 'pika' is not installed for ")
+    assert "activate the project's virtual environment (source .venv/bin/activate" in line

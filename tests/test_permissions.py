@@ -1,0 +1,157 @@
+"""Queues someone else set up, and users with only the permissions they need.
+
+A queue that exists with other settings is used as it is, with one line (and a warning
+when it breaks a promise); a user who may not configure queues uses the queue an
+administrator declared; a missing queue or permission is one line naming the user.
+"""
+
+from __future__ import annotations
+
+import uuid
+from contextlib import contextmanager
+
+import pika
+import pytest
+
+from tests.support import api, quoted, run_script, script_env
+
+pytestmark = pytest.mark.broker
+
+
+@contextmanager
+def user_with(vhost, configure: str, write: str, read: str):
+    """A throwaway user with these permission patterns on the test's vhost: its AMQP URL."""
+    name = f"test-{uuid.uuid4().hex[:8]}"
+    api("PUT", f"/users/{name}", {"password": "secret-pw", "tags": ""})
+    try:
+        permissions = {"configure": configure, "write": write, "read": read}
+        api("PUT", f"/permissions/{quoted(vhost.name)}/{name}", permissions)
+        yield name, f"amqp://{name}:secret-pw@127.0.0.1:5672/{quoted(vhost.name)}"
+    finally:
+        api("DELETE", f"/users/{name}")
+
+
+def declare(vhost, queue: str, durable: bool = True, arguments: dict | None = None) -> None:
+    """Declare a queue as an administrator would, before the scripts run."""
+    with vhost.connection() as connection:
+        connection.channel().queue_declare(queue, durable=durable, arguments=arguments)
+
+
+@pytest.mark.parametrize(("version", "queue"), [("v1", "task_queue"), ("v2", "task_queue2")])
+def test_a_quorum_queue_declared_elsewhere_is_used_as_it_is(
+    vhost, workers, tmp_path, version, queue
+):
+    declare(vhost, queue, arguments={"x-queue-type": "quorum"})
+    env = script_env(vhost.url, log_dir=tmp_path)
+
+    sent = run_script(f"{version}_emitter_of_tasks.py", "Quick task", env=env)
+    assert sent.returncode == 0, sent.stderr
+    assert (
+        f" [*] queue {queue} already exists with other settings (its x-queue-type is quorum): "
+        "using it as it is"
+    ) in sent.stdout
+    assert "[!]" not in sent.stdout + sent.stderr  # a quorum queue breaks no promise
+
+    worker = workers(f"{version}_listening_worker.py", env=env)
+    worker.wait_for("Done")
+    assert worker.stop().code == 0
+    assert vhost.ready_count(queue) == 0
+
+
+def test_a_queue_that_is_not_durable_is_used_with_a_warning(vhost, tmp_path):
+    declare(vhost, "task_queue", durable=False)
+
+    sent = run_script("v1_emitter_of_tasks.py", env=script_env(vhost.url, log_dir=tmp_path))
+
+    assert sent.returncode == 0, sent.stderr
+    assert " [*] queue task_queue already exists with other settings (its durable is false)" in (
+        sent.stdout
+    )
+    assert (
+        " [!] queue task_queue: it is not durable: it and its tasks vanish when the broker restarts"
+    ) in sent.stderr
+    assert vhost.ready_count("task_queue") == 1
+
+
+@pytest.mark.parametrize("version", ["v1", "v2"])
+def test_least_privilege_users_work_through_a_queue_an_administrator_declared(
+    vhost, workers, tmp_path, version
+):
+    queue = {"v1": "task_queue", "v2": "task_queue2"}[version]
+    declare(vhost, queue)
+    declare(vhost, f"{queue}.dead-letter")
+    producer = user_with(vhost, configure="^$", write="^amq\\.default$", read="^$")
+    # the worker reads its queue, and may set a bad message aside in the dead-letter queue
+    worker_user = user_with(vhost, configure="^$", write="^amq\\.default$", read=f"^{queue}$")
+    with producer as (producer_name, producer_url), worker_user as (_name, worker_url):
+        sent = run_script(
+            f"{version}_emitter_of_tasks.py",
+            "Least privilege task.",
+            env=script_env(producer_url, log_dir=tmp_path),
+        )
+        assert sent.returncode == 0, sent.stderr
+        assert (
+            f" [*] user {producer_name} may not declare queue {queue}, which exists: "
+            "using it as it is"
+        ) in sent.stdout
+
+        worker = workers(
+            f"{version}_listening_worker.py", env=script_env(worker_url, log_dir=tmp_path)
+        )
+        worker.wait_for("Done")
+        assert "Received Least privilege task." in worker.output
+        assert worker.stop().code == 0
+    assert vhost.ready_count(queue) == 0
+    assert "secret-pw" not in sent.stdout + sent.stderr + worker.output
+
+
+@pytest.mark.parametrize("script", ["v1_emitter_of_tasks.py", "v2_listening_worker.py"])
+def test_a_missing_queue_the_user_may_not_create_is_one_line(vhost, tmp_path, script):
+    queue = {"v1": "task_queue", "v2": "task_queue2"}[script[:2]]
+    with user_with(vhost, configure="^$", write=".*", read=".*") as (name, url):
+        result = run_script(script, env=script_env(url, log_dir=tmp_path), timeout=30)
+    assert result.returncode == 1
+    [line] = result.stderr.splitlines()
+    assert line == (
+        f"{script[:-3]}: error: queue {queue} does not exist in vhost {vhost.name!r}, and user "
+        f"{name!r} may not create it (no configure permission): ask the broker's "
+        "administrator to declare it"
+    )
+
+
+def test_an_emitter_without_the_write_permission_says_so_and_sends_nothing(vhost, tmp_path):
+    with user_with(vhost, configure=".*", write="^$", read=".*") as (name, url):
+        result = run_script("v1_emitter_of_tasks.py", env=script_env(url, log_dir=tmp_path))
+    assert result.returncode == 1
+    assert "Sent" not in result.stdout  # it never claims a task the broker refused
+    [line] = result.stderr.splitlines()
+    assert line == (
+        f"v1_emitter_of_tasks: error: user {name!r} may not publish to the default exchange "
+        f"(amq.default) in vhost {vhost.name!r} (it needs the write permission on it): ask "
+        "the broker's administrator"
+    )
+
+
+def test_a_worker_without_the_read_permission_says_so(vhost, tmp_path):
+    declare(vhost, "task_queue2")
+    with user_with(vhost, configure=".*", write=".*", read="^$") as (name, url):
+        result = run_script(
+            "v2_listening_worker.py", env=script_env(url, log_dir=tmp_path), timeout=30
+        )
+    assert result.returncode == 1
+    [line] = result.stderr.splitlines()
+    assert line == (
+        f"v2_listening_worker: error: user {name!r} may not take messages from queue "
+        f"task_queue2 in vhost {vhost.name!r} (it needs the read permission on it): ask the "
+        "broker's administrator"
+    )
+
+
+def test_the_passive_declare_needs_no_permission(vhost):
+    """What use_queue_as_it_is relies on: RabbitMQ answers a passive declare to anyone."""
+    declare(vhost, "task_queue")
+    with (
+        user_with(vhost, configure="^$", write="^$", read="^$") as (_name, url),
+        pika.BlockingConnection(pika.URLParameters(url)) as connection,
+    ):
+        connection.channel().queue_declare("task_queue", passive=True)

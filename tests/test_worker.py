@@ -1,0 +1,162 @@
+"""The workers against the broker: killed, signalled, slow, their queue deleted, given
+poison messages or failing tasks; nothing is lost and nothing hangs."""
+
+from __future__ import annotations
+
+import signal
+import time
+
+import pytest
+
+from tests.support import QUEUE_OF, WORKERS, run_script, script_env, wait_until
+from utils.console_lines import READY_WORDS, done_rows, parse_all_received
+
+pytestmark = pytest.mark.broker
+
+
+def test_a_worker_killed_mid_task_loses_nothing(vhost, workers, tmp_path):
+    env = script_env(vhost.url, log_dir=tmp_path, seconds_per_dot="0.1")
+    victim = workers("v3_listening_worker.py", "--name", "victim", env=env)
+    victim.wait_for(READY_WORDS)
+    csv_file = tmp_path / "one.csv"
+    csv_file.write_text("A long task" + "." * 50 + "\n")  # 5 s of work
+    assert run_script("v3_emitter_of_tasks.py", str(csv_file), env=env).returncode == 0
+    victim.wait_until(
+        lambda output: [task.row for task in parse_all_received(output)] == [1], "row 1 received"
+    )
+
+    victim.kill()  # SIGKILL: no chance to finish or to say goodbye
+    rescuer = workers("v3_listening_worker.py", "--name", "rescuer", env=env)
+
+    rescuer.wait_until(lambda output: 1 in done_rows(output), "row 1 done", timeout=30)
+    assert [(task.row, task.note, task.worker) for task in parse_all_received(rescuer.output)] == [
+        (1, "redelivered", "rescuer")
+    ]
+    assert rescuer.stop().code == 0
+    assert vhost.ready_count("task_queue3") == 0
+
+
+@pytest.mark.parametrize("worker_script", WORKERS)
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_mid_task_exits_0_and_the_task_is_done_or_back(
+    vhost, workers, tmp_path, worker_script, signum
+):
+    """The worker starts with SIGINT ignored, as a background job does: it must install its own."""
+    version = worker_script[:2]
+    env = script_env(vhost.url, log_dir=tmp_path, seconds_per_dot="0.5")
+    worker = workers(worker_script, env=env)
+    worker.wait_for(READY_WORDS if version == "v3" else "Ready for work")
+    vhost.publish(QUEUE_OF[version], [b"Mid-task signal...."])  # 2 s of work
+    worker.wait_for("Received")
+
+    assert worker.stop(signum).code == 0
+
+    finished = "Done" in worker.output
+    waiting = vhost.ready_count(QUEUE_OF[version])
+    assert (finished, waiting) in [(True, 0), (False, 1)]
+    if version == "v3":  # the v3 worker finishes the task in hand before it stops
+        assert finished
+
+
+def test_a_second_signal_stops_the_v3_worker_at_once_and_requeues_the_task(
+    vhost, workers, tmp_path
+):
+    env = script_env(vhost.url, log_dir=tmp_path, seconds_per_dot="1")
+    worker = workers("v3_listening_worker.py", env=env)
+    worker.wait_for(READY_WORDS)
+    vhost.publish("task_queue3", [b"Very long task.........."])  # 10 s of work
+    worker.wait_for("Received")
+
+    worker.send(signal.SIGTERM)
+    time.sleep(0.3)  # let the first signal be handled on its own, as two Ctrl+C presses are
+    started = time.monotonic()
+    assert worker.stop(signal.SIGINT).code == 0
+
+    assert time.monotonic() - started < 5
+    assert "Done" not in worker.output
+    assert vhost.ready_count("task_queue3") == 1
+
+
+def test_work_longer_than_the_heartbeat_keeps_the_connection(vhost, workers, tmp_path):
+    url = vhost.url + "?heartbeat=2"
+    env = script_env(url, log_dir=tmp_path, seconds_per_dot="1")
+    worker = workers("v3_listening_worker.py", env=env)
+    worker.wait_for(READY_WORDS)
+    vhost.publish("task_queue3", [b"Ten seconds.........."])
+
+    worker.wait_for("Done", timeout=30)
+    assert worker.stop().code == 0
+
+    assert worker.output.count("Received") == 1
+    assert "redelivered" not in worker.output
+    assert "lost its connection" not in worker.output
+    assert "reconnect" not in worker.output
+    assert vhost.ready_count("task_queue3") == 0
+
+
+def test_a_worker_whose_queue_is_deleted_starts_over_and_takes_new_tasks(vhost, workers, tmp_path):
+    # Deleting the queue (in the admin panel, say) cancels its consumers; the channel and
+    # the connection stay open. A worker that missed that would wait for ever, idle.
+    env = script_env(vhost.url, log_dir=tmp_path)
+    worker = workers("v3_listening_worker.py", env=env)
+    worker.wait_for(READY_WORDS)
+    vhost.delete_queue("task_queue3")
+
+    worker.wait_for("the broker cancelled consuming: was task_queue3 deleted?; starting over")
+    worker.wait_for(READY_WORDS, count=2)  # it declared the queue again
+    assert run_script("v3_emitter_of_tasks.py", env=env).returncode == 0
+    wait_until(lambda: len(done_rows(worker.output)) >= 18, what="18 rows done")
+    assert worker.stop().code == 0
+
+    assert sorted(done_rows(worker.output)) == list(range(1, 19))
+
+
+@pytest.mark.parametrize("script", ["v1_listening_worker.py", "v2_listening_worker.py"])
+def test_v1_v2_workers_whose_queue_is_deleted_say_so_and_exit_1(vhost, workers, tmp_path, script):
+    queue = QUEUE_OF[script[:2]]
+    worker = workers(script, env=script_env(vhost.url, log_dir=tmp_path))
+    worker.wait_for("Ready for work")
+    vhost.delete_queue(queue)
+
+    assert worker.wait(timeout=10).code == 1
+    [line] = worker.lines("error:")
+    assert line.endswith(
+        f"error: the broker cancelled consuming: was {queue} deleted? Start the worker "
+        "again to declare it anew"
+    )
+    assert "Traceback" not in worker.output
+
+
+@pytest.mark.parametrize("version", ["v1", "v2", "v3"])
+def test_a_poison_message_is_set_aside_and_work_goes_on(vhost, workers, tmp_path, version):
+    queue = QUEUE_OF[version]
+    env = script_env(vhost.url, log_dir=tmp_path, seconds_per_dot="0")
+    vhost.publish(queue, [b"before.", b"\xff\xfe not UTF-8", b"after."])
+    worker = workers(f"{version}_listening_worker.py", env=env)
+
+    worker.wait_for("Done", count=2)
+    assert worker.stop().code == 0
+
+    [(body, properties)] = vhost.take_all(f"{queue}.dead-letter")
+    assert body == b"\xff\xfe not UTF-8"
+    assert properties.headers["x-set-aside-reason"] == "body is not UTF-8"
+    assert properties.delivery_mode == 2
+    assert vhost.ready_count(queue) == 0
+    assert "not UTF-8" in worker.output
+
+
+def test_a_task_that_fails_twice_is_set_aside_and_work_goes_on(vhost, workers, tmp_path):
+    """Work that raises (here: sleeping 2 x 1e308 s overflows) is retried once, then set aside."""
+    env = script_env(vhost.url, log_dir=tmp_path, seconds_per_dot="1e308")
+    vhost.publish("task_queue3", [b"Overflowing task..", b"Instant task"])
+    worker = workers("v3_listening_worker.py", env=env)
+
+    worker.wait_for("Done")
+    worker.wait_for("set aside in task_queue3.dead-letter")
+    assert worker.stop().code == 0
+
+    assert "failed (OverflowError" in worker.output
+    [(body, properties)] = vhost.take_all("task_queue3.dead-letter")
+    assert body == b"Overflowing task.."
+    assert properties.headers["x-set-aside-reason"].startswith("failed on redelivery: Overflow")
+    assert vhost.ready_count("task_queue3") == 0

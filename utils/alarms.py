@@ -1,0 +1,93 @@
+"""Resource alarms: RabbitMQ blocks publishers while it is low on disk or memory.
+
+A blocked publisher's messages wait, unread, in its connection; without a word the script
+would seem to hang. say_when_blocked() makes a connection say so within a moment, and why,
+repeat it every REPEAT_EVERY seconds, and say when publishing resumes. With the URL's
+blocked_connection_timeout pika gives up after that many seconds (ConnectionBlockedTimeout);
+gave_up() is then the one line that says why.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from utils.errors import BrokerError
+
+REPEAT_EVERY = 30.0  # seconds between two "still blocked" lines
+
+# the reasons RabbitMQ gives in connection.blocked, and what to do about each
+WHAT_TO_DO = {
+    "low on disk": (
+        "the broker's free disk space is below its disk_free_limit: free disk space on the "
+        "broker's machine"
+    ),
+    "low on memory": (
+        "the broker uses more memory than its high watermark: let workers drain the queues, "
+        "or give the broker more memory"
+    ),
+}
+
+
+class BlockedPublishing:
+    """What one connection was told: blocked since when, and why (None: not blocked)."""
+
+    def __init__(self, connection, logger: logging.Logger) -> None:
+        self.connection, self.logger = connection, logger
+        self.reason = ""
+        self.since: float | None = None
+        connection.add_on_connection_blocked_callback(self._on_blocked)
+        connection.add_on_connection_unblocked_callback(self._on_unblocked)
+
+    def seconds(self) -> float:
+        return 0.0 if self.since is None else time.monotonic() - self.since
+
+    def advice(self) -> str:
+        return WHAT_TO_DO.get(self.reason, "see the broker's log for the alarm")
+
+    def _on_blocked(self, _connection, frame) -> None:
+        self.reason = frame.method.reason or "a resource alarm"
+        self.since = time.monotonic()
+        self._say_still_blocked(self.since)
+
+    def _say_still_blocked(self, since: float) -> None:
+        if self.since != since:  # unblocked meanwhile (or blocked anew: its own timer runs)
+            return
+        self.logger.warning(
+            " [!] RabbitMQ is blocking publishers (%s) for %.0f s now: %s. Waiting; "
+            "publishing resumes by itself once the alarm clears.",
+            self.reason,
+            self.seconds(),
+            self.advice(),
+        )
+        self.connection.call_later(REPEAT_EVERY, lambda: self._say_still_blocked(since))
+
+    def _on_unblocked(self, _connection, _frame) -> None:
+        self.logger.info(" [*] RabbitMQ unblocked publishers after %.0f s.", self.seconds())
+        self.since = None
+
+    def gave_up(self) -> BrokerError:
+        """The error once pika has given up waiting (blocked_connection_timeout)."""
+        return BrokerError(
+            f"blocked by RabbitMQ ({self.reason or 'a resource alarm'}) for "
+            f"{self.seconds():.0f} s, longer than the URL's blocked_connection_timeout: "
+            f"gave up; {self.advice()}"
+        )
+
+
+_watched: list[BlockedPublishing] = []  # the script's publishing connections, newest last
+
+
+def say_when_blocked(connection, logger: logging.Logger) -> BlockedPublishing:
+    """Make `connection` say when RabbitMQ blocks its publishing, and why."""
+    watch = BlockedPublishing(connection, logger)
+    _watched.append(watch)
+    return watch
+
+
+def blocked_too_long() -> BrokerError:
+    """The error for pika's ConnectionBlockedTimeout, naming the alarm that caused it."""
+    blocked = [watch for watch in _watched if watch.since is not None]
+    if blocked:
+        return blocked[-1].gave_up()
+    return BrokerError("blocked by RabbitMQ longer than the URL's blocked_connection_timeout")
