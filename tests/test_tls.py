@@ -50,6 +50,16 @@ def other_certs(tmp_path_factory):
     return make_certificates(tmp_path_factory.mktemp("tls") / "other")
 
 
+@pytest.fixture
+def env(tmp_path):
+    """A script's environment: RABBITMQ_URL and `extra`, its log in the test's tmp_path."""
+
+    def make(url: str, seconds_per_dot: str = "0.01", **extra: str) -> dict[str, str]:
+        return script_env(url, log_dir=tmp_path, seconds_per_dot=seconds_per_dot, **extra)
+
+    return make
+
+
 @pytest.fixture(scope="module")
 def tls_broker(tmp_path_factory):
     """The TLS node for this module, torn down whatever happens."""
@@ -265,76 +275,76 @@ def assert_one_line_failure(result, line: str, status: int = 1) -> None:
     assert SECRET not in output
 
 
-def emit(script: str, env: dict[str, str], text: str, tmp_path) -> None:
+def emit(script: str, environment: dict[str, str], text: str, tmp_path) -> None:
     """Send one task with an emitter; it must say it sent it."""
     if script.startswith("v3"):
         csv_file = tmp_path / "task.csv"
         csv_file.write_text(text + "\n")
-        result = run_script(script, str(csv_file), env=env)
+        result = run_script(script, str(csv_file), env=environment)
     else:
-        result = run_script(script, text, env=env)
+        result = run_script(script, text, env=environment)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Sent" in result.stdout and text in result.stdout, result.stdout
 
 
-def work(script: str, env: dict[str, str], text: str, workers) -> str:
+def work(script: str, environment: dict[str, str], text: str, workers) -> str:
     """Start a worker, wait until it has done the task `text`, stop it; its output."""
-    worker = workers(script, env=env)
+    worker = workers(script, env=environment)
     worker.wait_for(text)
     wait_until(lambda: "Done" in worker.output.split(text, 1)[1], what=f"{text!r} done")
-    assert worker.stop() == 0, worker.output
+    assert worker.stop().code == 0, worker.output
     return worker.output
 
 
 @pytest.mark.tls
 @pytest.mark.parametrize("version", ["v1", "v2", "v3"])
-def test_each_script_works_over_amqps_with_cacertfile(tls_broker, workers, tmp_path, version):
-    env = script_env(tls_broker.url(), seconds_per_dot="0.01")
+def test_each_script_works_over_amqps_with_cacertfile(tls_broker, workers, tmp_path, version, env):
+    environment = env(tls_broker.url())
     text = f"TLS task for {version}."
-    emit(f"{version}_emitter_of_tasks.py", env, text, tmp_path)
-    output = work(f"{version}_listening_worker.py", env, text, workers)
+    emit(f"{version}_emitter_of_tasks.py", environment, text, tmp_path)
+    output = work(f"{version}_listening_worker.py", environment, text, workers)
     assert "Received" in output and "Traceback" not in output
 
 
 @pytest.mark.tls
-def test_ssl_cert_file_trusts_the_broker_instead_of_cacertfile(tls_broker, workers, tmp_path):
-    env = script_env(tls_url(TLS_PORT), seconds_per_dot="0.01", SSL_CERT_FILE=str(tls_broker.ca))
-    emit("v2_emitter_of_tasks.py", env, "Trusted by SSL_CERT_FILE.", tmp_path)
-    work("v2_listening_worker.py", env, "Trusted by SSL_CERT_FILE.", workers)
+def test_ssl_cert_file_trusts_the_broker_instead_of_cacertfile(tls_broker, workers, tmp_path, env):
+    environment = env(tls_url(TLS_PORT), SSL_CERT_FILE=str(tls_broker.ca))
+    emit("v2_emitter_of_tasks.py", environment, "Trusted by SSL_CERT_FILE.", tmp_path)
+    work("v2_listening_worker.py", environment, "Trusted by SSL_CERT_FILE.", workers)
 
 
 @pytest.mark.tls
-def test_server_name_indication_reaches_a_broker_by_another_name(tls_broker, tmp_path):
-    env = script_env(tls_broker.url("127.0.0.1", server_name_indication="localhost"))
-    emit("v1_emitter_of_tasks.py", env, "By address, checked by name.", tmp_path)
+def test_server_name_indication_reaches_a_broker_by_another_name(tls_broker, tmp_path, env):
+    environment = env(tls_broker.url("127.0.0.1", server_name_indication="localhost"))
+    emit("v1_emitter_of_tasks.py", environment, "By address, checked by name.", tmp_path)
 
 
 @pytest.mark.tls
-def test_verify_none_connects_with_a_warning_every_run(tls_broker, workers):
-    env = script_env(tls_url(TLS_PORT, verify="verify_none"), seconds_per_dot="0.01")
+def test_verify_none_connects_with_a_warning_every_run(tls_broker, workers, env):
+    environment = env(tls_url(TLS_PORT, verify="verify_none"))
     warning = (
         f" [!] verify=verify_none: the certificate of the broker at localhost:{TLS_PORT} is not "
         "checked, so anyone on the way can pose as the broker; trust its CA with cacertfile= "
         "instead"
     )
     for run in ("first", "second"):
-        result = run_script("v2_emitter_of_tasks.py", f"Unverified, {run} run.", env=env)
+        result = run_script("v2_emitter_of_tasks.py", f"Unverified, {run} run.", env=environment)
         assert result.returncode == 0, result.stdout + result.stderr
         assert result.stderr == warning + "\n"
-    output = work("v2_listening_worker.py", env, "Unverified, second run.", workers)
+    output = work("v2_listening_worker.py", environment, "Unverified, second run.", workers)
     assert output.startswith(warning + "\n"), output
 
 
 @pytest.mark.tls
 def test_the_broker_sees_the_client_certificate_and_external_logs_in_by_it(
-    tls_broker, workers, tmp_path
+    tls_broker, workers, tmp_path, env
 ):
     certificate = client_certificate(tls_broker.certs)
     by_password = workers(
-        "v3_listening_worker.py", "--name", "pw", env=script_env(tls_broker.url(**certificate))
+        "v3_listening_worker.py", "--name", "pw", env=env(tls_broker.url(**certificate))
     )
     external_url = tls_broker.url(login="", **certificate, auth_mechanism="external")
-    external_env = script_env(external_url, seconds_per_dot="0.01")
+    external_env = env(external_url)
     by_certificate = workers("v3_listening_worker.py", "--name", "cert", env=external_env)
     by_password.wait_for("ready for work")
     by_certificate.wait_for("ready for work")
@@ -346,10 +356,10 @@ def test_the_broker_sees_the_client_certificate_and_external_logs_in_by_it(
         {"user": CLIENT_CN, "peer_cert_subject": subject, "auth_mechanism": "EXTERNAL"},
         {"user": "guest", "peer_cert_subject": subject, "auth_mechanism": "PLAIN"},
     ]
-    assert by_password.stop() == 0
+    assert by_password.stop().code == 0
     emit("v3_emitter_of_tasks.py", external_env, "Sent by certificate.", tmp_path)
     by_certificate.wait_for("Done row 1 by worker cert")
-    assert by_certificate.stop() == 0
+    assert by_certificate.stop().code == 0
 
 
 # --- failures: one line each, naming host:port, the cause and the fix ----------------------
@@ -357,8 +367,8 @@ def test_the_broker_sees_the_client_certificate_and_external_logs_in_by_it(
 
 @pytest.mark.tls
 @pytest.mark.parametrize("script", EMITTERS + WORKERS)
-def test_an_unknown_ca_is_one_line_saying_cacertfile(tls_broker, script):
-    result = run_script(script, env=script_env(tls_url(TLS_PORT, login=f"guest:{SECRET}@")))
+def test_an_unknown_ca_is_one_line_saying_cacertfile(tls_broker, script, env):
+    result = run_script(script, env=env(tls_url(TLS_PORT, login=f"guest:{SECRET}@")))
     assert_one_line_failure(
         result,
         f"{script[:-3]}: error: cannot connect to RabbitMQ at localhost:{TLS_PORT}: the broker's "
@@ -369,11 +379,11 @@ def test_an_unknown_ca_is_one_line_saying_cacertfile(tls_broker, script):
 
 
 @pytest.mark.tls
-def test_the_wrong_ca_file_is_named(tls_broker, other_certs):
+def test_the_wrong_ca_file_is_named(tls_broker, other_certs, env):
     ca = other_certs / "ca_certificate.pem"
     url = tls_url(TLS_PORT, login=f"guest:{SECRET}@", cacertfile=str(ca))
     assert_one_line_failure(
-        run_script("v3_listening_worker.py", env=script_env(url)),
+        run_script("v3_listening_worker.py", env=env(url)),
         f"v3_listening_worker: error: cannot connect to RabbitMQ at localhost:{TLS_PORT}: the "
         f"broker's certificate is not signed by the CA in cacertfile {ca} (self-signed "
         "certificate in certificate chain): give cacertfile= the CA that signed it",
@@ -388,11 +398,13 @@ def test_the_wrong_ca_file_is_named(tls_broker, other_certs):
         ("localhost", {"server_name_indication": "rabbit.example"}, "rabbit.example", "Hostname"),
     ],
 )
-def test_a_name_the_certificate_does_not_cover_is_one_line(tls_broker, host, query, name, kind):
+def test_a_name_the_certificate_does_not_cover_is_one_line(
+    tls_broker, host, query, name, kind, env
+):
     url = tls_broker.url(host, f"guest:{SECRET}@", **query)
     kind = "Hostname mismatch" if kind == "Hostname" else kind
     assert_one_line_failure(
-        run_script("v1_listening_worker.py", env=script_env(url)),
+        run_script("v1_listening_worker.py", env=env(url)),
         f"v1_listening_worker: error: cannot connect to RabbitMQ at {host}:{TLS_PORT}: the "
         f"broker's certificate is not valid for {name!r} ({kind}): connect by a name the "
         "certificate covers, or set server_name_indication= to one",
@@ -438,10 +450,12 @@ def test_a_name_the_certificate_does_not_cover_is_one_line(tls_broker, host, que
         "closed after the handshake",
     ],
 )
-def test_handshake_failures_a_node_cannot_easily_show_are_one_line(certs, server, script, cause):
+def test_handshake_failures_a_node_cannot_easily_show_are_one_line(
+    certs, server, script, cause, env
+):
     with HandshakeServer(certs, **server) as bare:
         url = bare.url(cacertfile=str(certs / "ca_certificate.pem"))
-        result = run_script(script, env=script_env(url))
+        result = run_script(script, env=env(url))
     assert_one_line_failure(
         result,
         f"{script[:-3]}: error: cannot connect to RabbitMQ at localhost:{bare.port}: {cause}",
@@ -449,9 +463,9 @@ def test_handshake_failures_a_node_cannot_easily_show_are_one_line(certs, server
 
 
 @pytest.mark.tls
-def test_a_client_certificate_the_broker_does_not_trust_is_one_line(tls_broker, other_certs):
+def test_a_client_certificate_the_broker_does_not_trust_is_one_line(tls_broker, other_certs, env):
     url = tls_broker.url(login=f"guest:{SECRET}@", **client_certificate(other_certs))
-    result = run_script("v2_listening_worker.py", env=script_env(url))
+    result = run_script("v2_listening_worker.py", env=env(url))
     start = f"v2_listening_worker: error: cannot connect to RabbitMQ at localhost:{TLS_PORT}: "
     told = (
         "the broker does not trust this client's certificate (tlsv1 alert unknown ca): use one "
@@ -468,20 +482,20 @@ def test_a_client_certificate_the_broker_does_not_trust_is_one_line(tls_broker, 
 
 
 @pytest.mark.tls
-def test_plain_amqp_to_the_tls_port_says_use_amqps(tls_broker):
+def test_plain_amqp_to_the_tls_port_says_use_amqps(tls_broker, env):
     url = f"amqp://guest:{SECRET}@localhost:{TLS_PORT}/"
     assert_one_line_failure(
-        run_script("v1_emitter_of_tasks.py", env=script_env(url)),
+        run_script("v1_emitter_of_tasks.py", env=env(url)),
         f"v1_emitter_of_tasks: error: cannot connect to RabbitMQ at localhost:{TLS_PORT}: the "
         "server there speaks TLS, not plain AMQP: use amqps:// for this port",
     )
 
 
 @pytest.mark.tls
-def test_amqps_to_the_plain_port_says_use_amqp(certs):
+def test_amqps_to_the_plain_port_says_use_amqp(certs, env):
     url = tls_url(5672, login=f"guest:{SECRET}@", cacertfile=str(certs / "ca_certificate.pem"))
     assert_one_line_failure(
-        run_script("v3_listening_worker.py", env=script_env(url)),
+        run_script("v3_listening_worker.py", env=env(url)),
         "v3_listening_worker: error: cannot connect to RabbitMQ at localhost:5672: the server "
         "there does not speak TLS (wrong version number): use amqp:// for a plain AMQP port, "
         "or the broker's TLS port (5671 by default)",
@@ -489,7 +503,7 @@ def test_amqps_to_the_plain_port_says_use_amqp(certs):
 
 
 @pytest.mark.tls
-def test_an_external_login_without_its_user_is_one_line(tls_broker, tmp_path):
+def test_an_external_login_without_its_user_is_one_line(tls_broker, tmp_path, env):
     """A client certificate the broker trusts, for a CN it has no user of."""
     stranger = tmp_path / "stranger"
     stranger.mkdir()
@@ -499,7 +513,7 @@ def test_an_external_login_without_its_user_is_one_line(tls_broker, tmp_path):
     certificate = client_certificate(stranger)
     url = tls_broker.url(login=f"guest:{SECRET}@", **certificate, auth_mechanism="external")
     assert_one_line_failure(
-        run_script("v1_emitter_of_tasks.py", env=script_env(url)),
+        run_script("v1_emitter_of_tasks.py", env=env(url)),
         f"v1_emitter_of_tasks: error: cannot connect to RabbitMQ at localhost:{TLS_PORT}: login "
         "by client certificate (EXTERNAL) refused: the broker needs a user named after the "
         "certificate's subject (its CN, by default), with permissions on the virtual host '/'",
@@ -507,17 +521,17 @@ def test_an_external_login_without_its_user_is_one_line(tls_broker, tmp_path):
 
 
 @pytest.mark.tls
-def test_unreadable_files_and_usage_errors_through_a_script(certs):
+def test_unreadable_files_and_usage_errors_through_a_script(certs, env):
     url = tls_url(5671, "rabbit.example", f"guest:{SECRET}@", cacertfile="/nowhere/ca.pem")
     assert_one_line_failure(
-        run_script("v2_listening_worker.py", env=script_env(url)),
+        run_script("v2_listening_worker.py", env=env(url)),
         "v2_listening_worker: error: cannot connect to RabbitMQ at rabbit.example:5671: cannot "
         "read the cacertfile /nowhere/ca.pem (No such file or directory); check the path given "
         "to cacertfile=",
     )
     plain = f"amqp://guest:{SECRET}@localhost/?cacertfile=/ca.pem"
     assert_one_line_failure(
-        run_script("v1_listening_worker.py", env=script_env(plain)),
+        run_script("v1_listening_worker.py", env=env(plain)),
         "v1_listening_worker: error: RABBITMQ_URL 'amqp://guest:***@localhost/?cacertfile=/ca.pem'"
         " has TLS parameters (cacertfile=) but starts with amqp://, which is not encrypted: use "
         "amqps:// (TLS; port 5671 by default)",

@@ -11,7 +11,7 @@ import threading
 from pathlib import Path
 
 from tests.local_nodes import LocalNodes
-from tests.support import PROJECT_ROOT
+from utils import PROJECT_ROOT
 
 CERTIFICATES_SCRIPT = PROJECT_ROOT / "scripts" / "make_tls_certificates.sh"
 BROKER_SCRIPT = PROJECT_ROOT / "scripts" / "local_tls_broker.sh"
