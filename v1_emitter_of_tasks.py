@@ -14,8 +14,9 @@ import pika.exceptions
 
 from utils.admin_panel import offer_rabbitmq_admin_site
 from utils.alarms import say_when_blocked
-from utils.broker import PERSISTENT, connection_parameters, exit_on_error, rabbitmq_url
+from utils.broker import PERSISTENT, connection_parameters, exit_on_error
 from utils.queues import use_queue_as_it_is
+from utils.urls import rabbitmq_url
 from utils.util_logger import setup_logger
 
 logger, logname = setup_logger(__file__)

@@ -11,17 +11,12 @@ import time
 import pika
 import pika.exceptions
 
-from utils.broker import (
-    connection_parameters,
-    consuming_cancelled,
-    exit_on_error,
-    rabbitmq_url,
-    set_aside,
-)
+from utils.broker import connection_parameters, consuming_cancelled, exit_on_error, set_aside
 from utils.errors import ExitCode
 from utils.queues import use_queue_as_it_is
 from utils.signals import raise_keyboard_interrupt_on_stop_signals
 from utils.tasks import seconds_per_dot, work_seconds
+from utils.urls import rabbitmq_url
 from utils.util_logger import setup_logger
 
 logger, logname = setup_logger(__file__)

@@ -19,14 +19,9 @@ except ModuleNotFoundError as missing:  # run outside the project's virtual envi
 
 from utils.admin_panel import offer_rabbitmq_admin_site
 from utils.alarms import say_when_blocked
-from utils.broker import (
-    PERSISTENT,
-    broker_error,
-    connect,
-    connection_parameters,
-    rabbitmq_url,
-)
+from utils.broker import PERSISTENT, broker_error, connect, connection_parameters
 from utils.queues import use_queue_as_it_is
+from utils.urls import rabbitmq_url
 from utils.util_logger import setup_logger
 
 QUEUE = "task_queue2"

@@ -22,12 +22,12 @@ from utils.broker import (
     connect,
     connection_parameters,
     consuming_cancelled,
-    rabbitmq_url,
     set_aside,
 )
 from utils.queues import use_queue_as_it_is
 from utils.signals import raise_keyboard_interrupt_on_stop_signals
 from utils.tasks import seconds_per_dot, work_seconds
+from utils.urls import rabbitmq_url
 from utils.util_logger import setup_logger
 
 QUEUE = "task_queue2"

@@ -34,11 +34,11 @@ from utils.broker import (
     connection_failure,
     connection_parameters,
     queue_arguments,
-    rabbitmq_url,
 )
 from utils.console_lines import sent_line
 from utils.errors import BrokerError, ExitCode, InputError, ScriptError, report
 from utils.tasks import DEFAULT_TASKS_FILE, Task, TaskFile, rows_named
+from utils.urls import rabbitmq_url
 from utils.util_logger import setup_logger
 
 # Messages published but not yet confirmed, at most: a wider window keeps the broker

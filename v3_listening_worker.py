@@ -30,19 +30,18 @@ import pika.exceptions
 
 from utils.arguments import add_queue_arguments
 from utils.broker import (
-    address,
     broker_error,
     connect_in_turn,
     connection_parameters,
     dead_letter_queue,
     queue_arguments,
-    rabbitmq_url,
     set_aside,
 )
 from utils.console_lines import done_line, ready_line, received_line
 from utils.errors import BrokerError, ExitCode, ScriptError, report
 from utils.signals import GracefulStop
 from utils.tasks import rows_named, seconds_per_dot, work_seconds
+from utils.urls import address, rabbitmq_url
 from utils.util_logger import QuickInfo, setup_logger
 
 BACKOFF_FIRST, BACKOFF_CAP = 0.5, 30.0  # seconds between reconnection attempts

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from utils.broker import connection_parameters, redact
+from utils.broker import connection_parameters
 from utils.errors import SettingsError
 from utils.tasks import seconds_per_dot
+from utils.urls import redact
 
 
 @pytest.mark.parametrize(("raw", "value"), [("1", 1.0), ("0", 0.0), ("0.05", 0.05)])

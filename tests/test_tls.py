@@ -30,8 +30,10 @@ from tests.tls_support import (
     make_certificates,
     tls_url,
 )
-from utils.broker import TLSOptions, connection_parameters, redact
+from utils.broker import connection_parameters
 from utils.errors import BrokerError, SettingsError
+from utils.tls import TLSOptions
+from utils.urls import redact
 
 EMITTERS = ["v1_emitter_of_tasks.py", "v2_emitter_of_tasks.py", "v3_emitter_of_tasks.py"]
 WORKERS = ["v1_listening_worker.py", "v2_listening_worker.py", "v3_listening_worker.py"]

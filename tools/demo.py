@@ -28,11 +28,12 @@ import pika.exceptions
 
 from tools.schedule_view import Block, common_scale, draw_timeline, ideal_schedule, makespan
 from utils import PROJECT_ROOT, arguments
-from utils.broker import broker_error, connect, connection_parameters, rabbitmq_url
+from utils.broker import broker_error, connect, connection_parameters
 from utils.console_lines import READY, parse_done, parse_received, sent_rows
 from utils.errors import ExitCode, ScriptError, SettingsError
 from utils.signals import raise_keyboard_interrupt_on_stop_signals
 from utils.tasks import DEFAULT_TASKS_FILE, Task, TaskFile, seconds_per_dot, work_seconds
+from utils.urls import rabbitmq_url
 
 PROG = "demo"
 INTERRUPTED = 130  # exit status after Ctrl+C or SIGTERM, as a shell reports a SIGINT death

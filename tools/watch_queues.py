@@ -24,8 +24,9 @@ from dataclasses import dataclass
 import pika
 import pika.exceptions
 
-from utils.broker import address, broker_error, connect, connection_parameters, rabbitmq_url
+from utils.broker import broker_error, connect, connection_parameters
 from utils.errors import ExitCode, ScriptError
+from utils.urls import address, rabbitmq_url
 
 PROG = "watch_queues"
 MANAGEMENT_PORT = 15672

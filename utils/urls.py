@@ -1,0 +1,37 @@
+"""RabbitMQ URLs: which one to use, and how to show it without its password."""
+
+from __future__ import annotations
+
+import os
+import re
+import urllib.parse
+
+import pika
+
+DEFAULT_URL = "amqp://guest:guest@localhost:5672/%2F"
+
+
+def rabbitmq_url(flag: str | None = None) -> str:
+    """The broker URL: the --url flag, then RABBITMQ_URL, then the local default."""
+    return flag or os.environ.get("RABBITMQ_URL") or DEFAULT_URL
+
+
+def redact(url: str) -> str:
+    """The URL with its password replaced by ***, fit for logs and messages.
+
+    A `password=` query parameter (RabbitMQ's, for an encrypted key) is hidden too.
+    """
+    parts = urllib.parse.urlsplit(url)
+    query = re.sub(r"(^|&)(password=)[^&]*", r"\1\2***", parts.query, flags=re.IGNORECASE)
+    netloc = parts.netloc
+    if parts.password is not None:
+        netloc = netloc.replace(f":{parts.password}@", ":***@", 1)
+    if (netloc, query) == (parts.netloc, parts.query):
+        return url
+    return urllib.parse.urlunsplit(parts._replace(netloc=netloc, query=query))
+
+
+def address(params: pika.ConnectionParameters) -> str:
+    """host:port of one set of parameters, as used in every message."""
+    host = f"[{params.host}]" if ":" in params.host else params.host
+    return f"{host}:{params.port}"
