@@ -26,7 +26,8 @@ def test_broker_down_gives_one_clear_line(tmp_path, emitter):
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
         f"{emitter[:-3]}: error: cannot connect to RabbitMQ at 127.0.0.1:1: Connection refused "
-        "(is RabbitMQ running? see the README, 'Troubleshooting')"
+        "(is RabbitMQ running, and listening on port 1? Its usual port is 5672 (5671 for "
+        "amqps); see the README, 'Troubleshooting')"
     ]
     assert "Traceback" not in result.stdout + result.stderr
 

@@ -47,7 +47,14 @@ def test_several_urls_separated_by_commas():
 @pytest.mark.parametrize(
     "url", ["http://x/", "amqp://u:p@h:notaport/", "amqp://h/?heartbeat=abc", " , "]
 )
-def test_malformed_urls_are_settings_errors_without_the_password(url):
-    with pytest.raises(SettingsError, match="RABBITMQ_URL") as caught:
+def test_malformed_urls_are_settings_errors_without_the_password(url, monkeypatch):
+    monkeypatch.setenv("RABBITMQ_URL", url)
+    with pytest.raises(SettingsError, match="^RABBITMQ_URL ") as caught:
         connection_parameters(url)
     assert ":p@" not in str(caught.value)
+
+
+def test_a_bad_url_names_the_setting_it_came_from(monkeypatch):
+    monkeypatch.setenv("RABBITMQ_URL", "amqp://guest:guest@localhost/")
+    with pytest.raises(SettingsError, match="^--url 'http://x/' must start with amqp://"):
+        connection_parameters("http://x/")  # not the environment's: the flag's

@@ -29,7 +29,7 @@ from utils.tls import (
     tls_cause,
     tls_options,
 )
-from utils.urls import DEFAULT_URL, address, redact
+from utils.urls import DEFAULT_URL, address, redact, url_source
 
 # pika waits 10 s for a TCP connect and 15 s for the whole handshake by default; a broker
 # that cannot be reached must be reported within 10 s, so we shorten both unless the URL
@@ -55,10 +55,14 @@ def connection_parameters(url: str, warn: bool = True) -> list[pika.URLParameter
     RabbitMQ's TLS query parameters are honoured (see _parameters). A URL that turns
     certificate checks off (verify=verify_none) is warned about, unless `warn` is false.
     """
+    source = url_source(url)  # each message names the setting to fix
     urls = [part.strip() for part in url.split(",") if part.strip()]
     if not urls:
-        raise SettingsError("RABBITMQ_URL is empty; set it to an AMQP URL such as " + DEFAULT_URL)
-    return [_parameters(one, warn) for one in urls]
+        raise SettingsError(f"{source} is empty; set it to an AMQP URL such as {DEFAULT_URL}")
+    try:
+        return [_parameters(one, warn) for one in urls]
+    except SettingsError as error:
+        raise SettingsError(f"{source} {error}") from None
 
 
 def _parameters(url: str, warn: bool = True) -> pika.URLParameters:
@@ -75,8 +79,7 @@ def _parameters(url: str, warn: bool = True) -> pika.URLParameters:
     scheme = urllib.parse.urlsplit(url).scheme
     if scheme not in ("amqp", "amqps"):
         raise SettingsError(
-            f"RABBITMQ_URL must start with amqp:// or amqps:// (got {redact(url)!r}); "
-            f"for example {DEFAULT_URL}"
+            f"{redact(url)!r} must start with amqp:// or amqps://; for example {DEFAULT_URL}"
         )
     pika_url, tls = take_tls_parameters(url)
     external = external_login(url, tls.pop(AUTH_MECHANISM, None))
@@ -84,24 +87,24 @@ def _parameters(url: str, warn: bool = True) -> pika.URLParameters:
     if scheme == "amqp" and (tls or external):
         given = named([*tls, *([AUTH_MECHANISM] if external else [])])
         raise SettingsError(
-            f"RABBITMQ_URL {redact(url)!r} has TLS parameters ({given}) but starts with "
+            f"{redact(url)!r} has TLS parameters ({given}) but starts with "
             f"amqp://, which is not encrypted: use amqps:// (TLS; port {TLS_PORT} by default)"
         )
     if tls and pikas_own_tls:
         raise SettingsError(
-            f"RABBITMQ_URL {redact(url)!r} has both pika's ssl_options= and RabbitMQ's TLS "
+            f"{redact(url)!r} has both pika's ssl_options= and RabbitMQ's TLS "
             f"parameters ({named(tls)}): use one or the other"
         )
     try:
         params = pika.URLParameters(_with_default_timeouts(pika_url))
     except (ValueError, TypeError) as error:
-        raise SettingsError(f"RABBITMQ_URL {redact(url)!r} is not valid: {error}") from None
+        raise SettingsError(f"{redact(url)!r} is not valid: {error}") from None
     if scheme == "amqps" and not pikas_own_tls:
         params.ssl_options = tls_options(url, params, tls, warn)
     if external:
         if not pikas_own_tls and not tls.get("certfile"):
             raise SettingsError(
-                f"RABBITMQ_URL {redact(url)!r} asks for auth_mechanism=external, a login by "
+                f"{redact(url)!r} asks for auth_mechanism=external, a login by "
                 "client certificate, but gives none: add certfile= and keyfile="
             )
         params.credentials = pika.credentials.ExternalCredentials()
@@ -173,15 +176,24 @@ def _connect_cause(error: BaseException, params_list: list[pika.ConnectionParame
         vhost = params_list[0].virtual_host
         return f"access to virtual host {vhost!r} refused (does it exist, may this user use it?)"
     cause = chain[-1]
-    if isinstance(cause, OSError) and cause.strerror:
-        return _with_hint(cause.strerror)
-    return _with_hint(str(cause) or type(cause).__name__)
+    text = cause.strerror if isinstance(cause, OSError) and cause.strerror else str(cause)
+    text = text or type(cause).__name__
+    if "refused" in text.lower():
+        return f"{text} ({_nobody_listening(params_list)})"
+    return text
 
 
-def _with_hint(cause: str) -> str:
-    if "refused" in cause.lower():
-        return f"{cause} (is RabbitMQ running? see the README, 'Troubleshooting')"
-    return cause
+def _nobody_listening(params_list: list[pika.ConnectionParameters]) -> str:
+    """The hint for a refused connection: nothing listens there, so which port was it?"""
+    ports = sorted({params.port for params in params_list})
+    if ports == [pika.ConnectionParameters.DEFAULT_PORT]:
+        return "is RabbitMQ running? see the README, 'Troubleshooting'"
+    named = ", ".join(map(str, ports))
+    return (
+        f"is RabbitMQ running, and listening on port {named}? Its usual port is "
+        f"{pika.ConnectionParameters.DEFAULT_PORT} ({pika.ConnectionParameters.DEFAULT_SSL_PORT} "
+        "for amqps); see the README, 'Troubleshooting'"
+    )
 
 
 # What pika raises when a connection cannot be opened: its own errors, a handshake that

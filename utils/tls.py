@@ -41,7 +41,7 @@ def take_tls_parameters(url: str) -> tuple[str, dict[str, str]]:
         if name not in (*TLS_QUERY_PARAMETERS, AUTH_MECHANISM):
             kept.append(field)
         elif name in tls:
-            raise SettingsError(f"RABBITMQ_URL {redact(url)!r} gives {name}= twice: give it once")
+            raise SettingsError(f"{redact(url)!r} gives {name}= twice: give it once")
         else:
             tls[name] = urllib.parse.unquote(value)  # a '+' in a file name stays a '+'
     return urllib.parse.urlunsplit(parts._replace(query="&".join(kept))), tls
@@ -58,7 +58,7 @@ def external_login(url: str, mechanism: str | None) -> bool:
     if mechanism.lower() == "external":
         return True
     raise SettingsError(
-        f"RABBITMQ_URL {redact(url)!r}: auth_mechanism={mechanism} is not supported: use "
+        f"{redact(url)!r}: auth_mechanism={mechanism} is not supported: use "
         "auth_mechanism=external (login by client certificate) or leave it out (user name "
         "and password)"
     )
@@ -88,19 +88,19 @@ def tls_options(
     verify = tls.get("verify", "verify_peer")
     if verify not in ("verify_peer", "verify_none"):
         raise SettingsError(
-            f"RABBITMQ_URL {redact(url)!r}: verify={verify} is not one of verify_peer "
+            f"{redact(url)!r}: verify={verify} is not one of verify_peer "
             "(check the broker's certificate, the default) or verify_none (do not)"
         )
     server_name = tls.get("server_name_indication", params.host)
     if server_name in ("", "disable"):
         raise SettingsError(
-            f"RABBITMQ_URL {redact(url)!r}: server_name_indication={server_name} is not "
+            f"{redact(url)!r}: server_name_indication={server_name} is not "
             "supported: give the host name the broker's certificate is for"
         )
     certfile, keyfile = tls.get("certfile"), tls.get("keyfile")
     if keyfile and not certfile:
         raise SettingsError(
-            f"RABBITMQ_URL {redact(url)!r} gives keyfile= without certfile=: add "
+            f"{redact(url)!r} gives keyfile= without certfile=: add "
             "certfile=, the client certificate that goes with the key"
         )
     cacertfile = tls.get("cacertfile")

@@ -16,6 +16,13 @@ def rabbitmq_url(flag: str | None = None) -> str:
     return flag or os.environ.get("RABBITMQ_URL") or DEFAULT_URL
 
 
+def url_source(url: str) -> str:
+    """Where a URL came from, for messages: RABBITMQ_URL, the --url flag, or the default."""
+    if url == os.environ.get("RABBITMQ_URL"):
+        return "RABBITMQ_URL"
+    return "the default URL" if url == DEFAULT_URL else "--url"
+
+
 def redact(url: str) -> str:
     """The URL with its password replaced by ***, fit for logs and messages.
 
