@@ -1,7 +1,7 @@
 # make demo   three v3 workers and the v3 emitter on tasks.csv, then who did which rows
 # make test   lint and the whole test suite, against a real local RabbitMQ (what CI runs);
 #             it restarts the broker's application once and starts a 3-node cluster
-# make check  lint and every test that leaves your broker alone (no restart, alarm, cluster)
+# make check  lint and every test that leaves your broker running (no restart, no cluster)
 # make bench  the benchmarks (bench/), results in bench/results.md
 # Each target sets up what it needs: .venv with the requirements, and a running RabbitMQ.
 
@@ -34,7 +34,7 @@ test: venv broker lint
 	$(PY) -m pytest
 
 check: venv broker lint
-	$(PY) -m pytest -m "not restart and not alarm and not cluster"
+	$(PY) -m pytest -m "not restart and not cluster"
 
 bench: venv broker
 	$(PY) -m bench.run_all

@@ -32,8 +32,7 @@ logger, logname = setup_logger(__file__)
 
 def send_message(url: str, queue_name: str, message: str) -> None:
     """Publish one persistent message to a durable queue."""
-    connection = connect(connection_parameters(url))
-    # connect() either returns an open connection or raises: finally closes only an open one
+    connection = connect(connection_parameters(url))  # an open connection, or it raises
     try:
         say_when_blocked(connection, logger)  # RabbitMQ low on disk or memory blocks publishers
         channel = connection.channel()
@@ -50,7 +49,8 @@ def send_message(url: str, queue_name: str, message: str) -> None:
         channel.close()  # waits for the broker: a publish it refused raises here
         logger.info(" [x] Sent %s", message)
     finally:
-        connection.close()
+        if connection.is_open:  # the broker may have closed it (a blocked-connection timeout)
+            connection.close()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.local_nodes import ScratchBroker
 from tests.support import Child, Vhost, api
 
 
@@ -47,6 +48,17 @@ def workers(tmp_path):
 
 
 BROKER_WIDE = ("alarm", "restart")  # markers of tests that change the whole broker's state
+
+
+@pytest.fixture(scope="module")
+def scratch_broker(tmp_path_factory):
+    """A throwaway RabbitMQ node for the module's tests (alarms, restarts), always stopped."""
+    broker = ScratchBroker(tmp_path_factory.mktemp("scratch") / "state")
+    broker.up()
+    try:
+        yield broker
+    finally:
+        broker.down()
 
 
 def pytest_collection_modifyitems(config, items):

@@ -4,9 +4,12 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import time
 from pathlib import Path
+
+from utils import PROJECT_ROOT
 
 
 class LocalNodes:
@@ -54,3 +57,29 @@ class LocalNodes:
         result = self.run("cli", "rabbitmqctl", "-q", "-n", f"{node}@localhost", *args, timeout=60)
         assert result.returncode == 0, result.stdout + result.stderr
         return result.stdout
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on now, on 127.0.0.1."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class ScratchBroker(LocalNodes):
+    """scripts/local_broker.sh: one throwaway node, with a name and ports of its own, for
+    tests that stop it, restart it or raise its alarms (never the broker on 5672)."""
+
+    def __init__(self, state_dir: Path) -> None:
+        super().__init__(PROJECT_ROOT / "scripts" / "local_broker.sh", "RMQ_SCRATCH_DIR", state_dir)
+        self.node = f"rmqscratch{os.getpid()}"
+        self.port = free_port()
+        self.env.update(
+            RMQ_SCRATCH_NODE=self.node,
+            RMQ_SCRATCH_PORT=str(self.port),
+            RMQ_SCRATCH_DIST_PORT=str(free_port()),
+        )
+        self.url = f"amqp://guest:guest@127.0.0.1:{self.port}/%2F"
+
+    def rabbitmqctl(self, *args: str) -> str:
+        return self.ctl(self.node, *args)

@@ -33,11 +33,16 @@ class BlockedPublishing:
     """What one connection was told: blocked since when, and why (None: not blocked)."""
 
     def __init__(self, connection, logger: logging.Logger) -> None:
-        self.connection, self.logger = connection, logger
+        # A BlockingConnection runs its blocked callbacks and timers only from
+        # process_data_events, never while it waits inside a publish or close(), which is
+        # exactly where a blocked publisher waits; the SelectConnection underneath it
+        # (`_impl`) runs them as the frames arrive. A SelectConnection is its own.
+        self.connection = getattr(connection, "_impl", connection)
+        self.logger = logger
         self.reason = ""
         self.since: float | None = None
-        connection.add_on_connection_blocked_callback(self._on_blocked)
-        connection.add_on_connection_unblocked_callback(self._on_unblocked)
+        self.connection.add_on_connection_blocked_callback(self._on_blocked)
+        self.connection.add_on_connection_unblocked_callback(self._on_unblocked)
 
     def seconds(self) -> float:
         return 0.0 if self.since is None else time.monotonic() - self.since
@@ -53,14 +58,15 @@ class BlockedPublishing:
     def _say_still_blocked(self, since: float) -> None:
         if self.since != since:  # unblocked meanwhile (or blocked anew: its own timer runs)
             return
+        still = f", still, after {self.seconds():.0f} s" if self.seconds() >= 1 else ""
         self.logger.warning(
-            " [!] RabbitMQ is blocking publishers (%s) for %.0f s now: %s. Waiting; "
-            "publishing resumes by itself once the alarm clears.",
+            " [!] RabbitMQ is blocking publishers (%s)%s: %s. Waiting; publishing resumes "
+            "by itself once the alarm clears.",
             self.reason,
-            self.seconds(),
+            still,
             self.advice(),
         )
-        self.connection.call_later(REPEAT_EVERY, lambda: self._say_still_blocked(since))
+        self.connection.ioloop.call_later(REPEAT_EVERY, lambda: self._say_still_blocked(since))
 
     def _on_unblocked(self, _connection, _frame) -> None:
         self.logger.info(" [*] RabbitMQ unblocked publishers after %.0f s.", self.seconds())
