@@ -43,13 +43,12 @@ from utils.console_lines import done_line, ready_line, received_line
 from utils.errors import BrokerError, ExitCode, ScriptError, report
 from utils.signals import GracefulStop
 from utils.tasks import rows_named, seconds_per_dot, work_seconds
-from utils.util_logger import QuickInfo, setup_logger
+from utils.util_logger import setup_logger
 
 BACKOFF_FIRST, BACKOFF_CAP = 0.5, 30.0  # seconds between reconnection attempts
 CHECK_EVERY = 0.5  # seconds: how soon a waiting worker notices Ctrl+C, or that it was cut off
 
 logger, logname = setup_logger(__file__)
-log_task_line = QuickInfo(logger)  # logger.info for the two lines a task, at a third of the cost
 
 
 def make_argument_parser() -> argparse.ArgumentParser:
@@ -226,7 +225,7 @@ class Worker:
         # the ack goes out first: the broker sends the next task while we write the lines
         delivery.channel.basic_ack(delivery_tag=delivery.method.delivery_tag)
         self.rows_done.append(delivery.row)
-        log_task_line(received + "\n" + self._done_line(delivery))
+        logger.info(received + "\n" + self._done_line(delivery))
 
     def _received_line(self, delivery: Delivery) -> str:
         """The line that marks the start of a task's work (stamped with the time now)."""
@@ -250,7 +249,7 @@ class Worker:
             return
         delivery.channel.basic_ack(delivery_tag=delivery.method.delivery_tag)
         self.rows_done.append(delivery.row)
-        log_task_line(self._done_line(delivery))
+        logger.info(self._done_line(delivery))
 
     def _on_work_failed(self, delivery: Delivery, error: Exception) -> None:
         """A failed task gets one more try; failing again (redelivered), it is set aside."""
@@ -294,7 +293,7 @@ class Worker:
             return False  # prefetched but not started: it goes back to the queue
         # "Received" marks the start of the work (with --prefetch 0, tasks wait here first)
         delivery.started = time.monotonic()
-        log_task_line(self._received_line(delivery))
+        logger.info(self._received_line(delivery))
         try:
             seconds = work_seconds(delivery.text, self.per_dot)
             if seconds:  # sleep(0) would hand the GIL to the I/O thread for nothing
