@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import itertools
+import logging
 import sys
 import time
 from collections.abc import Iterator
@@ -48,7 +49,7 @@ LINES_PER_WRITE = 1000  # ' [x] Sent row' lines logged together (a bounded buffe
 # On a terminal, a file this large gets a progress bar instead of a line per row.
 PROGRESS_BAR_FROM_BYTES = 100_000
 
-logger, logname = setup_logger(__file__)
+logger = logging.getLogger(Path(__file__).stem)  # its handlers: setup_logger, in main()
 
 
 def make_argument_parser() -> argparse.ArgumentParser:
@@ -97,6 +98,53 @@ class Outcome:
         return sorted(self.refused + self.unroutable + self.unconfirmed)
 
 
+class Confirms:
+    """Publisher confirms, counted: each row in flight until the broker acks or nacks it.
+
+    Delivery tags count the channel's publishes from 1. The broker confirms each tag, or
+    every tag up to one ("multiple"); a mandatory message no queue took is returned
+    first, then acked: that row is unroutable, not confirmed.
+    """
+
+    def __init__(self, outcome: Outcome) -> None:
+        self.outcome = outcome
+        self.pending: dict[int, int] = {}  # delivery tag -> row, oldest first
+        self.returned: set[int] = set()  # rows the broker handed back as unroutable
+        self.next_tag = 0
+
+    def published(self, row: int) -> None:
+        """The row was just published: it has the channel's next delivery tag."""
+        self.next_tag += 1
+        self.pending[self.next_tag] = row
+        self.outcome.sent += 1
+
+    def returned_row(self, row: int) -> None:
+        """The broker handed the row back (no queue took it); its ack follows."""
+        self.returned.add(row)
+        self.outcome.unroutable.append(row)
+
+    def confirmed(self, delivery_tag: int, multiple: bool, acked: bool) -> int:
+        """Settle the tag (or every tag up to it); return how many rows that settled."""
+        if multiple:
+            tags = list(itertools.takewhile(lambda tag: tag <= delivery_tag, self.pending))
+        else:
+            tags = [delivery_tag]
+        for tag in tags:
+            row = self.pending.pop(tag)
+            if not acked:
+                self.outcome.refused.append(row)
+            elif row in self.returned:
+                self.returned.discard(row)  # acked, but no queue took it: counted as unroutable
+            else:
+                self.outcome.confirmed += 1
+        return len(tags)
+
+    def unanswered(self) -> None:
+        """The end: rows still in flight had no answer."""
+        self.outcome.unconfirmed.extend(self.pending.values())
+        self.pending.clear()
+
+
 class ConfirmedPublisher:
     """Publish tasks on a SelectConnection, keeping up to WINDOW unconfirmed in flight."""
 
@@ -112,9 +160,7 @@ class ConfirmedPublisher:
         self.params, self.queue, self.queue_type = params, queue, queue_type
         self.tasks, self.quiet, self.progress = tasks, quiet, progress
         self.outcome = Outcome()
-        self.pending: dict[int, int] = {}  # delivery tag -> row, oldest first
-        self.returned: set[int] = set()  # rows the broker handed back as unroutable
-        self.next_tag = 0
+        self.confirms = Confirms(self.outcome)
         self.exhausted = False
         self.connection: pika.SelectConnection | None = None
         self.open_error: BaseException | None = None
@@ -138,7 +184,7 @@ class ConfirmedPublisher:
                 break
         else:
             self.outcome.error = connection_failure(self.open_error, self.params)
-        self.outcome.unconfirmed.extend(self.pending.values())
+        self.confirms.unanswered()
         return self.outcome
 
     # --- connection and channel ----------------------------------------------------------
@@ -182,14 +228,14 @@ class ConfirmedPublisher:
             self.connection.close()
 
     def _finished(self) -> bool:
-        return self.exhausted and not self.pending
+        return self.exhausted and not self.confirms.pending
 
     # --- publishing and confirms --------------------------------------------------------
 
     def _publish_more(self) -> None:
         """Publish until WINDOW messages are in flight or the file is done."""
         sent_lines = []
-        while not self.exhausted and len(self.pending) < WINDOW:
+        while not self.exhausted and len(self.confirms.pending) < WINDOW:
             try:
                 task = next(self.tasks)
             except StopIteration:
@@ -224,35 +270,20 @@ class ConfirmedPublisher:
             ),
             mandatory=True,  # a message no queue takes comes back to _on_return
         )
-        self.next_tag += 1
-        self.pending[self.next_tag] = task.row
-        self.outcome.sent += 1
+        self.confirms.published(task.row)
 
     def _on_confirm(self, frame) -> None:
         """An ack or nack for one delivery tag, or for every tag up to it ("multiple")."""
         method = frame.method
         acked = isinstance(method, pika.spec.Basic.Ack)
-        if method.multiple:
-            tags = list(itertools.takewhile(lambda tag: tag <= method.delivery_tag, self.pending))
-        else:
-            tags = [method.delivery_tag]
-        for tag in tags:
-            row = self.pending.pop(tag)
-            if not acked:
-                self.outcome.refused.append(row)
-            elif row in self.returned:
-                self.returned.discard(row)  # acked, but no queue took it: counted as unroutable
-            else:
-                self.outcome.confirmed += 1
+        settled = self.confirms.confirmed(method.delivery_tag, method.multiple, acked)
         if self.progress is not None:
-            self.progress.update(len(tags))
+            self.progress.update(settled)
         self._publish_more()
 
     def _on_return(self, _channel, _method, properties, _body) -> None:
         """The broker hands back a mandatory message no queue took; its ack follows."""
-        row = (properties.headers or {}).get("row")
-        self.returned.add(row)
-        self.outcome.unroutable.append(row)
+        self.confirms.returned_row((properties.headers or {}).get("row"))
 
 
 @contextlib.contextmanager
@@ -288,6 +319,7 @@ def failure_line(outcome: Outcome) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Publish every row of the CSV file; exit 0 only if the broker confirmed them all."""
+    setup_logger(__file__)
     args = make_argument_parser().parse_args(argv)
     task_file = TaskFile(args.csv_file)
     try:

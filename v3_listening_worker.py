@@ -4,6 +4,10 @@ Takes tasks from a durable queue (task_queue3 by default) one at a time (prefetc
 fair dispatch), simulates SECONDS_PER_DOT seconds of work per '.', and acknowledges each
 task only when it is done. Every task line names the CSV row and this worker.
 
+Two classes, as in pika's own asynchronous_consumer_example.py: a Consumer does the work
+of one connection (declare, qos, consume, work, ack, cancel on stop), and a Worker around
+it reconnects whenever that connection is lost.
+
 - The work runs in a thread of its own and the ack goes back to pika's I/O thread with
   add_callback_threadsafe, so heartbeats keep flowing during long tasks.
 - The first Ctrl+C (SIGINT) or SIGTERM stops taking tasks, finishes the one in hand and
@@ -17,13 +21,17 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import enum
 import functools
+import logging
 import os
 import queue
 import random
 import sys
 import threading
 import time
+from dataclasses import dataclass
+from pathlib import Path
 
 import pika
 import pika.exceptions
@@ -40,15 +48,15 @@ from utils.broker import (
 from utils.console_lines import done_line, ready_line, received_line
 from utils.errors import BrokerError, ExitCode, ScriptError, report
 from utils.signals import GracefulStop
-from utils.tasks import rows_named, seconds_per_dot, work_seconds
+from utils.tasks import RowRuns, seconds_per_dot, work_seconds
 from utils.urls import address, rabbitmq_url
-from utils.util_logger import QuickInfo, setup_logger
+from utils.util_logger import setup_logger
 
 BACKOFF_FIRST, BACKOFF_CAP = 0.5, 30.0  # seconds between reconnection attempts
-CHECK_EVERY = 0.5  # seconds: how soon a waiting worker notices Ctrl+C, or that it was cut off
+CHECK_EVERY = 0.5  # seconds: how soon a waiting worker notices a stop, or that it was cut off
+MOST_UNACKED = 65535  # prefetch_count is a 16-bit field in AMQP
 
-logger, logname = setup_logger(__file__)
-log_task_line = QuickInfo(logger)  # logger.info for the two lines a task, at a third of the cost
+logger = logging.getLogger(Path(__file__).stem)  # its handlers: setup_logger, in main()
 
 
 def make_argument_parser() -> argparse.ArgumentParser:
@@ -74,63 +82,288 @@ def make_argument_parser() -> argparse.ArgumentParser:
         type=prefetch_count,
         default=1,
         help="unacked tasks the broker may hand this worker at once (default 1: fair "
-        "dispatch; 0: no limit, plain round robin, to compare)",
+        f"dispatch; 0: no limit, plain round robin, to compare; at most {MOST_UNACKED})",
     )
     return parser
 
 
 def prefetch_count(text: str) -> int:
-    """argparse type for --prefetch: a whole number, 0 or more."""
-    if not text.isdigit():
-        raise argparse.ArgumentTypeError(f"must be a whole number, 0 or more (got {text!r})")
+    """argparse type for --prefetch: a whole number from 0 to MOST_UNACKED."""
+    if not text.isdigit() or int(text) > MOST_UNACKED:
+        raise argparse.ArgumentTypeError(
+            f"must be a whole number from 0 to {MOST_UNACKED} (got {text!r})"
+        )
     return int(text)
 
 
+# --- the decisions: what becomes of a task (pure functions, unit-tested) ----------------------
+
+
+class Outcome(enum.Enum):
+    """What became of a task's work."""
+
+    DONE = "done"
+    FAILED = "failed"  # the work raised: WorkResult.error says how
+    SKIPPED_STOPPING = "not started: the worker is stopping"
+    SKIPPED_CONNECTION_LOST = "not started: its connection is gone"
+
+
+@dataclass(frozen=True)
+class WorkResult:
+    """A task's outcome, with the error when its work failed."""
+
+    outcome: Outcome
+    error: Exception | None = None
+
+
+DONE = WorkResult(Outcome.DONE)
+
+
+class Settle(enum.Enum):
+    """What the worker does with a delivery once its work is over."""
+
+    ACK = "ack"  # done: acknowledge it, count it, say Done
+    LEAVE = "leave"  # unacked: the broker requeues it when its connection closes (or did)
+    RETRY = "retry"  # back to the queue for one more try
+    SET_ASIDE = "set aside"  # to <queue>.dead-letter, then acknowledged
+
+
+def before_work(stop_requested: bool, connection_open: bool) -> Outcome | None:
+    """Why a task in hand is not started, or None when it is to be worked."""
+    if not connection_open:
+        return Outcome.SKIPPED_CONNECTION_LOST  # the broker has requeued it already
+    if stop_requested:
+        return Outcome.SKIPPED_STOPPING  # prefetched, never started: requeued when we close
+    return None
+
+
+def settle(outcome: Outcome, channel_open: bool, redelivered: bool) -> Settle:
+    """What to do with a delivery, given its work's outcome and whether its channel is open."""
+    if not channel_open or outcome in (Outcome.SKIPPED_STOPPING, Outcome.SKIPPED_CONNECTION_LOST):
+        return Settle.LEAVE
+    if outcome is Outcome.FAILED:
+        return after_failure(redelivered)
+    return Settle.ACK
+
+
+def after_failure(redelivered: bool) -> Settle:
+    """A failed task gets one more try; failing again (redelivered), it is set aside."""
+    return Settle.SET_ASIDE if redelivered else Settle.RETRY
+
+
+class Ending(enum.Enum):
+    """Why a Consumer stopped consuming on a connection that is still open."""
+
+    STOPPED = "asked to stop"
+    CHANNEL_CLOSED = "the broker closed the channel (see its log for why)"
+    CANCELLED = "the broker cancelled consuming: was {queue} deleted?"
+
+
+# --- one connection: declare, consume, work, ack -------------------------------------------
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What a worker is told: its queue, its name, its prefetch and its work per dot."""
+
+    queue: str
+    queue_type: str
+    name: str
+    prefetch: int
+    per_dot: float
+
+
+@dataclass
 class Delivery:
-    """One message in hand: what the work thread needs, and where to ack it."""
+    """One message in hand: its task, and the consumer (one connection) that settles it."""
 
-    def __init__(self, connection, channel, method, properties, body: bytes, text: str) -> None:
-        self.connection, self.channel, self.method = connection, channel, method
-        self.properties, self.body, self.text = properties, body, text
-        self.row = (properties.headers or {}).get("row", "?")
-        self.started = time.monotonic()
+    consumer: Consumer
+    method: pika.spec.Basic.Deliver
+    properties: pika.BasicProperties
+    body: bytes
+    text: str
+    row: object  # the CSV row, from the message's "row" header
+    seconds: float  # of work
+    started: float = 0.0  # time.monotonic() when its work started
+    unsaid: str = ""  # its Received line, when it goes out with the Done line
 
 
-class ConsumingEnded(Exception):
-    """The broker ended this worker's consuming while its connection stayed open."""
+class Consumer:
+    """Consumes on one connection until a stop is asked or the broker ends consuming."""
+
+    def __init__(
+        self,
+        connection: pika.BlockingConnection,
+        settings: Settings,
+        stop: threading.Event,
+        work_queue: queue.SimpleQueue[Delivery],
+        rows_done: RowRuns,
+    ) -> None:
+        self.connection, self.settings, self.stop = connection, settings, stop
+        self.work_queue, self.rows_done = work_queue, rows_done
+        self.channel = connection.channel()
+        self.open = True  # False once the connection is gone: tasks still queued are not worked
+        self.in_hand = 0  # delivered, not yet settled
+
+    def run(self) -> Ending:
+        """Consume until asked to stop (then finish the tasks in hand) or cut off by the broker."""
+        queue_name = self.settings.queue
+        self.channel.queue_declare(
+            queue=queue_name, durable=True, arguments=queue_arguments(self.settings.queue_type)
+        )
+        # fair dispatch: with prefetch 1 the broker gives this worker a new task only after
+        # it has acked the last one
+        self.channel.basic_qos(prefetch_count=self.settings.prefetch)
+        tag = self.channel.basic_consume(queue=queue_name, on_message_callback=self._on_message)
+        logger.info(ready_line(self.settings.name, queue_name))
+        ending = self._wait_for_ending()
+        if ending is Ending.STOPPED:
+            self.channel.basic_cancel(tag)  # take no new task, then finish those in hand
+            while self.in_hand and self.channel.is_open:
+                self.connection.process_data_events(time_limit=CHECK_EVERY)
+        return ending
+
+    def _wait_for_ending(self) -> Ending:
+        """Handle events until consuming must end: the one place that looks why.
+
+        Signal handlers only set the stop flag, and neither a channel the broker closes nor
+        a consumer it cancels raises in pika: process_data_events just returns, at the
+        latest every CHECK_EVERY seconds, and the loop looks again.
+        """
+        while True:
+            if self.channel.is_closed:  # e.g. a task held past the broker's consumer_timeout
+                return Ending.CHANNEL_CLOSED
+            if not self.channel.consumer_tags:
+                return Ending.CANCELLED
+            if self.stop.is_set():  # the channel is open, the consumer active: cancel it
+                return Ending.STOPPED
+            self.connection.process_data_events(time_limit=CHECK_EVERY)
+
+    def _on_message(self, channel, method, properties, body: bytes) -> None:
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            where = dead_letter_queue(self.settings.queue)
+            logger.warning(" [!] set aside a message that is not UTF-8 in %s", where)
+            set_aside(channel, self.settings.queue, method, properties, body, "body is not UTF-8")
+            return
+        row = (properties.headers or {}).get("row", "?")
+        seconds = work_seconds(text, self.settings.per_dot)
+        delivery = Delivery(self, method, properties, body, text, row, seconds)
+        self.in_hand += 1
+        if self.in_hand == 1 and not seconds:
+            # no work cannot block heartbeats: the I/O thread does it, sparing two thread
+            # switches, and settles it as any other
+            self.finish(delivery, self.work(delivery))
+        else:
+            self.work_queue.put(delivery)
+
+    def work(self, delivery: Delivery) -> WorkResult:
+        """Do the task, on the work thread (or on the I/O thread when it has no work)."""
+        skipped = before_work(self.stop.is_set(), self.open)
+        if skipped is not None:
+            return WorkResult(skipped)
+        # "Received" marks the start of the work (with --prefetch 0, tasks wait here first)
+        delivery.started = time.monotonic()
+        note = "redelivered" if delivery.method.redelivered else ""
+        received = received_line(delivery.row, self.settings.name, time.time(), delivery.text, note)
+        if not delivery.seconds:  # starts and ends at once: said with its Done line, one record
+            delivery.unsaid = received + "\n"
+            return DONE
+        logger.info(received)
+        try:
+            time.sleep(delivery.seconds)
+        except Exception as error:  # noqa: BLE001 - a failed task must not kill the worker
+            return WorkResult(Outcome.FAILED, error)
+        return DONE
+
+    def finish_threadsafe(self, delivery: Delivery, result: WorkResult) -> None:
+        """From the work thread: settle the delivery on the I/O thread, if its connection lives."""
+        # a connection that is gone raises: the broker has requeued the task, nothing to ack
+        with contextlib.suppress(pika.exceptions.ConnectionWrongStateError):
+            self.connection.add_callback_threadsafe(
+                functools.partial(self.finish, delivery, result)
+            )
+
+    def finish(self, delivery: Delivery, result: WorkResult) -> None:
+        """On the I/O thread: settle a task whose work is over. Every task ends here."""
+        self.in_hand -= 1
+        action = settle(result.outcome, self.channel.is_open, delivery.method.redelivered)
+        if action is Settle.ACK:
+            self.channel.basic_ack(delivery_tag=delivery.method.delivery_tag)
+            self.rows_done.add(delivery.row)
+            seconds = time.monotonic() - delivery.started
+            logger.info(delivery.unsaid + done_line(delivery.row, self.settings.name, seconds))
+        elif action is Settle.RETRY:
+            logger.warning(
+                " [!] row %s failed (%r); back to the queue for one more try",
+                delivery.row,
+                result.error,
+            )
+            self.channel.basic_nack(delivery_tag=delivery.method.delivery_tag, requeue=True)
+        elif action is Settle.SET_ASIDE:
+            self._set_aside(delivery, result.error)
+
+    def _set_aside(self, delivery: Delivery, error: Exception | None) -> None:
+        where = dead_letter_queue(self.settings.queue)
+        logger.warning(" [!] row %s failed again (%r); set aside in %s", delivery.row, error, where)
+        reason = f"failed on redelivery: {error!r}"
+        set_aside(
+            self.channel,
+            self.settings.queue,
+            delivery.method,
+            delivery.properties,
+            delivery.body,
+            reason,
+        )
+
+
+# --- around it: reconnecting, and the work thread ------------------------------------------
 
 
 class Worker:
-    """Consumes tasks, reconnecting when the connection drops, until asked to stop."""
+    """Runs a Consumer, and a new one on a new connection whenever the last one was lost."""
 
-    def __init__(self, args: argparse.Namespace, per_dot: float, stop: GracefulStop) -> None:
-        self.params = connection_parameters(rabbitmq_url(args.url))
-        self.queue, self.queue_type, self.name = args.queue, args.queue_type, args.name
-        self.prefetch = args.prefetch
-        self.per_dot = per_dot
-        self.stop = stop
-        self.rows_done: list[object] = []
-        self.in_hand: set[Delivery] = set()  # delivered, not yet done (touched by I/O thread only)
-        self.ended_by_broker = ""  # why the broker stopped our consuming, once it has
+    def __init__(
+        self, params: list[pika.URLParameters], settings: Settings, stop: GracefulStop
+    ) -> None:
+        self.params, self.settings, self.stop = params, settings, stop.requested
+        self.rows_done = RowRuns()
         self.work_queue: queue.SimpleQueue[Delivery] = queue.SimpleQueue()
-        threading.Thread(target=self._work_loop, name="work", daemon=True).start()
-
-    # --- the I/O thread: connection, consumption, acks --------------------------------
 
     def run(self) -> None:
         """Connect (failing fast at start-up), then consume and reconnect until stopped."""
-        # an unreachable broker at start-up is an error; afterwards we reconnect
-        connected = connect_in_turn(self.params)
-        while connected is not None:
-            connection, node = connected
-            try:
-                self._consume(connection)
+        connection, node = connect_in_turn(self.params)  # unreachable at start-up: an error
+        threading.Thread(target=self._work_loop, name="work", daemon=True).start()
+        while True:
+            ending = self._consume_on(connection)
+            if ending is Ending.STOPPED:
                 return
-            except pika.exceptions.AMQPConnectionError as error:
-                logger.warning(" [!] worker %s lost its connection: %r", self.name, error)
-            except ConsumingEnded as ended:
-                logger.warning(" [!] worker %s: %s; starting over", self.name, ended)
             connected = self._reconnect(after=node)
+            if connected is None:
+                return
+            connection, node = connected
+
+    def _consume_on(self, connection: pika.BlockingConnection) -> Ending | None:
+        """Run a Consumer on the connection, then close it; None when the connection was lost."""
+        consumer = None
+        try:
+            consumer = Consumer(
+                connection, self.settings, self.stop, self.work_queue, self.rows_done
+            )
+            ending = consumer.run()
+        except pika.exceptions.AMQPConnectionError as error:
+            logger.warning(" [!] worker %s lost its connection: %r", self.settings.name, error)
+            return None
+        finally:
+            if consumer is not None:
+                consumer.open = False
+            if connection.is_open:  # the one place a connection is closed
+                connection.close()
+        if ending is not Ending.STOPPED:
+            message = ending.value.format(queue=self.settings.queue)
+            logger.warning(" [!] worker %s: %s; starting over", self.settings.name, message)
+        return ending
 
     def _reconnect(self, after: int) -> tuple[pika.BlockingConnection, int] | None:
         """Retry with capped, jittered backoff until connected, or None once a stop is asked."""
@@ -140,7 +373,7 @@ class Worker:
             delay = min(BACKOFF_CAP, BACKOFF_FIRST * 2 ** (failures - 1))
             delay *= random.uniform(0.5, 1.0)  # jitter: workers don't all retry at once
             logger.warning(" [!] reconnecting in %.1f s (attempt %d)", delay, failures)
-            if self.stop.requested.wait(delay):
+            if self.stop.wait(delay):
                 return None
             try:
                 # with several brokers, start with the one after the broker that failed
@@ -148,169 +381,30 @@ class Worker:
             except BrokerError as error:
                 logger.warning(" [!] %s", error)
                 continue
-            logger.info(" [*] worker %s reconnected to %s", self.name, address(self.params[node]))
+            where = address(self.params[node])
+            logger.info(" [*] worker %s reconnected to %s", self.settings.name, where)
             return connection, node
 
-    def _consume(self, connection: pika.BlockingConnection) -> None:
-        """Consume on one connection until a stop is asked and the task in hand is done."""
-        try:
-            channel = connection.channel()
-            channel.queue_declare(
-                queue=self.queue,
-                durable=True,
-                arguments=queue_arguments(self.queue_type),
-            )
-            # fair dispatch: with prefetch 1 the broker gives this worker a new task only
-            # after it has acked the last one
-            channel.basic_qos(prefetch_count=self.prefetch)
-            tag = channel.basic_consume(
-                queue=self.queue,
-                on_message_callback=functools.partial(self._on_message, connection),
-            )
-            logger.info(ready_line(self.name, self.queue))
-            # Signal handlers only set a flag; this loop notices it between events, and a
-            # timer makes one at least every CHECK_EVERY seconds. (One timer for the whole
-            # connection: process_data_events(time_limit=...) would make one per task.)
-            self.ended_by_broker = ""
-            self._check_every(CHECK_EVERY, connection, channel)
-            while not self.stop.requested.is_set():
-                connection.process_data_events(time_limit=None)
-                if self.ended_by_broker:
-                    raise ConsumingEnded(self.ended_by_broker)
-            channel.basic_cancel(tag)  # take no new task, then finish the one in hand
-            while self.in_hand and channel.is_open:
-                connection.process_data_events(time_limit=0.5)
-        finally:
-            self.in_hand.clear()  # unacked on a closed connection: the broker requeues them
-            if connection.is_open:
-                connection.close()
-
-    def _check_every(self, seconds: float, connection: pika.BlockingConnection, channel) -> None:
-        """Note whether the broker still lets us consume, then again in `seconds`.
-
-        Neither a channel the broker closes nor a consumer it cancels raises in pika:
-        process_data_events just returns, and the worker would wait for tasks that never
-        come. The timer re-arms itself and ends with the connection's I/O loop.
-        """
-        if channel.is_closed:  # e.g. a task held longer than the broker's consumer_timeout
-            self.ended_by_broker = "the broker closed the channel (see its log for why)"
-        elif not channel.consumer_tags:
-            self.ended_by_broker = f"the broker cancelled consuming: was {self.queue} deleted?"
-        connection.call_later(seconds, lambda: self._check_every(seconds, connection, channel))
-
-    def _on_message(self, connection, channel, method, properties, body: bytes) -> None:
-        try:
-            text = body.decode("utf-8")
-        except UnicodeDecodeError:
-            logger.warning(
-                " [!] set aside a message that is not UTF-8 in %s",
-                dead_letter_queue(self.queue),
-            )
-            set_aside(channel, self.queue, method, properties, body, "body is not UTF-8")
-            return
-        delivery = Delivery(connection, channel, method, properties, body, text)
-        if not self.in_hand and work_seconds(text, self.per_dot) == 0:
-            # No work cannot block heartbeats; handing it to the work thread would only
-            # cost two thread switches (half the throughput: see bench/README.md).
-            self._finish_at_once(delivery)
-        else:
-            self.in_hand.add(delivery)
-            self.work_queue.put(delivery)
-
-    def _finish_at_once(self, delivery: Delivery) -> None:
-        """On the I/O thread: a task with no work. Ack it, then log both of its lines."""
-        if self.stop.requested.is_set():
-            return  # arrived as we were stopping: unacked, so requeued when we close
-        received = self._received_line(delivery)
-        # the ack goes out first: the broker sends the next task while we write the lines
-        delivery.channel.basic_ack(delivery_tag=delivery.method.delivery_tag)
-        self.rows_done.append(delivery.row)
-        log_task_line(received + "\n" + self._done_line(delivery))
-
-    def _received_line(self, delivery: Delivery) -> str:
-        """The line that marks the start of a task's work (stamped with the time now)."""
-        note = "redelivered" if delivery.method.redelivered else ""
-        return received_line(delivery.row, self.name, time.time(), delivery.text, note)
-
-    def _done_line(self, delivery: Delivery) -> str:
-        return done_line(delivery.row, self.name, time.monotonic() - delivery.started)
-
-    def _on_work_finished(self, delivery: Delivery, result: bool | Exception) -> None:
-        """Back on the I/O thread: acknowledge a task whose work is done."""
-        if delivery not in self.in_hand:
-            return  # the connection dropped meanwhile: the broker has requeued the task
-        self.in_hand.discard(delivery)
-        if not delivery.channel.is_open:
-            return  # the channel closed meanwhile: the broker has requeued the task
-        if result is False:
-            return  # skipped because we are stopping: unacked, so requeued when we close
-        if isinstance(result, Exception):
-            self._on_work_failed(delivery, result)
-            return
-        delivery.channel.basic_ack(delivery_tag=delivery.method.delivery_tag)
-        self.rows_done.append(delivery.row)
-        log_task_line(self._done_line(delivery))
-
-    def _on_work_failed(self, delivery: Delivery, error: Exception) -> None:
-        """A failed task gets one more try; failing again (redelivered), it is set aside."""
-        tag = delivery.method.delivery_tag
-        if not delivery.method.redelivered:
-            logger.warning(
-                " [!] row %s failed (%r); back to the queue for one more try", delivery.row, error
-            )
-            delivery.channel.basic_nack(delivery_tag=tag, requeue=True)
-            return
-        logger.warning(
-            " [!] row %s failed again (%r); set aside in %s",
-            delivery.row,
-            error,
-            dead_letter_queue(self.queue),
-        )
-        set_aside(
-            delivery.channel,
-            self.queue,
-            delivery.method,
-            delivery.properties,
-            delivery.body,
-            f"failed on redelivery: {error!r}",
-        )
-
-    # --- the work thread: the task itself, off the I/O thread ------------------------------
-
     def _work_loop(self) -> None:
+        """The work thread: each task in turn, then back to its consumer's I/O thread."""
         while True:
             delivery = self.work_queue.get()
-            result = self._work(delivery)
-            # if that connection is gone, the broker has requeued the task: nothing to ack
-            with contextlib.suppress(pika.exceptions.ConnectionWrongStateError):
-                delivery.connection.add_callback_threadsafe(
-                    functools.partial(self._on_work_finished, delivery, result)
-                )
-
-    def _work(self, delivery: Delivery) -> bool | Exception:
-        """Do the task: True when done, False when skipped, the error when the work failed."""
-        if self.stop.requested.is_set():
-            return False  # prefetched but not started: it goes back to the queue
-        # "Received" marks the start of the work (with --prefetch 0, tasks wait here first)
-        delivery.started = time.monotonic()
-        log_task_line(self._received_line(delivery))
-        try:
-            seconds = work_seconds(delivery.text, self.per_dot)
-            if seconds:  # sleep(0) would hand the GIL to the I/O thread for nothing
-                time.sleep(seconds)
-        except Exception as error:  # noqa: BLE001 - a failed task must not kill the worker
-            return error
-        return True
+            delivery.consumer.finish_threadsafe(delivery, delivery.consumer.work(delivery))
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run one worker until SIGINT or SIGTERM."""
+    setup_logger(__file__)
     args = make_argument_parser().parse_args(argv)
     stop = GracefulStop()
     stop.install()
     worker = None
     try:
-        worker = Worker(args, seconds_per_dot(), stop)
+        params = connection_parameters(rabbitmq_url(args.url))
+        settings = Settings(
+            args.queue, args.queue_type, args.name, args.prefetch, seconds_per_dot()
+        )
+        worker = Worker(params, settings, stop)
         worker.run()
     except KeyboardInterrupt:
         logger.info(
@@ -322,12 +416,8 @@ def main(argv: list[str] | None = None) -> int:
     except pika.exceptions.AMQPError as error:
         return report(logger, broker_error(error))
     if worker is not None:
-        logger.info(
-            " [*] worker %s did %d tasks: %s",
-            args.name,
-            len(worker.rows_done),
-            rows_named(worker.rows_done),
-        )
+        done = worker.rows_done
+        logger.info(" [*] worker %s did %d tasks: %s", args.name, done.count, done)
     return ExitCode.OK
 
 

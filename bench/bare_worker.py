@@ -58,24 +58,29 @@ def make_argument_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Consume from the queue until SIGINT or SIGTERM."""
-    args = make_argument_parser().parse_args(argv)
+def consume(queue: str, on_message, say) -> int:
+    """Consume from the queue at prefetch 1 until SIGINT or SIGTERM; say() the ready line."""
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, signal.default_int_handler)
     connection = pika.BlockingConnection(pika.URLParameters(os.environ["RABBITMQ_URL"]))
     channel = connection.channel()
-    channel.queue_declare(queue=args.queue, durable=True)
+    channel.queue_declare(queue=queue, durable=True)
     channel.basic_qos(prefetch_count=1)
-    on_message = functools.partial(callback, args.seconds_per_dot)
-    channel.basic_consume(queue=args.queue, on_message_callback=on_message)
-    print(" [*] Waiting for messages. To exit press CTRL+C", flush=True)
+    channel.basic_consume(queue=queue, on_message_callback=on_message)
+    say(" [*] Waiting for messages. To exit press CTRL+C")
     try:
         channel.start_consuming()
     except KeyboardInterrupt:
         with contextlib.suppress(pika.exceptions.AMQPError, OSError):  # closing anyway
             connection.close()
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Consume from the queue until SIGINT or SIGTERM."""
+    args = make_argument_parser().parse_args(argv)
+    on_message = functools.partial(callback, args.seconds_per_dot)
+    return consume(args.queue, on_message, functools.partial(print, flush=True))
 
 
 if __name__ == "__main__":

@@ -13,34 +13,34 @@ class Sizes:
     per_row_connection_rows: int  # the original's approach: a connection per row
     sync_confirm_rows: int  # a synchronous confirm per publish
     worker_tasks: int  # zero-dot tasks for the worker figures
-    handoff_tasks: int  # one-dot tasks (0.5 ms of work) for the hand-off path figures
+    short_tasks: int  # one-dot tasks (5 ms of work) for the work-thread figures
     memory_rows: int  # the big CSV of the memory figure
     runs: int  # repetitions of every figure
     fair_runs: int  # repetitions of the makespan (cheap: about 3 s each)
 
 
-# The issue's sizes (and as many one-dot tasks as zero-dot ones, the issue setting none):
-# about 25 minutes on a 2-CPU machine.
+# The issue's sizes (it sets none for the one-dot tasks of 5 ms): about 25 minutes on a
+# 2-CPU machine.
 FULL = Sizes(
     emitter_rows=100_000,
     per_row_connection_rows=1_000,
     sync_confirm_rows=100_000,
     worker_tasks=20_000,
-    handoff_tasks=20_000,  # the issue sets no size for it: as many as the zero-dot figures
+    short_tasks=5_000,  # the issue sets no size for it
     memory_rows=1_000_000,
     runs=3,
     fair_runs=5,
 )
 
 # `make bench`: the same figures, some on less work, so that the whole run takes about
-# 7 minutes on 2 CPUs (a synchronous confirm costs ~1.3 ms: 100,000 of them take minutes;
-# a one-dot task with its 0.5 ms of work about 1.2 ms even in the bare loop).
+# 10 minutes on 2 CPUs (a synchronous confirm costs ~1.3 ms: 100,000 of them take minutes;
+# a one-dot task of 5 ms about 6 ms even in the course's loop).
 QUICK = Sizes(
     emitter_rows=100_000,
     per_row_connection_rows=1_000,
     sync_confirm_rows=3_000,
     worker_tasks=10_000,
-    handoff_tasks=5_000,
+    short_tasks=2_000,
     memory_rows=500_000,
     runs=5,  # paired runs: a ratio's median steadies from five (bench/README.md, Noise)
     fair_runs=5,

@@ -9,8 +9,6 @@ import shutil
 import subprocess
 import sys
 
-import pytest
-
 from tests.support import UNREACHABLE, run_script, script_env
 from utils import PROJECT_ROOT
 from utils.util_logger import LOG_DIR_VARIABLE
@@ -78,48 +76,3 @@ def test_every_line_of_a_multi_line_record_names_its_process():
     assert len(lines) == 2
     assert all(" [pid " in line for line in lines)
     assert lines[0].endswith("] one") and lines[1].endswith("] two")
-
-
-@pytest.fixture
-def probe_logger(tmp_path, monkeypatch):
-    """setup_logger for a script of our own, its log in tmp_path; its handlers closed after."""
-    import logging
-
-    from utils import util_logger
-
-    monkeypatch.setenv(util_logger.LOG_DIR_VARIABLE, str(tmp_path))
-    pika_logger = logging.getLogger("pika")
-    pika_handlers = list(pika_logger.handlers)
-    logger, path = util_logger.setup_logger(str(tmp_path / "quick_probe.py"))
-    yield logger, path
-    for owner in (logger, pika_logger):
-        for handler in [h for h in owner.handlers if h not in pika_handlers]:
-            owner.removeHandler(handler)
-            handler.close()
-
-
-def test_quick_info_writes_what_logger_info_writes(probe_logger, monkeypatch, capsys):
-    import time
-
-    from utils.util_logger import QuickInfo
-
-    logger, path = probe_logger
-    quick = QuickInfo(logger)
-
-    def appended_by(call) -> bytes:
-        before = path.stat().st_size
-        call()
-        return path.read_bytes()[before:]
-
-    messages = ["one line, 100% sure", "first\nsecond"]
-    # times whose milliseconds are not exact in binary: logging truncates them, so must we
-    for now in (1764361031.317, 1764361031.5, 1764361032.0009, 1764361099.999):
-        monkeypatch.setattr(time, "time", lambda now=now: now)
-        monkeypatch.setattr(time, "time_ns", lambda now=now: int(now * 1e9))  # Python 3.13+
-        for message in messages:
-            by_logger = appended_by(lambda message=message: logger.info(message))
-            assert appended_by(lambda message=message: quick(message)) == by_logger
-        stamp = by_logger.decode().split(".quick_probe.INFO")[0]  # "2026-11-28 21:17:11,317"
-        assert quick.clock.time_of_day(now) == stamp[11:].replace(",", ".")
-    expected_console = "".join(f"{message}\n" * 2 for message in messages) * 4
-    assert capsys.readouterr().out == expected_console

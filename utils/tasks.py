@@ -30,26 +30,46 @@ class Task(NamedTuple):
 MOST_ROWS_NAMED = 20  # in one line, name at most this many rows (or runs of rows)
 
 
-def rows_named(rows: Iterable[object]) -> str:
-    """'rows 3, 7-9, 12': runs of consecutive rows shortened, in the order given.
+class RowRuns:
+    """Rows as runs of consecutive rows, for 'rows 3, 7-9, 12': a count, and at most
+    MOST_ROWS_NAMED runs kept, so memory stays bounded whatever the number of rows.
 
-    Rows are line numbers, or "?" for a message that carried none. After MOST_ROWS_NAMED
-    parts the rest are counted, not named: a line stays readable for 100,000 rows.
+    Rows are line numbers, or "?" for a message that carried none. Rows after the runs
+    kept are counted, not named: a line stays readable for 100,000 rows.
     """
-    runs: list[list] = []  # [first, last, how many rows] of each run of consecutive rows
-    for row in rows:
-        if runs and isinstance(row, int) and runs[-1][1] == row - 1:
-            runs[-1][1:] = [row, runs[-1][2] + 1]
+
+    def __init__(self, rows: Iterable[object] = ()) -> None:
+        self.count = 0
+        self.runs: list[list[object]] = []  # [first, last] of each run named, in order
+        self.hidden = 0  # rows after the runs named
+        for row in rows:
+            self.add(row)
+
+    def add(self, row: object) -> None:
+        """One more row, after those already added."""
+        follows = self.runs and isinstance(row, int) and self.runs[-1][1] == row - 1
+        self.count += 1
+        if self.hidden:
+            self.hidden += 1
+        elif follows:
+            self.runs[-1][1] = row
+        elif len(self.runs) < MOST_ROWS_NAMED:
+            self.runs.append([row, row])
         else:
-            runs.append([row, row, 1])
-    if not runs:
-        return "no rows"
-    shown = ", ".join(
-        str(first) if count == 1 else f"{first}-{last}"
-        for first, last, count in runs[:MOST_ROWS_NAMED]
-    )
-    hidden = sum(count for _first, _last, count in runs[MOST_ROWS_NAMED:])
-    return f"rows {shown}" + (f" and {hidden} more" if hidden else "")
+            self.hidden = 1
+
+    def __str__(self) -> str:
+        if not self.runs:
+            return "no rows"
+        shown = ", ".join(
+            f"{first}" if first == last else f"{first}-{last}" for first, last in self.runs
+        )
+        return f"rows {shown}" + (f" and {self.hidden} more" if self.hidden else "")
+
+
+def rows_named(rows: Iterable[object]) -> str:
+    """'rows 3, 7-9, 12': runs of consecutive rows shortened, in the order given."""
+    return str(RowRuns(rows))
 
 
 def seconds_per_dot(environ: dict[str, str] | None = None) -> float:

@@ -1,0 +1,62 @@
+"""The v3 emitter's confirm bookkeeping, without a broker: acks, nacks, multiple, returns."""
+
+from __future__ import annotations
+
+from v3_emitter_of_tasks import Confirms, Outcome  # importing writes no log: setup is in main()
+
+
+def published(rows: list[int]) -> tuple[Confirms, Outcome]:
+    outcome = Outcome()
+    confirms = Confirms(outcome)
+    for row in rows:
+        confirms.published(row)
+    return confirms, outcome
+
+
+def test_each_publish_takes_the_next_delivery_tag():
+    confirms, outcome = published([1, 2, 4])
+    assert confirms.pending == {1: 1, 2: 2, 3: 4}
+    assert outcome.sent == 3
+
+
+def test_a_single_ack_confirms_its_row_only():
+    confirms, outcome = published([1, 2, 3])
+    assert confirms.confirmed(2, multiple=False, acked=True) == 1
+    assert outcome.confirmed == 1
+    assert list(confirms.pending.values()) == [1, 3]
+
+
+def test_a_multiple_ack_confirms_every_row_up_to_its_tag():
+    confirms, outcome = published([10, 11, 12, 13])
+    assert confirms.confirmed(1, multiple=False, acked=True) == 1
+    assert confirms.confirmed(3, multiple=True, acked=True) == 2
+    assert outcome.confirmed == 3
+    assert confirms.pending == {4: 13}
+
+
+def test_nacked_rows_are_refused():
+    confirms, outcome = published([1, 2, 3, 4])
+    confirms.confirmed(2, multiple=True, acked=False)
+    confirms.confirmed(4, multiple=False, acked=False)
+    confirms.confirmed(3, multiple=False, acked=True)
+    assert outcome.refused == [1, 2, 4]
+    assert outcome.confirmed == 1
+    assert outcome.failed_rows() == [1, 2, 4]
+
+
+def test_a_returned_row_is_unroutable_even_once_acked():
+    confirms, outcome = published([1, 2, 3])
+    confirms.returned_row(2)
+    confirms.confirmed(3, multiple=True, acked=True)
+    assert outcome.unroutable == [2]
+    assert outcome.confirmed == 2
+    assert not confirms.returned
+
+
+def test_rows_with_no_answer_at_the_end_are_unconfirmed():
+    confirms, outcome = published([5, 6, 7])
+    confirms.confirmed(1, multiple=False, acked=True)
+    confirms.unanswered()
+    assert outcome.unconfirmed == [6, 7]
+    assert outcome.failed_rows() == [6, 7]
+    assert not confirms.pending
