@@ -1,17 +1,160 @@
-"""The scripts' logger: one log file shared whole by several processes, in the project's logs/
-whatever the current directory, and its fast path for a worker's task lines."""
+"""utils.util_logger: where each line goes (the console, the file), whole lines from several
+processes sharing one file, the project's logs/ whatever the current directory, closed pipes."""
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import shutil
 import subprocess
 import sys
+from pathlib import Path
+
+import pytest
 
 from tests.support import UNREACHABLE, run_script, script_env
-from utils import PROJECT_ROOT
+from utils import PROJECT_ROOT, util_logger
 from utils.util_logger import LOG_DIR_VARIABLE
+
+LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}\.(\w+)\.(\w+) \[pid (\d+)\] (.*)$")
+
+
+@pytest.fixture
+def script_logger(tmp_path, monkeypatch):
+    """setup_logger called in the test (its console then the captured one), logs in tmp_path."""
+    monkeypatch.setenv(util_logger.LOG_DIR_VARIABLE, str(tmp_path))
+    pika_logger = logging.getLogger("pika")
+    pika_before, pika_level = list(pika_logger.handlers), pika_logger.level
+    made: list[logging.Logger] = []
+
+    def make(name: str = "probe") -> tuple[logging.Logger, Path]:
+        logger, path = util_logger.setup_logger(str(tmp_path / f"{name}_{tmp_path.name}.py"))
+        made.append(logger)
+        return logger, path
+
+    yield make
+    for owner in [*made, pika_logger]:
+        for handler in [h for h in owner.handlers if h not in pika_before]:
+            owner.removeHandler(handler)
+            handler.close()
+    pika_logger.setLevel(pika_level)
+
+
+def file_lines(path) -> list[re.Match]:
+    lines = path.read_text().splitlines()
+    matches = [LINE.match(line) for line in lines]
+    assert all(matches), [line for line, match in zip(lines, matches) if not match][:3]
+    return matches
+
+
+def test_progress_goes_to_stdout_problems_to_stderr_and_everything_to_the_file(
+    script_logger, capsys
+):
+    logger, path = script_logger()
+    logger.info(" [x] progress")
+    logger.warning(" [!] a warning")
+    logger.error("probe: error: a failure")
+
+    console = capsys.readouterr()
+    assert console.out == " [x] progress\n"
+    assert console.err == " [!] a warning\nprobe: error: a failure\n"
+    banner, *rest = file_lines(path)
+    assert banner[4].startswith("Logging started ") and f"log {path}" in banner[4]
+    assert [(m[2], m[4]) for m in rest] == [
+        ("INFO", " [x] progress"),
+        ("WARNING", " [!] a warning"),
+        ("ERROR", "probe: error: a failure"),
+    ]
+
+
+def test_every_line_of_a_multi_line_record_names_its_process(script_logger, capsys):
+    logger, path = script_logger()
+    logger.info("one\ntwo\n\nfour")
+
+    assert capsys.readouterr().out == "one\ntwo\n\nfour\n"
+    _banner, *lines = file_lines(path)
+    assert [m[4] for m in lines] == ["one", "two", "", "four"]
+    assert {m[3] for m in lines} == {str(os.getpid())}
+
+
+def test_setup_twice_gives_the_same_logger_and_handlers(script_logger):
+    logger, path = script_logger()
+    handlers = list(logger.handlers)
+    again, again_path = util_logger.setup_logger(str(path.with_suffix(".py")))
+    assert again is logger and again_path == path
+    assert again.handlers == handlers
+
+
+def test_closing_the_handlers_twice_does_not_fail(script_logger):
+    logger, _path = script_logger()
+    for handler in logger.handlers:
+        handler.close()
+        handler.close()
+
+
+def test_pika_is_quiet_unless_pika_log_level_is_set(script_logger, monkeypatch):
+    _logger, path = script_logger()
+    logging.getLogger("pika.connection").error("pika's own trouble")
+    assert "pika's own trouble" not in path.read_text()
+
+    monkeypatch.setenv("PIKA_LOG_LEVEL", "warning")
+    _logger, other_path = script_logger("other")
+    logging.getLogger("pika.connection").error("pika's own trouble")
+    assert "pika's own trouble" in other_path.read_text()
+
+
+WRITER = """
+import sys
+sys.path.insert(0, sys.argv[1])
+from utils.util_logger import setup_logger
+logger, _ = setup_logger("together.py")
+for n in range(int(sys.argv[2])):
+    logger.info("record %05d " + "\\n".join(["x" * 99] * int(sys.argv[3])), n)
+"""
+
+
+def run_writers(tmp_path, processes: int, records: int, lines_each: int) -> list[re.Match]:
+    env = {"PATH": "/usr/bin:/bin", util_logger.LOG_DIR_VARIABLE: str(tmp_path)}
+    started = [
+        subprocess.Popen(
+            [sys.executable, "-c", WRITER, str(PROJECT_ROOT), str(records), str(lines_each)],
+            stdout=subprocess.DEVNULL,
+            env=env,
+        )
+        for _ in range(processes)
+    ]
+    assert [process.wait(timeout=60) for process in started] == [0] * processes
+    return file_lines(tmp_path / "together.log")
+
+
+def test_a_record_longer_than_the_stream_buffer_is_written_whole(tmp_path):
+    """Records of 60 kB (the emitter's bursts of lines) from three processes: never interleaved."""
+    lines = run_writers(tmp_path, processes=3, records=40, lines_each=600)
+    records = [match for match in lines if not match[4].startswith("Logging started")]
+    assert len(records) == 3 * 40 * 600
+    for start in range(0, len(records), 600):  # each record: 600 lines in a row, one pid
+        record = records[start : start + 600]
+        assert record[0][4].startswith("record ")
+        assert not any(match[4].startswith("record ") for match in record[1:])
+        assert len({match[3] for match in record}) == 1
+
+
+def test_a_closed_console_pipe_does_not_stop_the_script(tmp_path):
+    """`script | head -1`: the reader goes, the script carries on, silent, its log complete."""
+    env = {"PATH": "/usr/bin:/bin", util_logger.LOG_DIR_VARIABLE: str(tmp_path)}
+    process = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(PROJECT_ROOT), "3000", "1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    assert process.stdout.readline().startswith(b"record 00000 ")
+    process.stdout.close()  # as `head -1` does
+
+    assert process.wait(timeout=60) == 0
+    assert process.stderr.read() == b""
+    assert len(file_lines(tmp_path / "together.log")) == 3001
 
 
 def test_workers_started_together_never_truncate_or_garble_the_log(tmp_path):
@@ -64,15 +207,3 @@ def test_logs_go_to_the_project_whatever_the_current_directory(tmp_path):
     assert not (tmp_path / "logs").exists()
     log_file = project / "logs" / "v2_emitter_of_tasks.log"
     assert "cannot connect to RabbitMQ" in log_file.read_text()
-
-
-def test_every_line_of_a_multi_line_record_names_its_process():
-    import logging
-
-    from utils.util_logger import FILE_FORMAT, EveryLineFormatter
-
-    record = logging.LogRecord("v3", logging.INFO, "", 0, "one\ntwo", (), None)
-    lines = EveryLineFormatter(FILE_FORMAT).format(record).split("\n")
-    assert len(lines) == 2
-    assert all(" [pid " in line for line in lines)
-    assert lines[0].endswith("] one") and lines[1].endswith("] two")
