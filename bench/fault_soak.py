@@ -50,6 +50,10 @@ class Incarnation:
     child: Child
     killed_at: float | None = None
 
+    def ready(self) -> bool:
+        """Whether the worker has said it is ready for work."""
+        return READY_WORDS in self.text()
+
     def text(self) -> str:
         return self.child.output
 
@@ -100,7 +104,7 @@ class Soak:
         """
         for worker in self.slots:
             with contextlib.suppress(TimeoutError):  # not up in time: stop it anyway
-                wait_until(lambda w=worker: READY_WORDS in w.text(), "a worker ready", timeout=15)
+                wait_until(worker.ready, "a worker ready", timeout=15)
         return [worker.child.stop(signal.SIGTERM).code for worker in self.slots]
 
 

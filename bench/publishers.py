@@ -23,6 +23,7 @@ import csv
 import os
 import sys
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 import pika
 
@@ -87,8 +88,8 @@ class PipelinedPublisher:
         self.next_tag = 0
         self.confirmed = self.refused = 0
         self.exhausted = False
-        self.channel = None
-        self.connection: pika.SelectConnection | None = None
+        self.channel: Any = None  # pika's channel, once open
+        self.connection: Any = None  # pika.SelectConnection, once made
 
     def run(self) -> int:
         """Publish every row and wait for every confirm; return how many were acked."""

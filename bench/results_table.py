@@ -64,7 +64,7 @@ class Figure:
         """Run by run, this figure over its baseline (figures are measured interleaved)."""
         if self.baseline is None or len(self.values) != len(self.baseline.values):
             return []
-        return [value / base for value, base in zip(self.values, self.baseline.values)]
+        return [value / base for value, base in zip(self.values, self.baseline.values, strict=True)]
 
     def verdict(self) -> str:
         """PASS or MISS for a graded target; for an informative one, whether it is met."""
@@ -113,7 +113,9 @@ def ratio_text(figure: Figure) -> str:
     ratio = figure.ratio()
     if ratio is None:
         return ""
-    text = f"{ratio:.2f}x {figure.baseline.short or figure.baseline.name}"
+    baseline = figure.baseline
+    assert baseline is not None  # a figure with a ratio has a baseline
+    text = f"{ratio:.2f}x {baseline.short or baseline.name}"
     paired = figure.paired_ratios()
     if len(paired) > 1:
         text += f" (median of run by run {min(paired):.2f}-{max(paired):.2f})"

@@ -91,7 +91,9 @@ def link_memory_baseline(figures: list[Figure]) -> None:
 def environment() -> str:
     """One line on what was measured where: broker, Python, pika, CPUs, load."""
     try:
-        broker = api("GET", "/overview")["rabbitmq_version"]
+        overview = api("GET", "/overview")
+        assert isinstance(overview, dict)
+        broker = overview["rabbitmq_version"]
     except (urllib.error.URLError, OSError, KeyError):
         broker = "?"
     load = ", ".join(f"{value:.1f}" for value in os.getloadavg())

@@ -99,7 +99,9 @@ class Vhost:
 
     def queue_info(self, queue: str) -> dict:
         """The management API's view of a queue (its static fields are exact)."""
-        return api("GET", f"/queues/{quoted(self.name)}/{quoted(queue)}")
+        info = api("GET", f"/queues/{quoted(self.name)}/{quoted(queue)}")
+        assert isinstance(info, dict)
+        return info
 
     def declared(self, queue: str) -> pika.spec.Queue.DeclareOk:
         """A passive declare: the queue's exact message_count and consumer_count."""
@@ -126,7 +128,7 @@ class Vhost:
 
     def take_all(self, queue: str) -> list[tuple[bytes, pika.BasicProperties]]:
         """Take (and ack) every ready message of a queue: (body, properties) in queue order."""
-        messages = []
+        messages: list[tuple[bytes, pika.BasicProperties]] = []
         with self.connection() as connection:
             channel = connection.channel()
             while True:

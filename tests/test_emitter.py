@@ -148,7 +148,9 @@ def test_rows_refused_by_a_reject_publish_length_limit_are_named(vhost, tmp_path
 
 
 def policy_applied(vhost) -> bool:
-    return any(p["name"] == "five-at-most" for p in api("GET", f"/policies/{quoted(vhost.name)}"))
+    policies = api("GET", f"/policies/{quoted(vhost.name)}")
+    assert isinstance(policies, list)
+    return any(policy["name"] == "five-at-most" for policy in policies)
 
 
 def test_rows_sent_after_their_queue_is_deleted_are_named_unroutable(vhost, tmp_path):

@@ -43,9 +43,9 @@ def script_logger(tmp_path, monkeypatch):
 
 def file_lines(path) -> list[re.Match]:
     lines = path.read_text().splitlines()
-    matches = [LINE.match(line) for line in lines]
-    assert all(matches), [line for line, match in zip(lines, matches) if not match][:3]
-    return matches
+    not_matched = [line for line in lines if not LINE.match(line)]
+    assert not_matched == [], not_matched[:3]
+    return [match for match in map(LINE.match, lines) if match]
 
 
 def test_progress_goes_to_stdout_problems_to_stderr_and_everything_to_the_file(
@@ -182,7 +182,7 @@ def test_workers_started_together_never_truncate_or_garble_the_log(tmp_path):
     message = r"(line \d{5} x{300}|Logging started .*)"
     line = re.compile(rf"^\S+ \S+\.{probe}\.INFO \[pid (\d+)\] {message}$")
     parsed = [line.match(text) for text in lines]
-    assert all(parsed), [text for text, match in zip(lines, parsed) if not match][:3]
+    assert all(parsed), [text for text, match in zip(lines, parsed, strict=True) if not match][:3]
     per_process = {}
     for match in parsed:
         per_process[match.group(1)] = per_process.get(match.group(1), 0) + 1

@@ -24,7 +24,10 @@ def test_ideal_makespan_of_tasks_csv_on_three_workers_is_ten_dots():
 def ideal_blocks_of_tasks_csv(per_dot: float = 1.0) -> list[Block]:
     tasks = list(TaskFile(PROJECT_ROOT / "tasks.csv"))
     schedule = ideal_schedule([work_seconds(task.text, per_dot) for task in tasks], 3)
-    return [Block(w, task.row, start, end) for task, (w, start, end) in zip(tasks, schedule)]
+    return [
+        Block(w, task.row, start, end)
+        for task, (w, start, end) in zip(tasks, schedule, strict=True)
+    ]
 
 
 @pytest.mark.parametrize("width", [40, 70, 150])

@@ -70,7 +70,7 @@ class FakeChannel:
     """What the consumer asks of a pika channel, recorded."""
 
     def __init__(self) -> None:
-        self.is_open, self.calls = True, []
+        self.is_open, self.calls = True, list[tuple]()
 
     def basic_ack(self, delivery_tag: int) -> None:
         self.calls.append(("ack", delivery_tag))

@@ -65,7 +65,9 @@ class LocalTLSBroker(LocalNodes):
         """The node's client connections: user, peer_cert_subject, auth_mechanism."""
         columns = ["user", "peer_cert_subject", "auth_mechanism"]
         out = self.ctl(NODE, "list_connections", "--no-table-headers", *columns)
-        return [dict(zip(columns, line.split("\t"))) for line in out.splitlines() if line]
+        return [
+            dict(zip(columns, line.split("\t"), strict=True)) for line in out.splitlines() if line
+        ]
 
 
 class HandshakeServer:
@@ -108,7 +110,7 @@ class HandshakeServer:
         while not self.stopping.is_set():
             try:
                 connection, _ = self.listener.accept()
-            except socket.timeout:
+            except TimeoutError:
                 continue
             connection.settimeout(5)
             try:
