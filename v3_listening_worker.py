@@ -226,10 +226,11 @@ class Consumer:
     def _wait_for_ending(self) -> Ending:
         """Handle events until consuming must end: the one place that looks why.
 
-        Signal handlers only set the stop flag, and neither a channel the broker closes nor
-        a consumer it cancels raises in pika: process_data_events just returns, at the
-        latest every CHECK_EVERY seconds, and the loop looks again.
+        Neither a signal (its handler only sets the stop flag), nor a channel the broker
+        closes, nor a consumer it cancels makes process_data_events return; a timer does,
+        every CHECK_EVERY seconds, and the loop looks again.
         """
+        self._wake_in(CHECK_EVERY)
         while True:
             if self.channel.is_closed:  # e.g. a task held past the broker's consumer_timeout
                 return Ending.CHANNEL_CLOSED
@@ -237,7 +238,15 @@ class Consumer:
                 return Ending.CANCELLED
             if self.stop.is_set():  # the channel is open, the consumer active: cancel it
                 return Ending.STOPPED
-            self.connection.process_data_events(time_limit=CHECK_EVERY)
+            self.connection.process_data_events(time_limit=None)
+
+    def _wake_in(self, seconds: float) -> None:
+        """Make process_data_events return in `seconds`, then every `seconds` after that.
+
+        One timer at a time for the connection: process_data_events(time_limit=...) would
+        make and cancel one for every task.
+        """
+        self.connection.call_later(seconds, functools.partial(self._wake_in, seconds))
 
     def _on_message(self, channel, method, properties, body: bytes) -> None:
         try:

@@ -26,6 +26,7 @@ def script_logger(tmp_path, monkeypatch):
     monkeypatch.setenv(util_logger.LOG_DIR_VARIABLE, str(tmp_path))
     pika_logger = logging.getLogger("pika")
     pika_before, pika_level = list(pika_logger.handlers), pika_logger.level
+    collected = (logging._srcfile, logging.logThreads, logging.logMultiprocessing)
     made: list[logging.Logger] = []
 
     def make(name: str = "probe") -> tuple[logging.Logger, Path]:
@@ -39,6 +40,7 @@ def script_logger(tmp_path, monkeypatch):
             owner.removeHandler(handler)
             handler.close()
     pika_logger.setLevel(pika_level)
+    logging._srcfile, logging.logThreads, logging.logMultiprocessing = collected
 
 
 def file_lines(path) -> list[re.Match]:

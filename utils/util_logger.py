@@ -64,6 +64,9 @@ def setup_logger(current_file: str) -> tuple[logging.Logger, Path]:
     if logger.handlers:
         return logger, log_path
 
+    # what no format here shows is not collected (the logging HOWTO, "Optimization")
+    logging.logThreads = logging.logMultiprocessing = False
+    logging._srcfile = None  # the caller's file, line and function
     file_handler = logging.FileHandler(log_path, mode="a", encoding="utf-8")
     file_handler.setFormatter(EveryLineFormatter(FILE_FORMAT))
     logger.setLevel(logging.INFO)
