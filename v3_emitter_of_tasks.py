@@ -23,9 +23,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pika
-import pika.exceptions
-from tqdm import tqdm
+from utils.errors import BrokerError, ExitCode, InputError, ScriptError, missing_module, report
+
+try:
+    import pika
+    import pika.exceptions
+    from tqdm import tqdm
+except ModuleNotFoundError as missing:  # run outside the project's virtual environment
+    sys.exit(missing_module(__file__, missing))
 
 from utils.admin_panel import offer_rabbitmq_admin_site
 from utils.arguments import add_queue_arguments
@@ -37,7 +42,7 @@ from utils.broker import (
     queue_arguments,
 )
 from utils.console_lines import sent_line
-from utils.errors import BrokerError, ExitCode, InputError, ScriptError, report
+from utils.queues import AsyncDeclare
 from utils.tasks import DEFAULT_TASKS_FILE, Task, TaskFile, rows_named
 from utils.urls import rabbitmq_url
 from utils.util_logger import setup_logger
@@ -194,21 +199,20 @@ class ConfirmedPublisher:
         self.connection.ioloop.stop()
 
     def _on_connection_open(self, connection) -> None:
-        connection.channel(on_open_callback=self._on_channel_open)
+        # a queue someone else set up (406, 403) is used as it is, as v1 and v2 do
+        arguments = queue_arguments(self.queue_type)
+        AsyncDeclare(connection, self.queue, arguments, self._use, self._declare_failed).start()
 
-    def _on_channel_open(self, channel) -> None:
+    def _declare_failed(self, error: Exception) -> None:
+        self._fail(error if isinstance(error, ScriptError) else broker_error(error))
+
+    def _use(self, channel) -> None:
+        """The queue is there: confirm mode on its channel, then publish."""
         self.channel = channel
         channel.add_on_close_callback(self._on_channel_closed)
         channel.add_on_return_callback(self._on_return)
-        channel.confirm_delivery(ack_nack_callback=self._on_confirm, callback=self._declare)
-
-    def _declare(self, _frame) -> None:
-        # durable: the queue survives a broker restart
-        self.channel.queue_declare(
-            queue=self.queue,
-            durable=True,
-            arguments=queue_arguments(self.queue_type),
-            callback=lambda _frame: self._publish_more(),
+        channel.confirm_delivery(
+            ack_nack_callback=self._on_confirm, callback=lambda _frame: self._publish_more()
         )
 
     def _on_channel_closed(self, _channel, reason: BaseException) -> None:
