@@ -17,6 +17,7 @@ import argparse
 import contextlib
 import itertools
 import logging
+import shlex
 import sys
 import time
 from collections.abc import Iterator
@@ -43,7 +44,7 @@ from utils.broker import (
 )
 from utils.console_lines import sent_line
 from utils.queues import AsyncDeclare
-from utils.tasks import DEFAULT_TASKS_FILE, Task, TaskFile, rows_named
+from utils.tasks import DEFAULT_TASKS_FILE, Task, TaskFile, from_row, rows_named
 from utils.urls import rabbitmq_url
 from utils.util_logger import setup_logger
 
@@ -67,7 +68,8 @@ def make_argument_parser() -> argparse.ArgumentParser:
             "2 bad usage.\n"
             "examples:\n"
             "  python v3_emitter_of_tasks.py\n"
-            "  python v3_emitter_of_tasks.py my_tasks.csv --queue my_queue"
+            "  python v3_emitter_of_tasks.py my_tasks.csv --queue my_queue\n"
+            "  python v3_emitter_of_tasks.py my_tasks.csv --queue my_queue --from-row 1234"
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -85,7 +87,23 @@ def make_argument_parser() -> argparse.ArgumentParser:
         help="no line per row, only the summary (on a terminal, files over 100 kB "
         "show a progress bar instead of a line per row)",
     )
+    parser.add_argument(
+        "--from-row",
+        type=row_number,
+        default=1,
+        metavar="N",
+        help="start at row N of the file, a row's number being the CSV line it starts on; "
+        "the rows before it are read, not sent. When rows are not confirmed, the error line "
+        "ends with the command that resumes from the first of them (default 1)",
+    )
     return parser
+
+
+def row_number(text: str) -> int:
+    """argparse type for --from-row: a line number, 1 or more."""
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"must be a line number, 1 or more (got {text!r})")
+    return int(text)
 
 
 @dataclass
@@ -97,10 +115,22 @@ class Outcome:
     refused: list[int] = field(default_factory=list)  # nacked by the broker
     unroutable: list[int] = field(default_factory=list)  # returned: no queue took them
     unconfirmed: list[int] = field(default_factory=list)  # no answer before the end
+    last_row: int | None = None  # the last row read and sent
+    at_end: bool = False  # every row of the file was read
     error: ScriptError | None = None
 
     def failed_rows(self) -> list[int]:
         return sorted(self.refused + self.unroutable + self.unconfirmed)
+
+    def resume_row(self) -> int | None:
+        """Where another run carries on: the first row not confirmed, else the first row not
+        read; None when nothing is left, or nothing was sent (then run it again as it was)."""
+        failed = self.failed_rows()
+        if failed:
+            return failed[0]
+        if self.at_end or self.last_row is None:
+            return None
+        return self.last_row + 1  # later rows start after its last line: none is skipped
 
 
 class Confirms:
@@ -122,6 +152,7 @@ class Confirms:
         self.next_tag += 1
         self.pending[self.next_tag] = row
         self.outcome.sent += 1
+        self.outcome.last_row = row
 
     def returned_row(self, row: int) -> None:
         """The broker handed the row back (no queue took it); its ack follows."""
@@ -243,7 +274,7 @@ class ConfirmedPublisher:
             try:
                 task = next(self.tasks)
             except StopIteration:
-                self.exhausted = True
+                self.exhausted = self.outcome.at_end = True
             except InputError as error:
                 self.exhausted = True
                 self.outcome.error = error
@@ -300,8 +331,9 @@ def progress_bar(path: Path) -> Iterator[tqdm | None]:
         yield bar
 
 
-def failure_line(outcome: Outcome) -> str:
-    """One line saying what went wrong and which rows the broker did not confirm."""
+def failure_line(outcome: Outcome, resume: str = "") -> str:
+    """One line saying what went wrong, which rows the broker did not confirm, and the
+    command `resume` that carries on from the first of them."""
     failed = outcome.failed_rows()
     if outcome.sent == 0 and isinstance(outcome.error, BrokerError):
         return str(outcome.error)
@@ -318,7 +350,35 @@ def failure_line(outcome: Outcome) -> str:
             f"{len(failed)} of {outcome.sent} rows not confirmed "
             f"({', '.join(filter(None, causes))}): {rows_named(failed)}"
         )
-    return "; ".join(parts) + f" ({outcome.confirmed} confirmed)"
+    line = "; ".join(parts) + f" ({outcome.confirmed} confirmed)"
+    return f"{line}; resume with: {resume}" if resume else line
+
+
+def resume_command(args: argparse.Namespace, row: int) -> str:
+    """The command that sends the same file to the same queue from `row` on.
+
+    The URL is left out (it may hold a password): the command runs with the same
+    RABBITMQ_URL, or with --url added again.
+    """
+    words = ["python", Path(__file__).name]
+    if args.csv_file != str(DEFAULT_TASKS_FILE):
+        words.append(args.csv_file)
+    words += ["--queue", args.queue]
+    if args.queue_type != "classic":
+        words += ["--queue-type", args.queue_type]
+    if args.quiet:
+        words.append("--quiet")
+    return shlex.join([*words, "--from-row", str(row)])
+
+
+def summary_line(outcome: Outcome, args: argparse.Namespace, seconds: float, skipped: int) -> str:
+    """The last line of a run in which the broker confirmed every row."""
+    name = Path(args.csv_file).name
+    start = f" from row {args.from_row}" if args.from_row > 1 else ""
+    return (
+        f" [x] Sent {outcome.sent} rows of {name}{start} to {args.queue} in {seconds:.2f} s: "
+        f"{outcome.confirmed} confirmed by the broker, {skipped} blank rows skipped."
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -329,7 +389,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         url = rabbitmq_url(args.url)
         params = connection_parameters(url)
-        tasks = iter(task_file)  # opens the file now: a bad path fails before connecting
+        tasks = from_row(iter(task_file), args.from_row)  # a bad path fails before connecting
         offer_rabbitmq_admin_site(url, logger)
         started = time.monotonic()
         with progress_bar(task_file.path) as progress:
@@ -341,20 +401,12 @@ def main(argv: list[str] | None = None) -> int:
     except ScriptError as error:
         return report(logger, error)
     seconds = time.monotonic() - started
-    name = Path(args.csv_file).name
     if outcome.error is not None or outcome.failed_rows():
-        logger.error("%s: error: %s", logger.name, failure_line(outcome))
+        row = outcome.resume_row()
+        resume = resume_command(args, row) if row is not None else ""
+        logger.error("%s: error: %s", logger.name, failure_line(outcome, resume))
         return ExitCode.FAILURE
-    logger.info(
-        " [x] Sent %d rows of %s to %s in %.2f s: %d confirmed by the broker, "
-        "%d blank rows skipped.",
-        outcome.sent,
-        name,
-        args.queue,
-        seconds,
-        outcome.confirmed,
-        task_file.skipped,
-    )
+    logger.info("%s", summary_line(outcome, args, seconds, task_file.skipped))
     return ExitCode.OK
 
 

@@ -128,6 +128,13 @@ def _utf8_lines(binary_lines: Iterable[bytes], path: Path) -> Iterator[str]:
             ) from None
 
 
+def from_row(tasks: Iterator[Task], first: int) -> Iterator[Task]:
+    """The tasks whose row starts at line `first` or later: those before are read, not sent."""
+    if first <= 1:
+        return tasks
+    return itertools.dropwhile(lambda task: task.row < first, tasks)
+
+
 class TaskFile:
     """The tasks of a CSV file, read as a stream: one row at a time, whatever the file's size.
 
