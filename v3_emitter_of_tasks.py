@@ -7,8 +7,12 @@ header "row", so workers can say "row 7".
 
 Publisher confirms are pipelined: up to WINDOW messages are in flight while the broker
 confirms earlier ones, which is as fast as pika can publish safely. The exit status is 0
-only when the broker has confirmed every row; otherwise it is 1 and the rows that were not
-confirmed are named.
+only when the broker has confirmed every row; otherwise it is 1, the rows that were not
+confirmed are named, and the line ends with the command that resumes from the first of
+them (--from-row).
+
+Ctrl+C or SIGTERM stops the reading; the rows in flight get STOP_GRACE seconds to be
+confirmed. A second signal stops at once.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from utils.errors import BrokerError, ExitCode, InputError, ScriptError, missing
 try:
     import pika
     import pika.exceptions
+    from pika.adapters.select_connection import IOLoop
     from tqdm import tqdm
 except ModuleNotFoundError as missing:  # run outside the project's virtual environment
     sys.exit(missing_module(__file__, missing))
@@ -44,6 +49,7 @@ from utils.broker import (
 )
 from utils.console_lines import sent_line
 from utils.queues import AsyncDeclare
+from utils.signals import GracefulStop
 from utils.tasks import DEFAULT_TASKS_FILE, Task, TaskFile, from_row, rows_named
 from utils.urls import rabbitmq_url
 from utils.util_logger import setup_logger
@@ -54,6 +60,9 @@ WINDOW = 10_000
 LINES_PER_WRITE = 1000  # ' [x] Sent row' lines logged together (a bounded buffer)
 # On a terminal, a file this large gets a progress bar instead of a line per row.
 PROGRESS_BAR_FROM_BYTES = 100_000
+STOP_GRACE = 5.0  # seconds a stopping emitter waits for the confirms of the rows in flight
+CLOSE_WAIT = 5.0  # seconds a closing connection may take before the emitter goes anyway
+CHECK_STOP_EVERY = 0.2  # seconds: how soon the I/O loop notices a stop signal
 
 logger = logging.getLogger(Path(__file__).stem)  # its handlers: setup_logger, in main()
 
@@ -104,6 +113,15 @@ def row_number(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"must be a line number, 1 or more (got {text!r})")
     return int(text)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the publisher is told: where to publish, and what to say."""
+
+    queue: str
+    queue_type: str
+    quiet: bool  # no line per row
 
 
 @dataclass
@@ -182,57 +200,64 @@ class Confirms:
 
 
 class ConfirmedPublisher:
-    """Publish tasks on a SelectConnection, keeping up to WINDOW unconfirmed in flight."""
+    """Publish tasks on a SelectConnection, keeping up to WINDOW unconfirmed in flight.
+
+    Everything happens on one pika I/O loop, which run() starts and which stops once the
+    connection is closed: every row confirmed, a failure, or a stop signal (the handler
+    only sets a flag, which the loop looks at every CHECK_STOP_EVERY seconds).
+    """
 
     def __init__(
         self,
         params: list[pika.URLParameters],
-        queue: str,
-        queue_type: str,
+        settings: Settings,
         tasks: Iterator[Task],
-        quiet: bool,
+        stop: GracefulStop,
         progress: tqdm | None = None,
     ) -> None:
-        self.params, self.queue, self.queue_type = params, queue, queue_type
-        self.tasks, self.quiet, self.progress = tasks, quiet, progress
+        self.params, self.settings, self.tasks = params, settings, tasks
+        self.stop, self.progress = stop, progress
         self.outcome = Outcome()
         self.confirms = Confirms(self.outcome)
-        self.exhausted = False
+        self.reading = True  # False at the end of the file, at a bad row, or once asked to stop
+        self.ioloop = IOLoop()
         self.connection: pika.SelectConnection | None = None
-        self.open_error: BaseException | None = None
         self.channel = None
 
     def run(self) -> Outcome:
         """Publish everything, wait for the confirms, close; return the outcome."""
-        for params in self.params:  # several brokers: the first that answers is used
-            self.open_error = None
-            self.connection = pika.SelectConnection(
-                params,
-                on_open_callback=self._on_connection_open,
-                on_open_error_callback=self._on_open_error,
-                on_close_callback=self._on_connection_closed,
+        pika.SelectConnection.create_connection(  # the first broker that answers
+            self.params, self._on_connected, custom_ioloop=self.ioloop
+        )
+        self._watch_for_stop()
+        try:
+            self.ioloop.start()
+        except KeyboardInterrupt:  # a second stop signal: at once, whatever is in flight
+            self.outcome.error = ScriptError(f"{self.stop.cause()} twice: stopped at once")
+        finished = self.outcome.at_end and not self.confirms.pending
+        if self.stop.requested.is_set() and not finished:
+            self.outcome.error = self.outcome.error or ScriptError(
+                f"{self.stop.cause()} before every row was confirmed"
             )
-            try:
-                self.connection.ioloop.start()
-            except KeyboardInterrupt:
-                self._fail(ScriptError("interrupted (Ctrl+C) before every row was confirmed"))
-            if self.open_error is None:
-                break
-        else:
-            self.outcome.error = connection_failure(self.open_error, self.params)
         self.confirms.unanswered()
         return self.outcome
 
     # --- connection and channel ----------------------------------------------------------
 
-    def _on_open_error(self, _connection, error: BaseException) -> None:
-        self.open_error = error  # run() tries the next broker, if there is one
-        self.connection.ioloop.stop()
-
-    def _on_connection_open(self, connection) -> None:
+    def _on_connected(self, connection: pika.SelectConnection | BaseException) -> None:
+        if isinstance(connection, BaseException):  # no broker answered
+            if not self.stop.requested.is_set():
+                self.outcome.error = connection_failure(connection, self.params)
+            self.ioloop.stop()
+            return
+        self.connection = connection
+        connection.add_on_close_callback(self._on_connection_closed)
+        if self.stop.requested.is_set():
+            self._close()
+            return
         # a queue someone else set up (406, 403) is used as it is, as v1 and v2 do
-        arguments = queue_arguments(self.queue_type)
-        AsyncDeclare(connection, self.queue, arguments, self._use, self._declare_failed).start()
+        queue, arguments = self.settings.queue, queue_arguments(self.settings.queue_type)
+        AsyncDeclare(connection, queue, arguments, self._use, self._declare_failed).start()
 
     def _declare_failed(self, error: Exception) -> None:
         self._fail(error if isinstance(error, ScriptError) else broker_error(error))
@@ -247,36 +272,65 @@ class ConfirmedPublisher:
         )
 
     def _on_channel_closed(self, _channel, reason: BaseException) -> None:
-        if self.outcome.error is None and not self._finished():
+        if not isinstance(reason, pika.exceptions.ChannelClosedByBroker):
+            return  # closed with its connection: _on_connection_closed says why
+        if self._all_done():
+            self._close()
+        else:
             self._fail(broker_error(reason))
-        elif self.connection.is_open:
-            self.connection.close()
 
     def _on_connection_closed(self, _connection, reason: BaseException) -> None:
-        if self.outcome.error is None and not self._finished():
-            self._fail(broker_error(reason))
-        self.connection.ioloop.stop()
+        if self.outcome.error is None and not self._all_done() and not self.stop.requested.is_set():
+            self.outcome.error = broker_error(reason)
+        self.ioloop.stop()
 
     def _fail(self, error: ScriptError) -> None:
-        self.outcome.error = error
-        if self.connection.is_open:
-            self.connection.close()
+        self.outcome.error = self.outcome.error or error
+        self.reading = False
+        self._close()
 
-    def _finished(self) -> bool:
-        return self.exhausted and not self.confirms.pending
+    def _close(self) -> None:
+        """The one place the connection is closed; the I/O loop stops once it is, or after
+        CLOSE_WAIT seconds (a broker that blocks publishers reads no close either)."""
+        if self.connection is not None and self.connection.is_open:
+            self.connection.close()
+            self.ioloop.call_later(CLOSE_WAIT, self.ioloop.stop)
+        elif self.connection is None or self.connection.is_closed:
+            self.ioloop.stop()
+
+    def _all_done(self) -> bool:
+        """Every row read, and none in flight."""
+        return not self.reading and not self.confirms.pending
+
+    # --- a stop signal -------------------------------------------------------------------
+
+    def _watch_for_stop(self) -> None:
+        if self.stop.requested.is_set():
+            self._stop_reading()
+        else:
+            self.ioloop.call_later(CHECK_STOP_EVERY, self._watch_for_stop)
+
+    def _stop_reading(self) -> None:
+        """Asked to stop: read no more rows; those in flight have STOP_GRACE s to be confirmed."""
+        self.reading = False
+        if self.channel is None or not self.confirms.pending:
+            self._close()
+        else:
+            self.ioloop.call_later(STOP_GRACE, self._close)
 
     # --- publishing and confirms --------------------------------------------------------
 
     def _publish_more(self) -> None:
-        """Publish until WINDOW messages are in flight or the file is done."""
+        """Publish until WINDOW messages are in flight or the reading is over."""
         sent_lines = []
-        while not self.exhausted and len(self.confirms.pending) < WINDOW:
+        while self.reading and len(self.confirms.pending) < WINDOW:
             try:
                 task = next(self.tasks)
             except StopIteration:
-                self.exhausted = self.outcome.at_end = True
+                self.reading = False
+                self.outcome.at_end = True
             except InputError as error:
-                self.exhausted = True
+                self.reading = False
                 self.outcome.error = error
             else:
                 self._publish(task)
@@ -284,19 +338,19 @@ class ConfirmedPublisher:
                 if len(sent_lines) == LINES_PER_WRITE:
                     self._log_sent(sent_lines)
         self._log_sent(sent_lines)
-        if self._finished() and self.connection.is_open:
-            self.connection.close()
+        if self._all_done():
+            self._close()
 
     def _log_sent(self, lines: list[str]) -> None:
         """Log a batch of ' [x] Sent row' lines as one record: one write, not one per row."""
-        if lines and not self.quiet:
+        if lines and not self.settings.quiet:
             logger.info("\n".join(lines))
         lines.clear()
 
     def _publish(self, task: Task) -> None:
         self.channel.basic_publish(
             exchange="",
-            routing_key=self.queue,
+            routing_key=self.settings.queue,
             body=task.text.encode("utf-8"),
             properties=pika.BasicProperties(
                 delivery_mode=PERSISTENT,  # written to disk: survives a broker restart
@@ -386,18 +440,18 @@ def main(argv: list[str] | None = None) -> int:
     setup_logger(__file__)
     args = make_argument_parser().parse_args(argv)
     task_file = TaskFile(args.csv_file)
+    stop = GracefulStop()
     try:
         url = rabbitmq_url(args.url)
         params = connection_parameters(url)
         tasks = from_row(iter(task_file), args.from_row)  # a bad path fails before connecting
         offer_rabbitmq_admin_site(url, logger)
+        stop.install()  # Ctrl+C, SIGTERM: stop reading, wait briefly for the confirms
         started = time.monotonic()
         with progress_bar(task_file.path) as progress:
             quiet = args.quiet or progress is not None
-            publisher = ConfirmedPublisher(
-                params, args.queue, args.queue_type, tasks, quiet, progress
-            )
-            outcome = publisher.run()
+            settings = Settings(args.queue, args.queue_type, quiet)
+            outcome = ConfirmedPublisher(params, settings, tasks, stop, progress).run()
     except ScriptError as error:
         return report(logger, error)
     seconds = time.monotonic() - started
