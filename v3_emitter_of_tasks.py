@@ -11,6 +11,9 @@ only when the broker has confirmed every row; otherwise it is 1, the rows that w
 confirmed are named, and the line ends with the command that resumes from the first of
 them (--from-row).
 
+RabbitMQ blocking publishers (its disk or memory alarm) is said at once and every 30 s;
+the emitter waits, and gives up after --blocked-timeout seconds.
+
 Ctrl+C or SIGTERM stops the reading; the rows in flight get STOP_GRACE seconds to be
 confirmed. A second signal stops at once.
 """
@@ -21,6 +24,7 @@ import argparse
 import contextlib
 import itertools
 import logging
+import math
 import shlex
 import sys
 import time
@@ -39,6 +43,7 @@ except ModuleNotFoundError as missing:  # run outside the project's virtual envi
     sys.exit(missing_module(__file__, missing))
 
 from utils.admin_panel import offer_rabbitmq_admin_site
+from utils.alarms import URL_LIMIT, say_when_blocked
 from utils.arguments import add_queue_arguments
 from utils.broker import (
     PERSISTENT,
@@ -51,7 +56,7 @@ from utils.console_lines import sent_line
 from utils.queues import AsyncDeclare
 from utils.signals import GracefulStop
 from utils.tasks import DEFAULT_TASKS_FILE, Task, TaskFile, from_row, rows_named
-from utils.urls import rabbitmq_url
+from utils.urls import address, rabbitmq_url
 from utils.util_logger import setup_logger
 
 # Messages published but not yet confirmed, at most: a wider window keeps the broker
@@ -63,6 +68,9 @@ PROGRESS_BAR_FROM_BYTES = 100_000
 STOP_GRACE = 5.0  # seconds a stopping emitter waits for the confirms of the rows in flight
 CLOSE_WAIT = 5.0  # seconds a closing connection may take before the emitter goes anyway
 CHECK_STOP_EVERY = 0.2  # seconds: how soon the I/O loop notices a stop signal
+# --blocked-timeout: seconds a resource alarm may block publishing before the emitter gives
+# up; generous, as freeing disk space or letting workers drain takes an operator minutes
+BLOCKED_TIMEOUT = 300.0
 
 logger = logging.getLogger(Path(__file__).stem)  # its handlers: setup_logger, in main()
 
@@ -97,6 +105,15 @@ def make_argument_parser() -> argparse.ArgumentParser:
         "show a progress bar instead of a line per row)",
     )
     parser.add_argument(
+        "--blocked-timeout",
+        type=seconds,
+        metavar="SECONDS",
+        help="when RabbitMQ blocks publishing (its disk or memory alarm), say so and wait "
+        "at most this long, then exit 1 naming the rows not confirmed (default "
+        f"{BLOCKED_TIMEOUT:g}, or the URL's blocked_connection_timeout when it sets one; "
+        "0 waits as long as the alarm lasts)",
+    )
+    parser.add_argument(
         "--from-row",
         type=row_number,
         default=1,
@@ -106,6 +123,17 @@ def make_argument_parser() -> argparse.ArgumentParser:
         "ends with the command that resumes from the first of them (default 1)",
     )
     return parser
+
+
+def seconds(text: str) -> float:
+    """argparse type for a duration: a number of seconds, 0 or more."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds, 0 or more (got {text!r})")
+    return value
 
 
 def row_number(text: str) -> int:
@@ -122,6 +150,7 @@ class Settings:
     queue: str
     queue_type: str
     quiet: bool  # no line per row
+    limits: list[str]  # for each broker, the setting that bounds a blocked wait (in words)
 
 
 @dataclass
@@ -252,12 +281,19 @@ class ConfirmedPublisher:
             return
         self.connection = connection
         connection.add_on_close_callback(self._on_connection_closed)
+        # RabbitMQ low on disk or memory blocks publishers: said at once, and every 30 s
+        say_when_blocked(connection, logger, self.settings.limits[self._index_of(connection)])
         if self.stop.requested.is_set():
             self._close()
             return
         # a queue someone else set up (406, 403) is used as it is, as v1 and v2 do
         queue, arguments = self.settings.queue, queue_arguments(self.settings.queue_type)
         AsyncDeclare(connection, queue, arguments, self._use, self._declare_failed).start()
+
+    def _index_of(self, connection: pika.SelectConnection) -> int:
+        """Which of the brokers the connection is to (pika connects with a copy of its params)."""
+        where = address(connection.params)
+        return next((i for i, params in enumerate(self.params) if address(params) == where), 0)
 
     def _declare_failed(self, error: Exception) -> None:
         self._fail(error if isinstance(error, ScriptError) else broker_error(error))
@@ -375,6 +411,22 @@ class ConfirmedPublisher:
         self.confirms.returned_row((properties.headers or {}).get("row"))
 
 
+def bound_blocked_waits(params_list: list[pika.URLParameters], flag: float | None) -> list[str]:
+    """Bound how long each broker may block publishing before pika gives up (its
+    blocked_connection_timeout): --blocked-timeout if given, else the URL's own if it sets
+    one, else BLOCKED_TIMEOUT. Return what set each bound, for the line that gives up."""
+    limits = []
+    for params in params_list:
+        if flag is None and params.blocked_connection_timeout is not None:
+            limits.append(URL_LIMIT)
+            continue
+        bound = BLOCKED_TIMEOUT if flag is None else flag
+        params.blocked_connection_timeout = bound or None  # None: wait as long as it lasts
+        default = ", the default" if flag is None else ""
+        limits.append(f"--blocked-timeout ({bound:g} s{default})")
+    return limits
+
+
 @contextlib.contextmanager
 def progress_bar(path: Path) -> Iterator[tqdm | None]:
     """A bar of confirmed rows for a large file on a terminal; None otherwise (no extra output)."""
@@ -444,13 +496,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         url = rabbitmq_url(args.url)
         params = connection_parameters(url)
+        limits = bound_blocked_waits(params, args.blocked_timeout)
         tasks = from_row(iter(task_file), args.from_row)  # a bad path fails before connecting
         offer_rabbitmq_admin_site(url, logger)
         stop.install()  # Ctrl+C, SIGTERM: stop reading, wait briefly for the confirms
         started = time.monotonic()
         with progress_bar(task_file.path) as progress:
             quiet = args.quiet or progress is not None
-            settings = Settings(args.queue, args.queue_type, quiet)
+            settings = Settings(args.queue, args.queue_type, quiet, limits)
             outcome = ConfirmedPublisher(params, settings, tasks, stop, progress).run()
     except ScriptError as error:
         return report(logger, error)

@@ -108,12 +108,7 @@ class Vhost:
 
     def ready_count(self, queue: str, missing_ok: bool = False) -> int:
         """Messages ready in a queue, exactly; with missing_ok, 0 for a queue not declared."""
-        try:
-            return self.declared(queue).message_count
-        except pika.exceptions.ChannelClosedByBroker as error:
-            if missing_ok and error.reply_code == 404:
-                return 0
-            raise
+        return ready_count(self.url, queue, missing_ok)
 
     def wait_for_count(self, queue: str, count: int, timeout: float = 30) -> int:
         """Wait until a queue holds `count` ready messages; return the last count seen."""
@@ -141,6 +136,18 @@ class Vhost:
         """Delete a queue and its messages, so that the next run starts from nothing."""
         with self.connection() as connection:
             connection.channel().queue_delete(queue)
+
+
+def ready_count(url: str, queue: str, missing_ok: bool = False) -> int:
+    """Messages ready in a queue of the broker at `url`, exactly (a passive declare); with
+    missing_ok, 0 for a queue not declared."""
+    with pika.BlockingConnection(pika.URLParameters(url)) as connection:
+        try:
+            return connection.channel().queue_declare(queue, passive=True).method.message_count
+        except pika.exceptions.ChannelClosedByBroker as error:
+            if missing_ok and error.reply_code == 404:
+                return 0
+            raise
 
 
 TAKE_AT_ONCE = 1000  # messages in flight to a test that takes a whole queue

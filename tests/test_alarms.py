@@ -1,8 +1,8 @@
-"""A disk alarm blocks publishers: every emitter says so, waits, and carries on or gives up.
+"""A disk alarm blocks publishers: the v1 and v2 emitters say so, wait, and carry on or give up.
 
-The alarm is raised with `rabbitmqctl set_disk_free_limit` above the free disk space, on a
-throwaway node of the tests' own (scripts/local_broker.sh): the broker on 5672 never sees
-it. The original limit is always restored.
+The alarm (the disk_alarm fixture, in conftest.py) is raised on a throwaway node of the
+tests' own (scripts/local_broker.sh): the broker on 5672 never sees it. The v3 emitter's own
+tests are in test_emitter_faults.py.
 """
 
 from __future__ import annotations
@@ -11,55 +11,19 @@ import logging
 from pathlib import Path
 from types import SimpleNamespace
 
-import pika
-import pika.exceptions
 import pytest
 from pika.adapters.select_connection import IOLoop
 
-from tests.support import Child, script_env, wait_until
+from tests.support import Child, ready_count, script_env
 from utils import alarms
 
 BLOCKED = "RabbitMQ is blocking publishers (low on disk): "
 QUEUE_OF = {"v1": "task_queue", "v2": "task_queue2"}
 
 
-@pytest.fixture
-def disk_alarm(scratch_broker):
-    """A disk alarm on the scratch broker for the test; `clear()` ends it early."""
-    ctl = scratch_broker.rabbitmqctl
-    original = ctl("eval", "rabbit_disk_monitor:get_disk_free_limit().").strip()
-
-    def alarm_on() -> bool:
-        return "disk" in ctl("eval", "rabbit_alarm:get_alarms().")
-
-    class Alarm:
-        def clear(self) -> None:
-            ctl("set_disk_free_limit", original)
-            wait_until(lambda: not alarm_on(), timeout=30, what="the disk alarm to clear")
-
-    alarm = Alarm()
-    try:
-        ctl("set_disk_free_limit", "100000GB")  # far above any free space
-        wait_until(alarm_on, timeout=30, what="the disk alarm")
-        yield alarm
-    finally:
-        alarm.clear()
-
-
 def start_emitter(script: str, url: str, log_dir: Path) -> Child:
     env = script_env(url, log_dir=log_dir)
     return Child(script, env=env, out_path=log_dir / f"{script}.out")
-
-
-def ready_count(url: str, queue: str) -> int:
-    """Messages ready in a queue of the scratch broker; 0 if there is no such queue yet."""
-    with pika.BlockingConnection(pika.URLParameters(url)) as connection:
-        try:
-            return connection.channel().queue_declare(queue, passive=True).method.message_count
-        except pika.exceptions.ChannelClosedByBroker as error:
-            if error.reply_code == 404:
-                return 0
-            raise
 
 
 @pytest.mark.broker
@@ -68,7 +32,7 @@ def test_a_blocked_emitter_says_why_then_carries_on_when_the_alarm_clears(
     scratch_broker, tmp_path, disk_alarm, version
 ):
     queue = QUEUE_OF[version]
-    before = ready_count(scratch_broker.url, queue)
+    before = ready_count(scratch_broker.url, queue, missing_ok=True)
     emitter = start_emitter(f"{version}_emitter_of_tasks.py", scratch_broker.url, tmp_path)
     try:
         emitter.wait_for(BLOCKED, timeout=10)

@@ -12,7 +12,18 @@ pytestmark = pytest.mark.broker
 @pytest.mark.parametrize(
     ("script", "options"),
     [
-        ("v3_emitter_of_tasks.py", ["csv_file", "--url", "--queue", "--queue-type", "--quiet"]),
+        (
+            "v3_emitter_of_tasks.py",
+            [
+                "csv_file",
+                "--url",
+                "--queue",
+                "--queue-type",
+                "--quiet",
+                "--blocked-timeout",
+                "--from-row",
+            ],
+        ),
         ("v3_listening_worker.py", ["--url", "--queue", "--queue-type", "--name", "--prefetch"]),
     ],
 )
