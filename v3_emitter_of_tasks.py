@@ -14,6 +14,10 @@ them (--from-row).
 RabbitMQ blocking publishers (its disk or memory alarm) is said at once and every 30 s;
 the emitter waits, and gives up after --blocked-timeout seconds.
 
+A connection lost mid-stream is opened again, the next broker in the list first, for up
+to --retry-for seconds; the rows it left unconfirmed are published again (at least once:
+some may then be in the queue twice, and the summary says how many may).
+
 Ctrl+C or SIGTERM stops the reading; the rows in flight get STOP_GRACE seconds to be
 confirmed. A second signal stops at once.
 """
@@ -47,9 +51,11 @@ from utils.alarms import URL_LIMIT, say_when_blocked
 from utils.arguments import add_queue_arguments
 from utils.broker import (
     PERSISTENT,
+    backoff,
     broker_error,
     connection_failure,
     connection_parameters,
+    dropped,
     queue_arguments,
 )
 from utils.console_lines import sent_line
@@ -66,11 +72,13 @@ LINES_PER_WRITE = 1000  # ' [x] Sent row' lines logged together (a bounded buffe
 # On a terminal, a file this large gets a progress bar instead of a line per row.
 PROGRESS_BAR_FROM_BYTES = 100_000
 STOP_GRACE = 5.0  # seconds a stopping emitter waits for the confirms of the rows in flight
-CLOSE_WAIT = 5.0  # seconds a closing connection may take before the emitter goes anyway
+CLOSE_WAIT = 2.0  # seconds a closing connection may take before the emitter goes anyway
 CHECK_STOP_EVERY = 0.2  # seconds: how soon the I/O loop notices a stop signal
 # --blocked-timeout: seconds a resource alarm may block publishing before the emitter gives
 # up; generous, as freeing disk space or letting workers drain takes an operator minutes
 BLOCKED_TIMEOUT = 300.0
+RETRY_FOR = 60.0  # --retry-for: seconds to keep reconnecting after losing the connection
+RECONNECT_CAP = 10.0  # seconds between two reconnection attempts, at most
 
 logger = logging.getLogger(Path(__file__).stem)  # its handlers: setup_logger, in main()
 
@@ -114,6 +122,17 @@ def make_argument_parser() -> argparse.ArgumentParser:
         "0 waits as long as the alarm lasts)",
     )
     parser.add_argument(
+        "--retry-for",
+        type=seconds,
+        default=RETRY_FOR,
+        metavar="SECONDS",
+        help="when the connection is lost mid-stream, keep reconnecting (the next URL in "
+        "the list first, then each in turn, waiting longer each round) for up to this long, "
+        "then publish again every row the broker had not confirmed: a row may then be in "
+        f"the queue twice (default {RETRY_FOR:g}; 0 gives up at once). A broker that cannot "
+        "be reached at start-up is an error at once",
+    )
+    parser.add_argument(
         "--from-row",
         type=row_number,
         default=1,
@@ -151,14 +170,16 @@ class Settings:
     queue_type: str
     quiet: bool  # no line per row
     limits: list[str]  # for each broker, the setting that bounds a blocked wait (in words)
+    retry_for: float  # seconds to keep reconnecting after a connection is lost
 
 
 @dataclass
 class Outcome:
     """What happened to the rows: the summary and the exit status come from it."""
 
-    sent: int = 0
+    sent: int = 0  # rows read and published (once each, however often published again)
     confirmed: int = 0
+    republished: int = 0  # publishes again of rows a lost connection left unconfirmed
     refused: list[int] = field(default_factory=list)  # nacked by the broker
     unroutable: list[int] = field(default_factory=list)  # returned: no queue took them
     unconfirmed: list[int] = field(default_factory=list)  # no answer before the end
@@ -190,16 +211,29 @@ class Confirms:
 
     def __init__(self, outcome: Outcome) -> None:
         self.outcome = outcome
-        self.pending: dict[int, int] = {}  # delivery tag -> row, oldest first
+        self.pending: dict[int, Task] = {}  # delivery tag -> task, oldest first
         self.returned: set[int] = set()  # rows the broker handed back as unroutable
         self.next_tag = 0
 
-    def published(self, row: int) -> None:
-        """The row was just published: it has the channel's next delivery tag."""
+    def published(self, task: Task, again: bool = False) -> None:
+        """The task was just published (`again`: after a lost connection left it unconfirmed):
+        it has the channel's next delivery tag."""
         self.next_tag += 1
-        self.pending[self.next_tag] = row
-        self.outcome.sent += 1
-        self.outcome.last_row = row
+        self.pending[self.next_tag] = task
+        if again:
+            self.outcome.republished += 1
+        else:
+            self.outcome.sent += 1
+            self.outcome.last_row = task.row
+
+    def new_channel(self) -> list[Task]:
+        """A new channel numbers its publishes from 1 again. Return the tasks still in flight
+        on the last one, to publish again (not a row handed back: it reached no queue)."""
+        again = [task for task in self.pending.values() if task.row not in self.returned]
+        self.pending.clear()
+        self.returned.clear()
+        self.next_tag = 0
+        return again
 
     def returned_row(self, row: int) -> None:
         """The broker handed the row back (no queue took it); its ack follows."""
@@ -213,7 +247,7 @@ class Confirms:
         else:
             tags = [delivery_tag]
         for tag in tags:
-            row = self.pending.pop(tag)
+            row = self.pending.pop(tag).row
             if not acked:
                 self.outcome.refused.append(row)
             elif row in self.returned:
@@ -224,7 +258,7 @@ class Confirms:
 
     def unanswered(self) -> None:
         """The end: rows still in flight had no answer."""
-        self.outcome.unconfirmed.extend(self.pending.values())
+        self.outcome.unconfirmed.extend(task.row for task in self.pending.values())
         self.pending.clear()
 
 
@@ -233,7 +267,9 @@ class ConfirmedPublisher:
 
     Everything happens on one pika I/O loop, which run() starts and which stops once the
     connection is closed: every row confirmed, a failure, or a stop signal (the handler
-    only sets a flag, which the loop looks at every CHECK_STOP_EVERY seconds).
+    only sets a flag, which the loop looks at every CHECK_STOP_EVERY seconds). A connection
+    dropped mid-stream is opened again, on the same loop, and the rows it left unconfirmed
+    are published again.
     """
 
     def __init__(
@@ -252,12 +288,14 @@ class ConfirmedPublisher:
         self.ioloop = IOLoop()
         self.connection: pika.SelectConnection | None = None
         self.channel = None
+        self.node = 0  # the index in params of the broker connected to (or lost)
+        self.lost_at: float | None = None  # time.monotonic() of the loss, while reconnecting
+        self.attempts = 0  # reconnection attempts since then
+        self.last_failure: BrokerError | None = None  # why the last attempt failed
 
     def run(self) -> Outcome:
         """Publish everything, wait for the confirms, close; return the outcome."""
-        pika.SelectConnection.create_connection(  # the first broker that answers
-            self.params, self._on_connected, custom_ioloop=self.ioloop
-        )
+        self._connect(start=0)
         self._watch_for_stop()
         try:
             self.ioloop.start()
@@ -273,16 +311,27 @@ class ConfirmedPublisher:
 
     # --- connection and channel ----------------------------------------------------------
 
+    def _connect(self, start: int) -> None:
+        """Open a connection to the first broker that answers, trying them from `start`."""
+        order = self.params[start:] + self.params[:start]
+        pika.SelectConnection.create_connection(
+            order, self._on_connected, custom_ioloop=self.ioloop
+        )
+
     def _on_connected(self, connection: pika.SelectConnection | BaseException) -> None:
-        if isinstance(connection, BaseException):  # no broker answered
-            if not self.stop.requested.is_set():
-                self.outcome.error = connection_failure(connection, self.params)
-            self.ioloop.stop()
+        if isinstance(connection, BaseException):
+            self._no_broker(connection_failure(connection, self.params))
             return
         self.connection = connection
+        self.node = self._index_of(connection)
         connection.add_on_close_callback(self._on_connection_closed)
         # RabbitMQ low on disk or memory blocks publishers: said at once, and every 30 s
-        say_when_blocked(connection, logger, self.settings.limits[self._index_of(connection)])
+        say_when_blocked(connection, logger, self.settings.limits[self.node])
+        if self.lost_at is not None:
+            seconds = time.monotonic() - self.lost_at
+            where = address(self.params[self.node])
+            logger.info(" [*] reconnected to %s after %.1f s", where, seconds)
+            self.lost_at = None
         if self.stop.requested.is_set():
             self._close()
             return
@@ -304,8 +353,22 @@ class ConfirmedPublisher:
         channel.add_on_close_callback(self._on_channel_closed)
         channel.add_on_return_callback(self._on_return)
         channel.confirm_delivery(
-            ack_nack_callback=self._on_confirm, callback=lambda _frame: self._publish_more()
+            ack_nack_callback=self._on_confirm, callback=lambda _frame: self._start_publishing()
         )
+
+    def _start_publishing(self) -> None:
+        """Publish again what a lost connection left unconfirmed, then read on."""
+        again = self.confirms.new_channel()
+        if again:
+            logger.info(
+                " [*] publishing again the %d rows not confirmed when the connection was lost: %s",
+                len(again),
+                rows_named(task.row for task in again),
+            )
+        for task in again:
+            self._publish(task)
+            self.confirms.published(task, again=True)
+        self._publish_more()
 
     def _on_channel_closed(self, _channel, reason: BaseException) -> None:
         if not isinstance(reason, pika.exceptions.ChannelClosedByBroker):
@@ -316,9 +379,57 @@ class ConfirmedPublisher:
             self._fail(broker_error(reason))
 
     def _on_connection_closed(self, _connection, reason: BaseException) -> None:
+        self.channel = None
+        if self._worth_reconnecting(reason):
+            self.lost_at, self.attempts = time.monotonic(), 0
+            self.last_failure = broker_error(reason)
+            where = address(self.params[self.node])
+            self._reconnect_later(f"{self.last_failure} ({where})", first=True)
+            return
         if self.outcome.error is None and not self._all_done() and not self.stop.requested.is_set():
             self.outcome.error = broker_error(reason)
         self.ioloop.stop()
+
+    def _worth_reconnecting(self, reason: BaseException) -> bool:
+        """A connection dropped under rows still to send, unless told to stop or give up."""
+        return (
+            dropped(reason)
+            and self.settings.retry_for > 0
+            and self.outcome.error is None
+            and not self.stop.requested.is_set()
+            and not self._all_done()
+        )
+
+    def _reconnect_later(self, why: str, first: bool = False) -> None:
+        """Say why, wait a capped and jittered backoff, then try the brokers again from the
+        one after the broker lost; give up once --retry-for seconds have passed."""
+        left = self.lost_at + self.settings.retry_for - time.monotonic()
+        if left <= 0:
+            self.outcome.error = BrokerError(
+                "lost the connection to RabbitMQ and could not reconnect within "
+                f"{self.settings.retry_for:g} s (--retry-for); the last attempt: "
+                f"{self.last_failure}"
+            )
+            self.ioloop.stop()
+            return
+        self.attempts += 1
+        delay = min(backoff(self.attempts, RECONNECT_CAP), left)
+        for_up_to = (
+            f", for up to {self.settings.retry_for:g} s in all (--retry-for)" if first else ""
+        )
+        logger.warning(" [!] %s; reconnecting in %.1f s%s", why, delay, for_up_to)
+        self.ioloop.call_later(delay, lambda: self._connect(start=self.node + 1))
+
+    def _no_broker(self, failure: BrokerError) -> None:
+        """No broker answered: at start-up that is the end (one line, exit 1); after a lost
+        connection, another round follows, until --retry-for runs out."""
+        if self.lost_at is None or self.stop.requested.is_set():
+            if not self.stop.requested.is_set():
+                self.outcome.error = failure
+            self.ioloop.stop()
+            return
+        self.last_failure = failure
+        self._reconnect_later(str(failure))
 
     def _fail(self, error: ScriptError) -> None:
         self.outcome.error = self.outcome.error or error
@@ -370,6 +481,7 @@ class ConfirmedPublisher:
                 self.outcome.error = error
             else:
                 self._publish(task)
+                self.confirms.published(task)
                 sent_lines.append(sent_line(task.row, task.text))
                 if len(sent_lines) == LINES_PER_WRITE:
                     self._log_sent(sent_lines)
@@ -395,7 +507,6 @@ class ConfirmedPublisher:
             ),
             mandatory=True,  # a message no queue takes comes back to _on_return
         )
-        self.confirms.published(task.row)
 
     def _on_confirm(self, frame) -> None:
         """An ack or nack for one delivery tag, or for every tag up to it ("multiple")."""
@@ -457,6 +568,8 @@ def failure_line(outcome: Outcome, resume: str = "") -> str:
             f"({', '.join(filter(None, causes))}): {rows_named(failed)}"
         )
     line = "; ".join(parts) + f" ({outcome.confirmed} confirmed)"
+    if outcome.republished:
+        line += f"; {outcome.republished} republished, so some may be in the queue twice"
     return f"{line}; resume with: {resume}" if resume else line
 
 
@@ -481,9 +594,12 @@ def summary_line(outcome: Outcome, args: argparse.Namespace, seconds: float, ski
     """The last line of a run in which the broker confirmed every row."""
     name = Path(args.csv_file).name
     start = f" from row {args.from_row}" if args.from_row > 1 else ""
+    again = outcome.republished
+    # at least once: a row confirmed but for the lost ack is in the queue twice
+    twice = f", {again} republished (so up to {again} may be in the queue twice)" if again else ""
     return (
         f" [x] Sent {outcome.sent} rows of {name}{start} to {args.queue} in {seconds:.2f} s: "
-        f"{outcome.confirmed} confirmed by the broker, {skipped} blank rows skipped."
+        f"{outcome.confirmed} confirmed by the broker, {skipped} blank rows skipped{twice}."
     )
 
 
@@ -503,7 +619,7 @@ def main(argv: list[str] | None = None) -> int:
         started = time.monotonic()
         with progress_bar(task_file.path) as progress:
             quiet = args.quiet or progress is not None
-            settings = Settings(args.queue, args.queue_type, quiet, limits)
+            settings = Settings(args.queue, args.queue_type, quiet, limits, args.retry_for)
             outcome = ConfirmedPublisher(params, settings, tasks, stop, progress).run()
     except ScriptError as error:
         return report(logger, error)

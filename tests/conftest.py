@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.local_nodes import ScratchBroker
+from tests.local_nodes import LocalCluster, ScratchBroker
 from tests.support import Child, Vhost, api, wait_until
 
 
@@ -59,6 +59,18 @@ def scratch_broker(tmp_path_factory):
         yield broker
     finally:
         broker.down()
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    """A three-node cluster (scripts/local_cluster.sh, ports 5701-5703) for the module's
+    tests, torn down whatever happens: each module gets a whole one, as tests kill nodes."""
+    local = LocalCluster(tmp_path_factory.mktemp("cluster") / "state")
+    try:
+        local.up()
+        yield local
+    finally:
+        local.down()
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ pytestmark = pytest.mark.broker
                 "--queue-type",
                 "--quiet",
                 "--blocked-timeout",
+                "--retry-for",
                 "--from-row",
             ],
         ),

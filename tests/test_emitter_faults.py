@@ -2,7 +2,8 @@
 
 A resource alarm blocks its publishing: it says so at once, and why, waits, and carries on
 when the alarm clears, or gives up after --blocked-timeout (or the URL's
-blocked_connection_timeout). All on a throwaway node of the tests' own
+blocked_connection_timeout). A broker restart mid-stream is ridden out: it reconnects and
+publishes again what was not confirmed. All on a throwaway node of the tests' own
 (scripts/local_broker.sh, the scratch_broker fixture): the broker on 5672 never sees an
 alarm or a restart.
 """
@@ -10,12 +11,15 @@ alarm or a restart.
 from __future__ import annotations
 
 import re
+import signal
 import time
+from collections import Counter
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-from tests.support import Child, ready_count, script_env
+from tests.support import Child, ready_count, script_env, take_all, wait_until
 
 pytestmark = pytest.mark.broker
 
@@ -85,3 +89,96 @@ def test_a_blocked_emitter_gives_up_after_its_timeout_naming_the_cause_and_the_r
     unconfirmed, first, confirmed, resume = map(int, found.groups())
     assert unconfirmed + confirmed == 18
     assert first == resume == confirmed + 1
+
+
+def test_a_stop_signal_while_blocked_exits_within_seconds(scratch_broker, tmp_path, disk_alarm):
+    """A broker that blocks publishers reads no close either: the emitter goes all the same."""
+    emitter = start_emitter(scratch_broker.url, tmp_path)
+    try:
+        emitter.wait_for(BLOCKED)
+        emitter.send(signal.SIGTERM)
+        signalled = time.monotonic()
+        ended = emitter.wait(timeout=60)
+    finally:
+        emitter.kill()
+    last = emitter.output.strip().splitlines()[-1]
+    assert ended.code == 1
+    assert time.monotonic() - signalled < 10  # the grace for confirms, then the close's
+    assert last.startswith(
+        "v3_emitter_of_tasks: error: stopped by SIGTERM before every row was confirmed; "
+    )
+    assert "; resume with: python v3_emitter_of_tasks.py --queue task_queue3 --from-row" in last
+
+
+# --- a broker restart mid-stream ------------------------------------------------------------
+
+ROWS = 50_000
+
+
+def emitting(scratch_broker, tmp_path: Path, queue: str, *args: str) -> Child:
+    """The emitter sending ROWS rows to `queue`, returned once 3,000 of them are in it."""
+    csv_file = tmp_path / "many.csv"
+    csv_file.write_text("".join(f"task {row}\n" for row in range(1, ROWS + 1)))
+    url = scratch_broker.url
+    emitter = start_emitter(url, tmp_path, str(csv_file), "--queue", queue, "--quiet", *args)
+    wait_until(
+        lambda: ready_count(url, queue, missing_ok=True) >= 3000, what="3,000 rows in the queue"
+    )
+    return emitter
+
+
+@contextmanager
+def app_stopped(scratch_broker):
+    """RabbitMQ's application stopped on the node (`rabbitmqctl stop_app`), started again at
+    the end of the block whatever happens."""
+    scratch_broker.rabbitmqctl("stop_app")
+    try:
+        yield
+    finally:
+        scratch_broker.rabbitmqctl("start_app")
+
+
+def test_a_broker_restart_mid_stream_is_ridden_out_and_every_row_arrives(scratch_broker, tmp_path):
+    emitter = emitting(scratch_broker, tmp_path, "restarted")
+    try:
+        with app_stopped(scratch_broker):
+            emitter.wait_for("; reconnecting in ")
+        ended = emitter.wait(timeout=120)
+    finally:
+        emitter.kill()
+
+    output = emitter.output
+    assert ended.code == 0, output
+    assert " [*] reconnected to 127.0.0.1:" in output
+    summary = re.search(r"(\d+) confirmed by the broker, 0 blank rows skipped(.*)\.$", output)
+    assert summary, output
+    assert int(summary[1]) == ROWS
+    again = sum(map(int, re.findall(r"publishing again the (\d+) rows not confirmed", output)))
+    assert again > 0, output
+    assert summary[2] == f", {again} republished (so up to {again} may be in the queue twice)"
+    messages = take_all(scratch_broker.url, "restarted")
+    rows = Counter(properties.headers["row"] for _, properties in messages)
+    assert set(rows) == set(range(1, ROWS + 1))  # every row at least once
+    assert sum(rows.values()) - ROWS <= again  # twice at most those published again
+
+
+def test_a_broker_down_longer_than_retry_for_is_one_line_naming_the_rows(scratch_broker, tmp_path):
+    emitter = emitting(scratch_broker, tmp_path, "abandoned", "--retry-for", "2")
+    try:
+        with app_stopped(scratch_broker):
+            ended = emitter.wait(timeout=60)
+    finally:
+        emitter.kill()
+
+    last = emitter.output.strip().splitlines()[-1]
+    assert ended.code == 1, emitter.output
+    assert last.startswith(
+        "v3_emitter_of_tasks: error: lost the connection to RabbitMQ and could not reconnect "
+        f"within 2 s (--retry-for); the last attempt: cannot connect to RabbitMQ at "
+        f"127.0.0.1:{scratch_broker.port}: Connection refused "
+    )
+    found = re.search(
+        r"rows not confirmed .*: rows (\d+)-\d+ .*; resume with: .* --from-row (\d+)$", last
+    )
+    assert found, last
+    assert found[1] == found[2]
