@@ -28,7 +28,6 @@ import argparse
 import contextlib
 import itertools
 import logging
-import math
 import shlex
 import sys
 import time
@@ -48,7 +47,7 @@ except ModuleNotFoundError as missing:  # run outside the project's virtual envi
 
 from utils.admin_panel import offer_rabbitmq_admin_site
 from utils.alarms import URL_LIMIT, say_when_blocked
-from utils.arguments import add_queue_arguments
+from utils.arguments import add_queue_arguments, seconds
 from utils.broker import (
     PERSISTENT,
     backoff,
@@ -126,11 +125,11 @@ def make_argument_parser() -> argparse.ArgumentParser:
         type=seconds,
         default=RETRY_FOR,
         metavar="SECONDS",
-        help="when the connection is lost mid-stream, keep reconnecting (the next URL in "
-        "the list first, then each in turn, waiting longer each round) for up to this long, "
-        "then publish again every row the broker had not confirmed: a row may then be in "
-        f"the queue twice (default {RETRY_FOR:g}; 0 gives up at once). A broker that cannot "
-        "be reached at start-up is an error at once",
+        help="when the connection is lost mid-stream, reconnect (the next URL in the list "
+        "first, then each in turn, waiting longer after each failed round) for up to this "
+        "long, and publish again every row the broker had not confirmed: such a row may "
+        f"then be in the queue twice (default {RETRY_FOR:g}; 0 gives up at once). A broker "
+        "that cannot be reached at start-up is an error at once",
     )
     parser.add_argument(
         "--from-row",
@@ -142,17 +141,6 @@ def make_argument_parser() -> argparse.ArgumentParser:
         "ends with the command that resumes from the first of them (default 1)",
     )
     return parser
-
-
-def seconds(text: str) -> float:
-    """argparse type for a duration: a number of seconds, 0 or more."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value) or value < 0:
-        raise argparse.ArgumentTypeError(f"must be a number of seconds, 0 or more (got {text!r})")
-    return value
 
 
 def row_number(text: str) -> int:

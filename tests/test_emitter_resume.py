@@ -38,16 +38,6 @@ def test_the_default_file_is_left_out_of_the_resume_command():
     )
 
 
-@pytest.mark.parametrize("value", ["0", "-2", "x", ""])
-def test_a_from_row_that_is_no_line_number_is_a_usage_error(tmp_path, value):
-    result = run_script(
-        "v3_emitter_of_tasks.py", "--from-row", value, env=script_env("amqp://x/", log_dir=tmp_path)
-    )
-    assert result.returncode == 2
-    last = result.stderr.strip().splitlines()[-1]
-    assert f"argument --from-row: must be a line number, 1 or more (got {value!r})" in last
-
-
 @pytest.mark.broker
 def test_from_row_sends_the_rows_from_that_line_on(vhost, tmp_path):
     env = script_env(vhost.url, log_dir=tmp_path)
