@@ -278,7 +278,8 @@ class ConfirmedPublisher:
         self.channel = None
         self.node = 0  # the index in params of the broker connected to (or lost)
         self.lost_at: float | None = None  # time.monotonic() of the loss, while reconnecting
-        self.attempts = 0  # reconnection attempts since then
+        self.give_up_at = 0.0  # time.monotonic() when --retry-for runs out
+        self.attempts = 0  # reconnection attempts since the loss
         self.last_failure: BrokerError | None = None  # why the last attempt failed
 
     def run(self) -> Outcome:
@@ -316,9 +317,8 @@ class ConfirmedPublisher:
         # RabbitMQ low on disk or memory blocks publishers: said at once, and every 30 s
         say_when_blocked(connection, logger, self.settings.limits[self.node])
         if self.lost_at is not None:
-            seconds = time.monotonic() - self.lost_at
-            where = address(self.params[self.node])
-            logger.info(" [*] reconnected to %s after %.1f s", where, seconds)
+            waited = time.monotonic() - self.lost_at
+            logger.info(" [*] reconnected to %s after %.1f s", address(connection.params), waited)
             self.lost_at = None
         if self.stop.requested.is_set():
             self._close()
@@ -370,6 +370,7 @@ class ConfirmedPublisher:
         self.channel = None
         if self._worth_reconnecting(reason):
             self.lost_at, self.attempts = time.monotonic(), 0
+            self.give_up_at = self.lost_at + self.settings.retry_for
             self.last_failure = broker_error(reason)
             where = address(self.params[self.node])
             self._reconnect_later(f"{self.last_failure} ({where})", first=True)
@@ -391,7 +392,7 @@ class ConfirmedPublisher:
     def _reconnect_later(self, why: str, first: bool = False) -> None:
         """Say why, wait a capped and jittered backoff, then try the brokers again from the
         one after the broker lost; give up once --retry-for seconds have passed."""
-        left = self.lost_at + self.settings.retry_for - time.monotonic()
+        left = self.give_up_at - time.monotonic()
         if left <= 0:
             self.outcome.error = BrokerError(
                 "lost the connection to RabbitMQ and could not reconnect within "
