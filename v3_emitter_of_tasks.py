@@ -7,8 +7,19 @@ header "row", so workers can say "row 7".
 
 Publisher confirms are pipelined: up to WINDOW messages are in flight while the broker
 confirms earlier ones, which is as fast as pika can publish safely. The exit status is 0
-only when the broker has confirmed every row; otherwise it is 1 and the rows that were not
-confirmed are named.
+only when the broker has confirmed every row; otherwise it is 1, the rows that were not
+confirmed are named, and the line ends with the command that resumes from the first of
+them (--from-row).
+
+RabbitMQ blocking publishers (its disk or memory alarm) is said at once and every 30 s;
+the emitter waits, and gives up after --blocked-timeout seconds.
+
+A connection lost mid-stream is opened again, the next broker in the list first, for up
+to --retry-for seconds; the rows it left unconfirmed are published again (at least once:
+some may then be in the queue twice, and the summary says how many may).
+
+Ctrl+C or SIGTERM stops the reading; the rows in flight get STOP_GRACE seconds to be
+confirmed. A second signal stops at once.
 """
 
 from __future__ import annotations
@@ -17,29 +28,40 @@ import argparse
 import contextlib
 import itertools
 import logging
+import shlex
 import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pika
-import pika.exceptions
-from tqdm import tqdm
+from utils.errors import BrokerError, ExitCode, InputError, ScriptError, missing_module, report
+
+try:
+    import pika
+    import pika.exceptions
+    from pika.adapters.select_connection import IOLoop
+    from tqdm import tqdm
+except ModuleNotFoundError as missing:  # run outside the project's virtual environment
+    sys.exit(missing_module(__file__, missing))
 
 from utils.admin_panel import offer_rabbitmq_admin_site
-from utils.arguments import add_queue_arguments
+from utils.alarms import URL_LIMIT, say_when_blocked
+from utils.arguments import add_queue_arguments, seconds
 from utils.broker import (
     PERSISTENT,
+    backoff,
     broker_error,
     connection_failure,
     connection_parameters,
+    dropped,
     queue_arguments,
 )
 from utils.console_lines import sent_line
-from utils.errors import BrokerError, ExitCode, InputError, ScriptError, report
-from utils.tasks import DEFAULT_TASKS_FILE, Task, TaskFile, rows_named
-from utils.urls import rabbitmq_url
+from utils.queues import AsyncDeclare
+from utils.signals import GracefulStop
+from utils.tasks import DEFAULT_TASKS_FILE, Task, TaskFile, from_row, rows_named
+from utils.urls import address, rabbitmq_url
 from utils.util_logger import setup_logger
 
 # Messages published but not yet confirmed, at most: a wider window keeps the broker
@@ -48,6 +70,14 @@ WINDOW = 10_000
 LINES_PER_WRITE = 1000  # ' [x] Sent row' lines logged together (a bounded buffer)
 # On a terminal, a file this large gets a progress bar instead of a line per row.
 PROGRESS_BAR_FROM_BYTES = 100_000
+STOP_GRACE = 5.0  # seconds a stopping emitter waits for the confirms of the rows in flight
+CLOSE_WAIT = 2.0  # seconds a closing connection may take before the emitter goes anyway
+CHECK_STOP_EVERY = 0.2  # seconds: how soon the I/O loop notices a stop signal
+# --blocked-timeout: seconds a resource alarm may block publishing before the emitter gives
+# up; generous, as freeing disk space or letting workers drain takes an operator minutes
+BLOCKED_TIMEOUT = 300.0
+RETRY_FOR = 60.0  # --retry-for: seconds to keep reconnecting after losing the connection
+RECONNECT_CAP = 10.0  # seconds between two reconnection attempts, at most
 
 logger = logging.getLogger(Path(__file__).stem)  # its handlers: setup_logger, in main()
 
@@ -62,7 +92,8 @@ def make_argument_parser() -> argparse.ArgumentParser:
             "2 bad usage.\n"
             "examples:\n"
             "  python v3_emitter_of_tasks.py\n"
-            "  python v3_emitter_of_tasks.py my_tasks.csv --queue my_queue"
+            "  python v3_emitter_of_tasks.py my_tasks.csv --queue my_queue\n"
+            "  python v3_emitter_of_tasks.py my_tasks.csv --queue my_queue --from-row 1234"
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -80,22 +111,82 @@ def make_argument_parser() -> argparse.ArgumentParser:
         help="no line per row, only the summary (on a terminal, files over 100 kB "
         "show a progress bar instead of a line per row)",
     )
+    parser.add_argument(
+        "--blocked-timeout",
+        type=seconds,
+        metavar="SECONDS",
+        help="when RabbitMQ blocks publishing (its disk or memory alarm), say so and wait "
+        "at most this long, then exit 1 naming the rows not confirmed (default "
+        f"{BLOCKED_TIMEOUT:g}, or the URL's blocked_connection_timeout when it sets one; "
+        "0 waits as long as the alarm lasts)",
+    )
+    parser.add_argument(
+        "--retry-for",
+        type=seconds,
+        default=RETRY_FOR,
+        metavar="SECONDS",
+        help="when the connection is lost mid-stream, reconnect (the next URL in the list "
+        "first, then each in turn, waiting longer after each failed round) for up to this "
+        "long, and publish again every row the broker had not confirmed: such a row may "
+        f"then be in the queue twice (default {RETRY_FOR:g}; 0 gives up at once). A broker "
+        "that cannot be reached at start-up is an error at once",
+    )
+    parser.add_argument(
+        "--from-row",
+        type=row_number,
+        default=1,
+        metavar="N",
+        help="start at row N of the file, a row's number being the CSV line it starts on; "
+        "the rows before it are read, not sent. When rows are not confirmed, the error line "
+        "ends with the command that resumes from the first of them (default 1)",
+    )
     return parser
+
+
+def row_number(text: str) -> int:
+    """argparse type for --from-row: a line number, 1 or more."""
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"must be a line number, 1 or more (got {text!r})")
+    return int(text)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the publisher is told: where to publish, and what to say."""
+
+    queue: str
+    queue_type: str
+    quiet: bool  # no line per row
+    limits: list[str]  # for each broker, the setting that bounds a blocked wait (in words)
+    retry_for: float  # seconds to keep reconnecting after a connection is lost
 
 
 @dataclass
 class Outcome:
     """What happened to the rows: the summary and the exit status come from it."""
 
-    sent: int = 0
+    sent: int = 0  # rows read and published (once each, however often published again)
     confirmed: int = 0
+    republished: int = 0  # publishes again of rows a lost connection left unconfirmed
     refused: list[int] = field(default_factory=list)  # nacked by the broker
     unroutable: list[int] = field(default_factory=list)  # returned: no queue took them
     unconfirmed: list[int] = field(default_factory=list)  # no answer before the end
+    last_row: int | None = None  # the last row read and sent
+    at_end: bool = False  # every row of the file was read
     error: ScriptError | None = None
 
     def failed_rows(self) -> list[int]:
         return sorted(self.refused + self.unroutable + self.unconfirmed)
+
+    def resume_row(self) -> int | None:
+        """Where another run carries on: the first row not confirmed, else the first row not
+        read; None when nothing is left, or nothing was sent (then run it again as it was)."""
+        failed = self.failed_rows()
+        if failed:
+            return failed[0]
+        if self.at_end or self.last_row is None:
+            return None
+        return self.last_row + 1  # later rows start after its last line: none is skipped
 
 
 class Confirms:
@@ -108,15 +199,29 @@ class Confirms:
 
     def __init__(self, outcome: Outcome) -> None:
         self.outcome = outcome
-        self.pending: dict[int, int] = {}  # delivery tag -> row, oldest first
+        self.pending: dict[int, Task] = {}  # delivery tag -> task, oldest first
         self.returned: set[int] = set()  # rows the broker handed back as unroutable
         self.next_tag = 0
 
-    def published(self, row: int) -> None:
-        """The row was just published: it has the channel's next delivery tag."""
+    def published(self, task: Task, again: bool = False) -> None:
+        """The task was just published (`again`: after a lost connection left it unconfirmed):
+        it has the channel's next delivery tag."""
         self.next_tag += 1
-        self.pending[self.next_tag] = row
-        self.outcome.sent += 1
+        self.pending[self.next_tag] = task
+        if again:
+            self.outcome.republished += 1
+        else:
+            self.outcome.sent += 1
+            self.outcome.last_row = task.row
+
+    def new_channel(self) -> list[Task]:
+        """A new channel numbers its publishes from 1 again. Return the tasks still in flight
+        on the last one, to publish again (not a row handed back: it reached no queue)."""
+        again = [task for task in self.pending.values() if task.row not in self.returned]
+        self.pending.clear()
+        self.returned.clear()
+        self.next_tag = 0
+        return again
 
     def returned_row(self, row: int) -> None:
         """The broker handed the row back (no queue took it); its ack follows."""
@@ -130,7 +235,7 @@ class Confirms:
         else:
             tags = [delivery_tag]
         for tag in tags:
-            row = self.pending.pop(tag)
+            row = self.pending.pop(tag).row
             if not acked:
                 self.outcome.refused.append(row)
             elif row in self.returned:
@@ -141,127 +246,248 @@ class Confirms:
 
     def unanswered(self) -> None:
         """The end: rows still in flight had no answer."""
-        self.outcome.unconfirmed.extend(self.pending.values())
+        self.outcome.unconfirmed.extend(task.row for task in self.pending.values())
         self.pending.clear()
 
 
 class ConfirmedPublisher:
-    """Publish tasks on a SelectConnection, keeping up to WINDOW unconfirmed in flight."""
+    """Publish tasks on a SelectConnection, keeping up to WINDOW unconfirmed in flight.
+
+    Everything happens on one pika I/O loop, which run() starts and which stops once the
+    connection is closed: every row confirmed, a failure, or a stop signal (the handler
+    only sets a flag, which the loop looks at every CHECK_STOP_EVERY seconds). A connection
+    dropped mid-stream is opened again, on the same loop, and the rows it left unconfirmed
+    are published again.
+    """
 
     def __init__(
         self,
         params: list[pika.URLParameters],
-        queue: str,
-        queue_type: str,
+        settings: Settings,
         tasks: Iterator[Task],
-        quiet: bool,
+        stop: GracefulStop,
         progress: tqdm | None = None,
     ) -> None:
-        self.params, self.queue, self.queue_type = params, queue, queue_type
-        self.tasks, self.quiet, self.progress = tasks, quiet, progress
+        self.params, self.settings, self.tasks = params, settings, tasks
+        self.stop, self.progress = stop, progress
         self.outcome = Outcome()
         self.confirms = Confirms(self.outcome)
-        self.exhausted = False
+        self.reading = True  # False at the end of the file, at a bad row, or once asked to stop
+        self.ioloop = IOLoop()
         self.connection: pika.SelectConnection | None = None
-        self.open_error: BaseException | None = None
         self.channel = None
+        self.node = 0  # the index in params of the broker connected to (or lost)
+        self.lost_at: float | None = None  # time.monotonic() of the loss, while reconnecting
+        self.give_up_at = 0.0  # time.monotonic() when --retry-for runs out
+        self.attempts = 0  # reconnection attempts since the loss
+        self.last_failure: BrokerError | None = None  # why the last attempt failed
 
     def run(self) -> Outcome:
         """Publish everything, wait for the confirms, close; return the outcome."""
-        for params in self.params:  # several brokers: the first that answers is used
-            self.open_error = None
-            self.connection = pika.SelectConnection(
-                params,
-                on_open_callback=self._on_connection_open,
-                on_open_error_callback=self._on_open_error,
-                on_close_callback=self._on_connection_closed,
+        self._connect(start=0)
+        self._watch_for_stop()
+        try:
+            self.ioloop.start()
+        except KeyboardInterrupt:  # a second stop signal: at once, whatever is in flight
+            self.outcome.error = ScriptError(f"{self.stop.cause()} twice: stopped at once")
+        finished = self.outcome.at_end and not self.confirms.pending
+        if self.stop.requested.is_set() and not finished:
+            self.outcome.error = self.outcome.error or ScriptError(
+                f"{self.stop.cause()} before every row was confirmed"
             )
-            try:
-                self.connection.ioloop.start()
-            except KeyboardInterrupt:
-                self._fail(ScriptError("interrupted (Ctrl+C) before every row was confirmed"))
-            if self.open_error is None:
-                break
-        else:
-            self.outcome.error = connection_failure(self.open_error, self.params)
         self.confirms.unanswered()
         return self.outcome
 
     # --- connection and channel ----------------------------------------------------------
 
-    def _on_open_error(self, _connection, error: BaseException) -> None:
-        self.open_error = error  # run() tries the next broker, if there is one
-        self.connection.ioloop.stop()
+    def _connect(self, start: int) -> None:
+        """Open a connection to the first broker that answers, trying them from `start`."""
+        order = self.params[start:] + self.params[:start]
+        pika.SelectConnection.create_connection(
+            order, self._on_connected, custom_ioloop=self.ioloop
+        )
 
-    def _on_connection_open(self, connection) -> None:
-        connection.channel(on_open_callback=self._on_channel_open)
+    def _on_connected(self, connection: pika.SelectConnection | BaseException) -> None:
+        if isinstance(connection, BaseException):
+            self._no_broker(connection_failure(connection, self.params))
+            return
+        self.connection = connection
+        self.node = self._index_of(connection)
+        connection.add_on_close_callback(self._on_connection_closed)
+        # RabbitMQ low on disk or memory blocks publishers: said at once, and every 30 s
+        say_when_blocked(connection, logger, self.settings.limits[self.node])
+        if self.lost_at is not None:
+            waited = time.monotonic() - self.lost_at
+            logger.info(" [*] reconnected to %s after %.1f s", address(connection.params), waited)
+            self.lost_at = None
+        if self.stop.requested.is_set():
+            self._close()
+            return
+        # a queue someone else set up (406, 403) is used as it is, as v1 and v2 do
+        queue, arguments = self.settings.queue, queue_arguments(self.settings.queue_type)
+        AsyncDeclare(connection, queue, arguments, self._use, self._declare_failed).start()
 
-    def _on_channel_open(self, channel) -> None:
+    def _index_of(self, connection: pika.SelectConnection) -> int:
+        """Which of the brokers the connection is to (pika connects with a copy of its params)."""
+        where = address(connection.params)
+        return next((i for i, params in enumerate(self.params) if address(params) == where), 0)
+
+    def _declare_failed(self, error: Exception) -> None:
+        self._fail(error if isinstance(error, ScriptError) else broker_error(error))
+
+    def _use(self, channel) -> None:
+        """The queue is there: confirm mode on its channel, then publish."""
         self.channel = channel
         channel.add_on_close_callback(self._on_channel_closed)
         channel.add_on_return_callback(self._on_return)
-        channel.confirm_delivery(ack_nack_callback=self._on_confirm, callback=self._declare)
-
-    def _declare(self, _frame) -> None:
-        # durable: the queue survives a broker restart
-        self.channel.queue_declare(
-            queue=self.queue,
-            durable=True,
-            arguments=queue_arguments(self.queue_type),
-            callback=lambda _frame: self._publish_more(),
+        channel.confirm_delivery(
+            ack_nack_callback=self._on_confirm, callback=lambda _frame: self._start_publishing()
         )
 
+    def _start_publishing(self) -> None:
+        """Publish again what a lost connection left unconfirmed, then read on."""
+        again = self.confirms.new_channel()
+        if again:
+            logger.info(
+                " [*] publishing again the %d rows not confirmed when the connection was lost: %s",
+                len(again),
+                rows_named(task.row for task in again),
+            )
+        for task in again:
+            self._publish(task)
+            self.confirms.published(task, again=True)
+        self._publish_more()
+
     def _on_channel_closed(self, _channel, reason: BaseException) -> None:
-        if self.outcome.error is None and not self._finished():
+        if not isinstance(reason, pika.exceptions.ChannelClosedByBroker):
+            return  # closed with its connection: _on_connection_closed says why
+        if self._all_done():
+            self._close()
+        else:
             self._fail(broker_error(reason))
-        elif self.connection.is_open:
-            self.connection.close()
 
     def _on_connection_closed(self, _connection, reason: BaseException) -> None:
-        if self.outcome.error is None and not self._finished():
-            self._fail(broker_error(reason))
-        self.connection.ioloop.stop()
+        self.channel = None
+        if self._worth_reconnecting(reason):
+            self.lost_at, self.attempts = time.monotonic(), 0
+            self.give_up_at = self.lost_at + self.settings.retry_for
+            self.last_failure = broker_error(reason)
+            where = address(self.params[self.node])
+            self._reconnect_later(f"{self.last_failure} ({where})", first=True)
+            return
+        if self.outcome.error is None and not self._all_done() and not self.stop.requested.is_set():
+            self.outcome.error = broker_error(reason)
+        self.ioloop.stop()
+
+    def _worth_reconnecting(self, reason: BaseException) -> bool:
+        """A connection dropped under rows still to send, unless told to stop or give up."""
+        return (
+            dropped(reason)
+            and self.settings.retry_for > 0
+            and self.outcome.error is None
+            and not self.stop.requested.is_set()
+            and not self._all_done()
+        )
+
+    def _reconnect_later(self, why: str, first: bool = False) -> None:
+        """Say why, wait a capped and jittered backoff, then try the brokers again from the
+        one after the broker lost; give up once --retry-for seconds have passed."""
+        left = self.give_up_at - time.monotonic()
+        if left <= 0:
+            self.outcome.error = BrokerError(
+                "lost the connection to RabbitMQ and could not reconnect within "
+                f"{self.settings.retry_for:g} s (--retry-for); the last attempt: "
+                f"{self.last_failure}"
+            )
+            self.ioloop.stop()
+            return
+        self.attempts += 1
+        delay = min(backoff(self.attempts, RECONNECT_CAP), left)
+        for_up_to = (
+            f", for up to {self.settings.retry_for:g} s in all (--retry-for)" if first else ""
+        )
+        logger.warning(" [!] %s; reconnecting in %.1f s%s", why, delay, for_up_to)
+        self.ioloop.call_later(delay, lambda: self._connect(start=self.node + 1))
+
+    def _no_broker(self, failure: BrokerError) -> None:
+        """No broker answered: at start-up that is the end (one line, exit 1); after a lost
+        connection, another round follows, until --retry-for runs out."""
+        if self.lost_at is None or self.stop.requested.is_set():
+            if not self.stop.requested.is_set():
+                self.outcome.error = failure
+            self.ioloop.stop()
+            return
+        self.last_failure = failure
+        self._reconnect_later(str(failure))
 
     def _fail(self, error: ScriptError) -> None:
-        self.outcome.error = error
-        if self.connection.is_open:
-            self.connection.close()
+        self.outcome.error = self.outcome.error or error
+        self.reading = False
+        self._close()
 
-    def _finished(self) -> bool:
-        return self.exhausted and not self.confirms.pending
+    def _close(self) -> None:
+        """The one place the connection is closed; the I/O loop stops once it is, or after
+        CLOSE_WAIT seconds (a broker that blocks publishers reads no close either)."""
+        if self.connection is not None and self.connection.is_open:
+            self.connection.close()
+            self.ioloop.call_later(CLOSE_WAIT, self.ioloop.stop)
+        elif self.connection is None or self.connection.is_closed:
+            self.ioloop.stop()
+
+    def _all_done(self) -> bool:
+        """Every row read, and none in flight."""
+        return not self.reading and not self.confirms.pending
+
+    # --- a stop signal -------------------------------------------------------------------
+
+    def _watch_for_stop(self) -> None:
+        if self.stop.requested.is_set():
+            self._stop_reading()
+        else:
+            self.ioloop.call_later(CHECK_STOP_EVERY, self._watch_for_stop)
+
+    def _stop_reading(self) -> None:
+        """Asked to stop: read no more rows; those in flight have STOP_GRACE s to be confirmed."""
+        self.reading = False
+        if self.channel is None or not self.confirms.pending:
+            self._close()
+        else:
+            self.ioloop.call_later(STOP_GRACE, self._close)
 
     # --- publishing and confirms --------------------------------------------------------
 
     def _publish_more(self) -> None:
-        """Publish until WINDOW messages are in flight or the file is done."""
+        """Publish until WINDOW messages are in flight or the reading is over."""
         sent_lines = []
-        while not self.exhausted and len(self.confirms.pending) < WINDOW:
+        while self.reading and len(self.confirms.pending) < WINDOW:
             try:
                 task = next(self.tasks)
             except StopIteration:
-                self.exhausted = True
+                self.reading = False
+                self.outcome.at_end = True
             except InputError as error:
-                self.exhausted = True
+                self.reading = False
                 self.outcome.error = error
             else:
                 self._publish(task)
+                self.confirms.published(task)
                 sent_lines.append(sent_line(task.row, task.text))
                 if len(sent_lines) == LINES_PER_WRITE:
                     self._log_sent(sent_lines)
         self._log_sent(sent_lines)
-        if self._finished() and self.connection.is_open:
-            self.connection.close()
+        if self._all_done():
+            self._close()
 
     def _log_sent(self, lines: list[str]) -> None:
         """Log a batch of ' [x] Sent row' lines as one record: one write, not one per row."""
-        if lines and not self.quiet:
+        if lines and not self.settings.quiet:
             logger.info("\n".join(lines))
         lines.clear()
 
     def _publish(self, task: Task) -> None:
         self.channel.basic_publish(
             exchange="",
-            routing_key=self.queue,
+            routing_key=self.settings.queue,
             body=task.text.encode("utf-8"),
             properties=pika.BasicProperties(
                 delivery_mode=PERSISTENT,  # written to disk: survives a broker restart
@@ -270,7 +496,6 @@ class ConfirmedPublisher:
             ),
             mandatory=True,  # a message no queue takes comes back to _on_return
         )
-        self.confirms.published(task.row)
 
     def _on_confirm(self, frame) -> None:
         """An ack or nack for one delivery tag, or for every tag up to it ("multiple")."""
@@ -286,6 +511,22 @@ class ConfirmedPublisher:
         self.confirms.returned_row((properties.headers or {}).get("row"))
 
 
+def bound_blocked_waits(params_list: list[pika.URLParameters], flag: float | None) -> list[str]:
+    """Bound how long each broker may block publishing before pika gives up (its
+    blocked_connection_timeout): --blocked-timeout if given, else the URL's own if it sets
+    one, else BLOCKED_TIMEOUT. Return what set each bound, for the line that gives up."""
+    limits = []
+    for params in params_list:
+        if flag is None and params.blocked_connection_timeout is not None:
+            limits.append(URL_LIMIT)
+            continue
+        bound = BLOCKED_TIMEOUT if flag is None else flag
+        params.blocked_connection_timeout = bound or None  # None: wait as long as it lasts
+        default = ", the default" if flag is None else ""
+        limits.append(f"--blocked-timeout ({bound:g} s{default})")
+    return limits
+
+
 @contextlib.contextmanager
 def progress_bar(path: Path) -> Iterator[tqdm | None]:
     """A bar of confirmed rows for a large file on a terminal; None otherwise (no extra output)."""
@@ -296,8 +537,9 @@ def progress_bar(path: Path) -> Iterator[tqdm | None]:
         yield bar
 
 
-def failure_line(outcome: Outcome) -> str:
-    """One line saying what went wrong and which rows the broker did not confirm."""
+def failure_line(outcome: Outcome, resume: str = "") -> str:
+    """One line saying what went wrong, which rows the broker did not confirm, and the
+    command `resume` that carries on from the first of them."""
     failed = outcome.failed_rows()
     if outcome.sent == 0 and isinstance(outcome.error, BrokerError):
         return str(outcome.error)
@@ -314,7 +556,40 @@ def failure_line(outcome: Outcome) -> str:
             f"{len(failed)} of {outcome.sent} rows not confirmed "
             f"({', '.join(filter(None, causes))}): {rows_named(failed)}"
         )
-    return "; ".join(parts) + f" ({outcome.confirmed} confirmed)"
+    line = "; ".join(parts) + f" ({outcome.confirmed} confirmed)"
+    if outcome.republished:
+        line += f"; {outcome.republished} republished, so some may be in the queue twice"
+    return f"{line}; resume with: {resume}" if resume else line
+
+
+def resume_command(args: argparse.Namespace, row: int) -> str:
+    """The command that sends the same file to the same queue from `row` on.
+
+    The URL is left out (it may hold a password): the command runs with the same
+    RABBITMQ_URL, or with --url added again.
+    """
+    words = ["python", Path(__file__).name]
+    if args.csv_file != str(DEFAULT_TASKS_FILE):
+        words.append(args.csv_file)
+    words += ["--queue", args.queue]
+    if args.queue_type != "classic":
+        words += ["--queue-type", args.queue_type]
+    if args.quiet:
+        words.append("--quiet")
+    return shlex.join([*words, "--from-row", str(row)])
+
+
+def summary_line(outcome: Outcome, args: argparse.Namespace, seconds: float, skipped: int) -> str:
+    """The last line of a run in which the broker confirmed every row."""
+    name = Path(args.csv_file).name
+    start = f" from row {args.from_row}" if args.from_row > 1 else ""
+    again = outcome.republished
+    # at least once: a row confirmed but for the lost ack is in the queue twice
+    twice = f", {again} republished (so up to {again} may be in the queue twice)" if again else ""
+    return (
+        f" [x] Sent {outcome.sent} rows of {name}{start} to {args.queue} in {seconds:.2f} s: "
+        f"{outcome.confirmed} confirmed by the broker, {skipped} blank rows skipped{twice}."
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -322,35 +597,28 @@ def main(argv: list[str] | None = None) -> int:
     setup_logger(__file__)
     args = make_argument_parser().parse_args(argv)
     task_file = TaskFile(args.csv_file)
+    stop = GracefulStop()
     try:
         url = rabbitmq_url(args.url)
         params = connection_parameters(url)
-        tasks = iter(task_file)  # opens the file now: a bad path fails before connecting
+        limits = bound_blocked_waits(params, args.blocked_timeout)
+        tasks = from_row(iter(task_file), args.from_row)  # a bad path fails before connecting
         offer_rabbitmq_admin_site(url, logger)
+        stop.install()  # Ctrl+C, SIGTERM: stop reading, wait briefly for the confirms
         started = time.monotonic()
         with progress_bar(task_file.path) as progress:
             quiet = args.quiet or progress is not None
-            publisher = ConfirmedPublisher(
-                params, args.queue, args.queue_type, tasks, quiet, progress
-            )
-            outcome = publisher.run()
+            settings = Settings(args.queue, args.queue_type, quiet, limits, args.retry_for)
+            outcome = ConfirmedPublisher(params, settings, tasks, stop, progress).run()
     except ScriptError as error:
         return report(logger, error)
     seconds = time.monotonic() - started
-    name = Path(args.csv_file).name
     if outcome.error is not None or outcome.failed_rows():
-        logger.error("%s: error: %s", logger.name, failure_line(outcome))
+        row = outcome.resume_row()
+        resume = resume_command(args, row) if row is not None else ""
+        logger.error("%s: error: %s", logger.name, failure_line(outcome, resume))
         return ExitCode.FAILURE
-    logger.info(
-        " [x] Sent %d rows of %s to %s in %.2f s: %d confirmed by the broker, "
-        "%d blank rows skipped.",
-        outcome.sent,
-        name,
-        args.queue,
-        seconds,
-        outcome.confirmed,
-        task_file.skipped,
-    )
+    logger.info("%s", summary_line(outcome, args, seconds, task_file.skipped))
     return ExitCode.OK
 
 

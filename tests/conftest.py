@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.local_nodes import ScratchBroker
-from tests.support import Child, Vhost, api
+from tests.local_nodes import LocalCluster, ScratchBroker
+from tests.support import Child, Vhost, api, wait_until
 
 
 @pytest.fixture(scope="session")
@@ -59,6 +59,42 @@ def scratch_broker(tmp_path_factory):
         yield broker
     finally:
         broker.down()
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    """A three-node cluster (scripts/local_cluster.sh, ports 5701-5703) for the module's
+    tests, torn down whatever happens: each module gets a whole one, as tests kill nodes."""
+    local = LocalCluster(tmp_path_factory.mktemp("cluster") / "state")
+    try:
+        local.up()
+        yield local
+    finally:
+        local.down()
+
+
+@pytest.fixture
+def disk_alarm(scratch_broker):
+    """A disk alarm on the scratch broker for the test, `clear()` ending it early: its
+    disk_free_limit set far above the free disk space, the original limit always restored."""
+    ctl = scratch_broker.rabbitmqctl
+    original = ctl("eval", "rabbit_disk_monitor:get_disk_free_limit().").strip()
+
+    def alarm_on() -> bool:
+        return "disk" in ctl("eval", "rabbit_alarm:get_alarms().")
+
+    class Alarm:
+        def clear(self) -> None:
+            ctl("set_disk_free_limit", original)
+            wait_until(lambda: not alarm_on(), timeout=30, what="the disk alarm to clear")
+
+    alarm = Alarm()
+    try:
+        ctl("set_disk_free_limit", "100000GB")  # far above any free space
+        wait_until(alarm_on, timeout=30, what="the disk alarm")
+        yield alarm
+    finally:
+        alarm.clear()
 
 
 def pytest_collection_modifyitems(config, items):

@@ -1,14 +1,17 @@
 """RabbitMQ nodes of the tests' own, started beside the main broker by a script of scripts/
-(local_cluster.sh, local_tls_broker.sh), each with a state directory of its own."""
+(local_cluster.sh, local_broker.sh, local_tls_broker.sh), each with a state directory of its
+own."""
 
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import time
 from pathlib import Path
 
+from tests.support import ready_count
 from utils import PROJECT_ROOT
 
 
@@ -83,3 +86,43 @@ class ScratchBroker(LocalNodes):
 
     def rabbitmqctl(self, *args: str) -> str:
         return self.ctl(self.node, *args)
+
+
+class LocalCluster(LocalNodes):
+    """scripts/local_cluster.sh: rmq1..rmq3@localhost on 127.0.0.1:5701-5703, one cluster."""
+
+    PORTS = {"rmq1": 5701, "rmq2": 5702, "rmq3": 5703}
+
+    def __init__(self, state_dir: Path) -> None:
+        super().__init__(
+            PROJECT_ROOT / "scripts" / "local_cluster.sh", "RMQ_CLUSTER_DIR", state_dir
+        )
+
+    def url(self, node: str) -> str:
+        return f"amqp://guest:guest@127.0.0.1:{self.PORTS[node]}/"
+
+    def urls(self, first: str) -> str:
+        """Every node's URL, `first` first: what a client of that node is given."""
+        return ",".join(self.url(node) for node in [first, *(n for n in self.PORTS if n != first)])
+
+    def leader(self, queue: str, ask: str = "rmq1") -> str:
+        """The node whose replica leads a quorum queue, e.g. 'rmq2'."""
+        return self._column(queue, "leader", ask).split("@")[0]
+
+    def _column(self, queue: str, column: str, ask: str) -> str:
+        out = self.ctl(ask, "list_queues", "--no-table-headers", "name", column)
+        [value] = [line.split()[1] for line in out.splitlines() if line.split()[:1] == [queue]]
+        return value
+
+    def ready(self, queue: str, node: str, missing_ok: bool = False) -> int:
+        """Messages ready in a queue, exactly, as its leader counts them.
+
+        (A passive declare: list_queues's `messages` of a quorum queue is a metric sampled
+        every few seconds, and reads 0 for a while after a new leader is elected.)
+        """
+        return ready_count(self.url(node), queue, missing_ok)
+
+    def kill(self, node: str) -> None:
+        """SIGKILL a node's Erlang VM: no goodbye to its peers or to its clients."""
+        pid = int((self.state_dir / node / f"{node}.pid").read_text())
+        os.kill(pid, signal.SIGKILL)

@@ -110,12 +110,7 @@ class Vhost:
 
     def ready_count(self, queue: str, missing_ok: bool = False) -> int:
         """Messages ready in a queue, exactly; with missing_ok, 0 for a queue not declared."""
-        try:
-            return self.declared(queue).message_count
-        except pika.exceptions.ChannelClosedByBroker as error:
-            if missing_ok and error.reply_code == 404:
-                return 0
-            raise
+        return ready_count(self.url, queue, missing_ok)
 
     def wait_for_count(self, queue: str, count: int, timeout: float = 30) -> int:
         """Wait until a queue holds `count` ready messages; return the last count seen."""
@@ -128,15 +123,7 @@ class Vhost:
 
     def take_all(self, queue: str) -> list[tuple[bytes, pika.BasicProperties]]:
         """Take (and ack) every ready message of a queue: (body, properties) in queue order."""
-        messages: list[tuple[bytes, pika.BasicProperties]] = []
-        with self.connection() as connection:
-            channel = connection.channel()
-            while True:
-                method, properties, body = channel.basic_get(queue)
-                if method is None:
-                    return messages
-                messages.append((body, properties))
-                channel.basic_ack(method.delivery_tag)
+        return take_all(self.url, queue)
 
     def publish(self, queue: str, bodies: list[bytes]) -> None:
         """Publish persistent messages to a durable queue, each confirmed."""
@@ -151,6 +138,43 @@ class Vhost:
         """Delete a queue and its messages, so that the next run starts from nothing."""
         with self.connection() as connection:
             connection.channel().queue_delete(queue)
+
+
+def ready_count(url: str, queue: str, missing_ok: bool = False) -> int:
+    """Messages ready in a queue of the broker at `url`, exactly (a passive declare); with
+    missing_ok, 0 for a queue not declared."""
+    with pika.BlockingConnection(pika.URLParameters(url)) as connection:
+        try:
+            return connection.channel().queue_declare(queue, passive=True).method.message_count
+        except pika.exceptions.ChannelClosedByBroker as error:
+            if missing_ok and error.reply_code == 404:
+                return 0
+            raise
+
+
+TAKE_AT_ONCE = 1000  # messages in flight to a test that takes a whole queue
+
+
+def take_all(url: str, queue: str) -> list[tuple[bytes, pika.BasicProperties]]:
+    """Take (and ack) the messages ready in a queue of the broker at `url`: (body, properties)
+    in queue order. Consumed TAKE_AT_ONCE at a time: 100,000 take seconds, not minutes."""
+    messages: list[tuple[bytes, pika.BasicProperties]] = []
+    with pika.BlockingConnection(pika.URLParameters(url)) as connection:
+        channel = connection.channel()
+        ready = channel.queue_declare(queue, passive=True).method.message_count
+        if ready == 0:
+            return messages
+        channel.basic_qos(prefetch_count=TAKE_AT_ONCE)
+        for method, properties, body in channel.consume(queue, inactivity_timeout=30):
+            if method is None:
+                raise TimeoutError(f"{queue}: {len(messages)} of {ready} messages came")
+            messages.append((body, properties))
+            if len(messages) % TAKE_AT_ONCE == 0 or len(messages) == ready:
+                channel.basic_ack(method.delivery_tag, multiple=True)
+            if len(messages) == ready:
+                break
+        channel.cancel()  # what was delivered and not acked goes back to the queue
+    return messages
 
 
 # --- the scripts, run as a user runs them ---------------------------------------------------

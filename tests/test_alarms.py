@@ -1,47 +1,24 @@
-"""A disk alarm blocks publishers: every emitter says so, waits, and carries on or gives up.
+"""A disk alarm blocks publishers: the v1 and v2 emitters say so, wait, and carry on or give up.
 
-The alarm is raised with `rabbitmqctl set_disk_free_limit` above the free disk space, on a
-throwaway node of the tests' own (scripts/local_broker.sh): the broker on 5672 never sees
-it. The original limit is always restored.
+The alarm (the disk_alarm fixture, in conftest.py) is raised on a throwaway node of the
+tests' own (scripts/local_broker.sh): the broker on 5672 never sees it. The v3 emitter's own
+tests are in test_emitter_faults.py.
 """
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
+from types import SimpleNamespace
 
-import pika
-import pika.exceptions
 import pytest
+from pika.adapters.select_connection import IOLoop
 
-from tests.support import Child, script_env, wait_until
-
-pytestmark = pytest.mark.broker
+from tests.support import Child, ready_count, script_env
+from utils import alarms
 
 BLOCKED = "RabbitMQ is blocking publishers (low on disk): "
 QUEUE_OF = {"v1": "task_queue", "v2": "task_queue2"}
-
-
-@pytest.fixture
-def disk_alarm(scratch_broker):
-    """A disk alarm on the scratch broker for the test; `clear()` ends it early."""
-    ctl = scratch_broker.rabbitmqctl
-    original = ctl("eval", "rabbit_disk_monitor:get_disk_free_limit().").strip()
-
-    def alarm_on() -> bool:
-        return "disk" in ctl("eval", "rabbit_alarm:get_alarms().")
-
-    class Alarm:
-        def clear(self) -> None:
-            ctl("set_disk_free_limit", original)
-            wait_until(lambda: not alarm_on(), timeout=30, what="the disk alarm to clear")
-
-    alarm = Alarm()
-    try:
-        ctl("set_disk_free_limit", "100000GB")  # far above any free space
-        wait_until(alarm_on, timeout=30, what="the disk alarm")
-        yield alarm
-    finally:
-        alarm.clear()
 
 
 def start_emitter(script: str, url: str, log_dir: Path) -> Child:
@@ -49,23 +26,13 @@ def start_emitter(script: str, url: str, log_dir: Path) -> Child:
     return Child(script, env=env, out_path=log_dir / f"{script}.out")
 
 
-def ready_count(url: str, queue: str) -> int:
-    """Messages ready in a queue of the scratch broker; 0 if there is no such queue yet."""
-    with pika.BlockingConnection(pika.URLParameters(url)) as connection:
-        try:
-            return connection.channel().queue_declare(queue, passive=True).method.message_count
-        except pika.exceptions.ChannelClosedByBroker as error:
-            if error.reply_code == 404:
-                return 0
-            raise
-
-
+@pytest.mark.broker
 @pytest.mark.parametrize("version", ["v1", "v2"])
 def test_a_blocked_emitter_says_why_then_carries_on_when_the_alarm_clears(
     scratch_broker, tmp_path, disk_alarm, version
 ):
     queue = QUEUE_OF[version]
-    before = ready_count(scratch_broker.url, queue)
+    before = ready_count(scratch_broker.url, queue, missing_ok=True)
     emitter = start_emitter(f"{version}_emitter_of_tasks.py", scratch_broker.url, tmp_path)
     try:
         emitter.wait_for(BLOCKED, timeout=10)
@@ -81,6 +48,7 @@ def test_a_blocked_emitter_says_why_then_carries_on_when_the_alarm_clears(
     assert ready_count(scratch_broker.url, queue) == before + 1
 
 
+@pytest.mark.broker
 @pytest.mark.parametrize("version", ["v1", "v2"])
 def test_a_blocked_emitter_gives_up_after_the_urls_blocked_connection_timeout(
     scratch_broker, tmp_path, disk_alarm, version
@@ -101,4 +69,58 @@ def test_a_blocked_emitter_gives_up_after_the_urls_blocked_connection_timeout(
         f"{script[:-3]}: error: blocked by RabbitMQ (low on disk) for 3 s, longer than the "
         "URL's blocked_connection_timeout: gave up; the broker's free disk space is below "
         "its disk_free_limit: free disk space on the broker's machine"
+    )
+
+
+# --- the watch itself, on pika's I/O loop without a broker ----------------------------------
+
+
+class UnopenedConnection:
+    """What BlockedPublishing uses of a SelectConnection: its callbacks, I/O loop, is_closed."""
+
+    def __init__(self) -> None:
+        self.ioloop = IOLoop()
+        self.is_closed = False
+        self.blocked = self.unblocked = None
+
+    def add_on_connection_blocked_callback(self, callback) -> None:
+        self.blocked = callback
+
+    def add_on_connection_unblocked_callback(self, callback) -> None:
+        self.unblocked = callback
+
+    def run_for(self, seconds: float) -> None:
+        self.ioloop.call_later(seconds, self.ioloop.stop)
+        self.ioloop.start()
+
+
+def blocked_frame(reason: str) -> SimpleNamespace:
+    return SimpleNamespace(method=SimpleNamespace(reason=reason))
+
+
+def test_the_blocked_line_repeats_until_its_connection_is_gone(monkeypatch, caplog):
+    """A script that reconnects shares one I/O loop: a dead connection's watch falls silent."""
+    monkeypatch.setattr(alarms, "REPEAT_EVERY", 0.05)
+    connection = UnopenedConnection()
+    alarms.BlockedPublishing(connection, logging.getLogger("test_alarms"))
+    with caplog.at_level(logging.WARNING, logger="test_alarms"):
+        connection.blocked(connection, blocked_frame("low on disk"))
+        connection.run_for(0.22)
+        said = len(caplog.records)
+        connection.is_closed = True
+        connection.run_for(0.22)
+    assert said >= 3
+    assert len(caplog.records) == said
+    assert all(BLOCKED in record.getMessage() for record in caplog.records)
+
+
+def test_giving_up_names_the_setting_that_bounded_the_wait():
+    connection = UnopenedConnection()
+    watch = alarms.BlockedPublishing(
+        connection, logging.getLogger("test_alarms"), "--blocked-timeout"
+    )
+    connection.blocked(connection, blocked_frame("low on memory"))
+    assert str(watch.gave_up()).startswith(
+        "blocked by RabbitMQ (low on memory) for 0 s, longer than --blocked-timeout: gave up; "
+        "the broker uses more memory than its high watermark"
     )

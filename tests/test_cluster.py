@@ -8,74 +8,23 @@ the figures (start-up time, duplicates, redeliveries) are printed even without `
 
 from __future__ import annotations
 
-import os
 import signal
 import time
 from collections import Counter
 from pathlib import Path
 
-import pika
 import pytest
 
-from tests.local_nodes import LocalNodes
+from tests.local_nodes import LocalCluster
 from tests.support import run_script, script_env, wait_until
-from utils import PROJECT_ROOT
 from utils.console_lines import READY_WORDS, done_rows, parse_all_received
 
 pytestmark = pytest.mark.cluster
 
-CLUSTER_SCRIPT = PROJECT_ROOT / "scripts" / "local_cluster.sh"
-PORTS = {"rmq1": 5701, "rmq2": 5702, "rmq3": 5703}
+PORTS = LocalCluster.PORTS
 QUEUE = "cq"
 TASKS = 1000
 KILL_AFTER = 100  # tasks done before the leader is killed: most are still to do
-
-
-class LocalCluster(LocalNodes):
-    """scripts/local_cluster.sh, with a state directory of its own."""
-
-    def __init__(self, state_dir: Path) -> None:
-        super().__init__(CLUSTER_SCRIPT, "RMQ_CLUSTER_DIR", state_dir)
-
-    def urls(self, first: str) -> str:
-        """Every node's URL, `first` first: what a client of that node is given."""
-        order = [first, *(node for node in PORTS if node != first)]
-        return ",".join(f"amqp://guest:guest@127.0.0.1:{PORTS[node]}/" for node in order)
-
-    def leader(self, queue: str, ask: str = "rmq1") -> str:
-        """The node whose replica leads a quorum queue, e.g. 'rmq2'."""
-        return self._column(queue, "leader", ask).split("@")[0]
-
-    def _column(self, queue: str, column: str, ask: str) -> str:
-        out = self.ctl(ask, "list_queues", "--no-table-headers", "name", column)
-        [value] = [line.split()[1] for line in out.splitlines() if line.split()[:1] == [queue]]
-        return value
-
-    def ready(self, queue: str, node: str) -> int:
-        """Messages ready in a queue, exactly, as its leader counts them.
-
-        (A passive declare: list_queues's `messages` of a quorum queue is a metric sampled
-        every few seconds, and reads 0 for a while after a new leader is elected.)
-        """
-        params = pika.URLParameters(f"amqp://guest:guest@127.0.0.1:{PORTS[node]}/")
-        with pika.BlockingConnection(params) as connection:
-            return connection.channel().queue_declare(queue, passive=True).method.message_count
-
-    def kill(self, node: str) -> None:
-        """SIGKILL a node's Erlang VM: no goodbye to its peers or to its clients."""
-        pid = int((self.state_dir / node / f"{node}.pid").read_text())
-        os.kill(pid, signal.SIGKILL)
-
-
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory):
-    """A three-node cluster for this module, torn down whatever happens."""
-    local = LocalCluster(tmp_path_factory.mktemp("cluster") / "state")
-    try:
-        local.up()
-        yield local
-    finally:
-        local.down()
 
 
 def emit_tasks(cluster: LocalCluster, tmp_path: Path) -> None:

@@ -12,7 +12,19 @@ pytestmark = pytest.mark.broker
 @pytest.mark.parametrize(
     ("script", "options"),
     [
-        ("v3_emitter_of_tasks.py", ["csv_file", "--url", "--queue", "--queue-type", "--quiet"]),
+        (
+            "v3_emitter_of_tasks.py",
+            [
+                "csv_file",
+                "--url",
+                "--queue",
+                "--queue-type",
+                "--quiet",
+                "--blocked-timeout",
+                "--retry-for",
+                "--from-row",
+            ],
+        ),
         ("v3_listening_worker.py", ["--url", "--queue", "--queue-type", "--name", "--prefetch"]),
     ],
 )

@@ -96,14 +96,26 @@ def test_a_queue_with_other_arguments_gets_a_clear_line(vhost, tmp_path):
         connection.channel().queue_declare(
             "task_queue3", durable=True, arguments={"x-max-length": 100}
         )
+    env = script_env(vhost.url, log_dir=tmp_path)
 
-    for script in ("v3_emitter_of_tasks.py", "v3_listening_worker.py"):
-        result = run_script(script, env=script_env(vhost.url, log_dir=tmp_path))
-        assert result.returncode == 1
-        [line] = result.stderr.strip().splitlines()
-        assert "PRECONDITION_FAILED - inequivalent arg 'x-max-length'" in line
-        assert "queue 'task_queue3'" in line
-        assert "use another name with --queue, or delete the old queue" in line
+    # the emitter uses it as it is, and warns what the limit costs
+    sent = run_script("v3_emitter_of_tasks.py", env=env)
+    assert sent.returncode == 0, sent.stderr
+    assert (
+        " [*] queue task_queue3 already exists with other settings (its x-max-length is 100): "
+        "using it as it is"
+    ) in sent.stdout
+    assert sent.stderr.splitlines() == [
+        " [!] queue task_queue3: it has a length limit: tasks beyond it are dropped or refused"
+    ]
+    assert vhost.ready_count("task_queue3") == 18
+
+    result = run_script("v3_listening_worker.py", env=env)
+    assert result.returncode == 1
+    [line] = result.stderr.strip().splitlines()
+    assert "PRECONDITION_FAILED - inequivalent arg 'x-max-length'" in line
+    assert "queue 'task_queue3'" in line
+    assert "use another name with --queue, or delete the old queue" in line
 
 
 @pytest.mark.broker

@@ -1,7 +1,9 @@
-"""The v3 emitter's confirm bookkeeping, without a broker: acks, nacks, multiple, returns."""
+"""The v3 emitter's confirm bookkeeping, without a broker: acks, nacks, multiple, returns, and
+what a new channel publishes again after a lost connection."""
 
 from __future__ import annotations
 
+from utils.tasks import Task
 from v3_emitter_of_tasks import Confirms, Outcome  # importing writes no log: setup is in main()
 
 
@@ -9,21 +11,30 @@ def published(rows: list[int]) -> tuple[Confirms, Outcome]:
     outcome = Outcome()
     confirms = Confirms(outcome)
     for row in rows:
-        confirms.published(row)
+        confirms.published(task(row))
     return confirms, outcome
+
+
+def task(row: int) -> Task:
+    return Task(row, f"task {row}.")
+
+
+def rows_pending(confirms: Confirms) -> dict[int, int]:
+    return {tag: task.row for tag, task in confirms.pending.items()}
 
 
 def test_each_publish_takes_the_next_delivery_tag():
     confirms, outcome = published([1, 2, 4])
-    assert confirms.pending == {1: 1, 2: 2, 3: 4}
+    assert rows_pending(confirms) == {1: 1, 2: 2, 3: 4}
     assert outcome.sent == 3
+    assert outcome.last_row == 4
 
 
 def test_a_single_ack_confirms_its_row_only():
     confirms, outcome = published([1, 2, 3])
     assert confirms.confirmed(2, multiple=False, acked=True) == 1
     assert outcome.confirmed == 1
-    assert list(confirms.pending.values()) == [1, 3]
+    assert list(rows_pending(confirms).values()) == [1, 3]
 
 
 def test_a_multiple_ack_confirms_every_row_up_to_its_tag():
@@ -31,7 +42,7 @@ def test_a_multiple_ack_confirms_every_row_up_to_its_tag():
     assert confirms.confirmed(1, multiple=False, acked=True) == 1
     assert confirms.confirmed(3, multiple=True, acked=True) == 2
     assert outcome.confirmed == 3
-    assert confirms.pending == {4: 13}
+    assert rows_pending(confirms) == {4: 13}
 
 
 def test_nacked_rows_are_refused():
@@ -60,3 +71,20 @@ def test_rows_with_no_answer_at_the_end_are_unconfirmed():
     assert outcome.unconfirmed == [6, 7]
     assert outcome.failed_rows() == [6, 7]
     assert not confirms.pending
+
+
+def test_a_new_channel_publishes_again_the_rows_in_flight_with_tags_from_1():
+    confirms, outcome = published([1, 2, 3, 4, 5])
+    confirms.confirmed(2, multiple=True, acked=True)
+    confirms.returned_row(4)  # reached no queue: counted unroutable, not published again
+
+    again = confirms.new_channel()
+    assert again == [task(3), task(5)]
+    assert not confirms.pending
+    for each in again:
+        confirms.published(each, again=True)
+    assert rows_pending(confirms) == {1: 3, 2: 5}
+    confirms.confirmed(2, multiple=True, acked=True)
+    assert (outcome.sent, outcome.republished, outcome.confirmed) == (5, 2, 4)
+    assert outcome.unroutable == [4]
+    assert outcome.last_row == 5  # publishing again reads nothing new

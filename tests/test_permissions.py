@@ -58,6 +58,22 @@ def test_a_quorum_queue_declared_elsewhere_is_used_as_it_is(
     assert vhost.ready_count(queue) == 0
 
 
+def test_the_v3_emitter_uses_a_quorum_queue_declared_elsewhere_as_it_is(vhost, tmp_path):
+    declare(vhost, "task_queue3", arguments={"x-queue-type": "quorum"})
+
+    sent = run_script("v3_emitter_of_tasks.py", env=script_env(vhost.url, log_dir=tmp_path))
+
+    assert sent.returncode == 0, sent.stderr
+    assert (
+        " [*] queue task_queue3 already exists with other settings (its x-queue-type is "
+        "quorum): using it as it is"
+    ) in sent.stdout
+    assert "18 confirmed by the broker" in sent.stdout
+    assert sent.stderr == ""  # a quorum queue breaks no promise
+    assert vhost.queue_info("task_queue3")["type"] == "quorum"
+    assert vhost.ready_count("task_queue3") == 18
+
+
 def test_a_queue_that_is_not_durable_is_used_with_a_warning(vhost, tmp_path):
     declare(vhost, "task_queue", durable=False)
 
@@ -105,9 +121,27 @@ def test_least_privilege_users_work_through_a_queue_an_administrator_declared(
     assert "secret-pw" not in sent.stdout + sent.stderr + worker.output
 
 
-@pytest.mark.parametrize("script", ["v1_emitter_of_tasks.py", "v2_listening_worker.py"])
+def test_a_least_privilege_user_runs_the_v3_emitter_on_a_queue_an_administrator_declared(
+    vhost, tmp_path
+):
+    declare(vhost, "task_queue3")
+    producer = user_with(vhost, configure="^$", write="^amq\\.default$", read="^$")
+    with producer as (name, url):
+        sent = run_script("v3_emitter_of_tasks.py", env=script_env(url, log_dir=tmp_path))
+    assert sent.returncode == 0, sent.stderr
+    assert (
+        f" [*] user {name} may not declare queue task_queue3, which exists: using it as it is"
+    ) in sent.stdout
+    assert "18 confirmed by the broker" in sent.stdout
+    assert vhost.ready_count("task_queue3") == 18
+    assert "secret-pw" not in sent.stdout + sent.stderr
+
+
+@pytest.mark.parametrize(
+    "script", ["v1_emitter_of_tasks.py", "v2_listening_worker.py", "v3_emitter_of_tasks.py"]
+)
 def test_a_missing_queue_the_user_may_not_create_is_one_line(vhost, tmp_path, script):
-    queue = {"v1": "task_queue", "v2": "task_queue2"}[script[:2]]
+    queue = {"v1": "task_queue", "v2": "task_queue2", "v3": "task_queue3"}[script[:2]]
     with user_with(vhost, configure="^$", write=".*", read=".*") as (name, url):
         result = run_script(script, env=script_env(url, log_dir=tmp_path), timeout=30)
     assert result.returncode == 1

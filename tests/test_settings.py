@@ -8,6 +8,7 @@ from utils.broker import connection_parameters
 from utils.errors import SettingsError
 from utils.tasks import seconds_per_dot
 from utils.urls import redact
+from v3_emitter_of_tasks import BLOCKED_TIMEOUT, bound_blocked_waits
 
 
 @pytest.mark.parametrize(("raw", "value"), [("1", 1.0), ("0", 0.0), ("0.05", 0.05)])
@@ -58,3 +59,23 @@ def test_a_bad_url_names_the_setting_it_came_from(monkeypatch):
     monkeypatch.setenv("RABBITMQ_URL", "amqp://guest:guest@localhost/")
     with pytest.raises(SettingsError, match="^--url 'http://x/' must start with amqp://"):
         connection_parameters("http://x/")  # not the environment's: the flag's
+
+
+def test_the_blocked_wait_is_bounded_by_the_flag_then_the_url_then_the_default():
+    """--blocked-timeout wins; without it a URL's blocked_connection_timeout; then 300 s."""
+    urls = "amqp://a/?blocked_connection_timeout=7,amqp://b/"
+
+    params = connection_parameters(urls)
+    assert bound_blocked_waits(params, None) == [
+        "the URL's blocked_connection_timeout",
+        f"--blocked-timeout ({BLOCKED_TIMEOUT:g} s, the default)",
+    ]
+    assert [p.blocked_connection_timeout for p in params] == [7, BLOCKED_TIMEOUT]
+
+    params = connection_parameters(urls)
+    assert bound_blocked_waits(params, 3) == ["--blocked-timeout (3 s)"] * 2
+    assert [p.blocked_connection_timeout for p in params] == [3, 3]
+
+    params = connection_parameters(urls)
+    bound_blocked_waits(params, 0)  # 0: as long as the alarm lasts
+    assert [p.blocked_connection_timeout for p in params] == [None, None]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from utils.errors import InputError
-from utils.tasks import MOST_ROWS_NAMED, Task, TaskFile, rows_named, work_seconds
+from utils.tasks import MOST_ROWS_NAMED, Task, TaskFile, from_row, rows_named, work_seconds
 
 
 def tasks_of(tmp_path, content: bytes) -> tuple[list[Task], int]:
@@ -30,6 +30,20 @@ def test_blank_rows_are_skipped_and_counted(tmp_path):
 def test_a_row_number_is_the_line_where_the_row_starts(tmp_path):
     tasks, _ = tasks_of(tmp_path, b'"multi\nline, quoted",x\r\nnext\r\n')
     assert tasks == [Task(1, "multi\nline, quoted x"), Task(3, "next")]
+
+
+def test_from_row_n_leaves_out_the_rows_that_start_before_line_n(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_bytes(b'one\n"two\nlines"\n\nfour\nfive\n')
+    assert list(from_row(iter(TaskFile(path)), 1)) == list(TaskFile(path))
+    assert list(from_row(iter(TaskFile(path)), 2)) == [
+        Task(2, "two\nlines"),
+        Task(5, "four"),
+        Task(6, "five"),
+    ]
+    # line 3 is inside the row of line 2, line 4 is blank: the next row is that of line 5
+    assert list(from_row(iter(TaskFile(path)), 3)) == [Task(5, "four"), Task(6, "five")]
+    assert list(from_row(iter(TaskFile(path)), 7)) == []
 
 
 def test_utf8_with_or_without_a_byte_order_mark(tmp_path):

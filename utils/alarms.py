@@ -3,8 +3,9 @@
 A blocked publisher's messages wait, unread, in its connection; without a word the script
 would seem to hang. say_when_blocked() makes a connection say so within a moment, and why,
 repeat it every REPEAT_EVERY seconds, and say when publishing resumes. With the URL's
-blocked_connection_timeout pika gives up after that many seconds (ConnectionBlockedTimeout);
-gave_up() is then the one line that says why.
+blocked_connection_timeout (or the v3 emitter's --blocked-timeout, which sets it) pika gives
+up after that many seconds (ConnectionBlockedTimeout); gave_up() is then the one line that
+says why, naming the setting that set the bound.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import time
 from utils.errors import BrokerError
 
 REPEAT_EVERY = 30.0  # seconds between two "still blocked" lines
+URL_LIMIT = "the URL's blocked_connection_timeout"  # what bounds the wait, unless told otherwise
 
 # the reasons RabbitMQ gives in connection.blocked, and what to do about each
 WHAT_TO_DO = {
@@ -32,13 +34,14 @@ WHAT_TO_DO = {
 class BlockedPublishing:
     """What one connection was told: blocked since when, and why (None: not blocked)."""
 
-    def __init__(self, connection, logger: logging.Logger) -> None:
+    def __init__(self, connection, logger: logging.Logger, limit: str = URL_LIMIT) -> None:
         # A BlockingConnection runs its blocked callbacks and timers only from
         # process_data_events, never while it waits inside a publish or close(), which is
         # exactly where a blocked publisher waits; the SelectConnection underneath it
         # (`_impl`) runs them as the frames arrive. A SelectConnection is its own.
         self.connection = getattr(connection, "_impl", connection)
         self.logger = logger
+        self.limit = limit  # the setting that bounds the wait, named when pika gives up
         self.reason = ""
         self.since: float | None = None
         self.connection.add_on_connection_blocked_callback(self._on_blocked)
@@ -56,7 +59,9 @@ class BlockedPublishing:
         self._say_still_blocked(self.since)
 
     def _say_still_blocked(self, since: float) -> None:
-        if self.since != since:  # unblocked meanwhile (or blocked anew: its own timer runs)
+        # unblocked meanwhile (or blocked anew: its own timer runs), or the connection is
+        # gone: a script that reconnects shares the I/O loop with the connections before
+        if self.since != since or self.connection.is_closed:
             return
         still = f", still, after {self.seconds():.0f} s" if self.seconds() >= 1 else ""
         self.logger.warning(
@@ -76,17 +81,19 @@ class BlockedPublishing:
         """The error once pika has given up waiting (blocked_connection_timeout)."""
         return BrokerError(
             f"blocked by RabbitMQ ({self.reason or 'a resource alarm'}) for "
-            f"{self.seconds():.0f} s, longer than the URL's blocked_connection_timeout: "
-            f"gave up; {self.advice()}"
+            f"{self.seconds():.0f} s, longer than {self.limit}: gave up; {self.advice()}"
         )
 
 
 _watched: list[BlockedPublishing] = []  # the script's publishing connections, newest last
 
 
-def say_when_blocked(connection, logger: logging.Logger) -> BlockedPublishing:
-    """Make `connection` say when RabbitMQ blocks its publishing, and why."""
-    watch = BlockedPublishing(connection, logger)
+def say_when_blocked(
+    connection, logger: logging.Logger, limit: str = URL_LIMIT
+) -> BlockedPublishing:
+    """Make `connection` say when RabbitMQ blocks its publishing, and why; `limit` names the
+    setting that bounds the wait (pika's blocked_connection_timeout)."""
+    watch = BlockedPublishing(connection, logger, limit)
     _watched.append(watch)
     return watch
 
@@ -96,4 +103,5 @@ def blocked_too_long() -> BrokerError:
     blocked = [watch for watch in _watched if watch.since is not None]
     if blocked:
         return blocked[-1].gave_up()
-    return BrokerError("blocked by RabbitMQ longer than the URL's blocked_connection_timeout")
+    limit = _watched[-1].limit if _watched else URL_LIMIT
+    return BrokerError(f"blocked by RabbitMQ longer than {limit}")

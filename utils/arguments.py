@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from utils.tasks import parse_seconds
+
 DEFAULT_QUEUE = "task_queue3"
 MAX_NAME_BYTES = 255  # AMQP 0-9-1 short strings
 
@@ -42,3 +44,11 @@ def queue_name(text: str) -> str:
     if text.startswith("amq."):
         raise argparse.ArgumentTypeError(f"{text!r}: names starting with 'amq.' are reserved")
     return text
+
+
+def seconds(text: str) -> float:
+    """argparse type for a duration: a number of seconds, 0 or more."""
+    value = parse_seconds(text)
+    if value is None:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds, 0 or more (got {text!r})")
+    return value

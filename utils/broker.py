@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import random
 import sys
 import urllib.parse
 from collections.abc import Iterator
@@ -37,6 +38,8 @@ from utils.urls import DEFAULT_URL, address, redact, url_source
 DEFAULT_TIMEOUTS = {"socket_timeout": "4", "stack_timeout": "6"}
 
 PERSISTENT = pika.DeliveryMode.Persistent  # delivery mode 2: written to disk by the broker
+CONNECTION_FORCED = 320  # the broker closes connections as it stops (or an admin closed one)
+BACKOFF_FIRST = 0.5  # seconds before the first reconnection attempt, doubled after each failure
 
 
 def _with_default_timeouts(url: str) -> str:
@@ -272,6 +275,25 @@ CONNECTION_LOST = (
     pika.exceptions.ConnectionBlockedTimeout,
     pika.exceptions.AMQPHeartbeatTimeout,
 )
+
+
+# a connection lost to the network, or to a broker that died without closing it
+DROPPED = (pika.exceptions.StreamLostError, pika.exceptions.AMQPHeartbeatTimeout)
+
+
+def dropped(error: BaseException) -> bool:
+    """Whether a connection that was open was dropped under the script (a node that died or
+    stopped, the network), so that another connection may carry on where it was."""
+    if isinstance(error, pika.exceptions.ConnectionClosedByBroker):
+        return error.reply_code == CONNECTION_FORCED
+    return isinstance(error, DROPPED)
+
+
+def backoff(attempt: int, cap: float) -> float:
+    """Seconds to wait before reconnection attempt `attempt` (1, 2, ...): doubling from
+    BACKOFF_FIRST up to `cap`, less up to half at random, so that clients cut off together
+    do not all come back at once."""
+    return min(cap, BACKOFF_FIRST * 2 ** (attempt - 1)) * random.uniform(0.5, 1.0)
 
 
 def failed_to_open(error: BaseException) -> bool:

@@ -7,6 +7,7 @@ configure queues (403 ACCESS_REFUSED: an administrator declares them). Either wa
 queue may be exactly what the user wants: use_queue_as_it_is() checks that it exists (a
 passive declare, which needs no permission), says so in one line, and warns when the queue
 breaks one of our promises. The broker's refusal names the first setting that differs.
+AsyncDeclare does the same on a SelectConnection (the v3 emitter), with callbacks.
 """
 
 from __future__ import annotations
@@ -53,9 +54,71 @@ def use_queue_as_it_is(
     try:
         channel.queue_declare(queue, passive=True)
     except pika.exceptions.ChannelClosedByBroker as missing:
-        if missing.reply_code == NOT_FOUND and refused.reply_code == ACCESS_REFUSED:
-            raise BrokerError(may_not_create(queue, refused.reply_text)) from None
-        raise
+        raise not_there(queue, refused, missing) from None
+    say_used_as_it_is(queue, refused)
+    return channel
+
+
+class AsyncDeclare:
+    """On a SelectConnection: declare a durable queue on a new channel, or use it as it is.
+
+    The steps of use_queue_as_it_is, as callbacks: when the broker refuses the declare (406,
+    403), a new channel declares the queue passively. `on_ready(channel)` gets the channel
+    once the queue is there; `on_error(error)` a refusal, or the BrokerError of a queue that
+    is missing and may not be created. A connection lost meanwhile is its owner's to handle.
+    """
+
+    def __init__(self, connection, queue: str, arguments: dict | None, on_ready, on_error) -> None:
+        self.connection, self.queue, self.arguments = connection, queue, arguments
+        self.on_ready, self.on_error = on_ready, on_error
+        self.refused: pika.exceptions.ChannelClosedByBroker | None = None
+        self.settled = False  # once on_ready or on_error ran, the channels are not ours
+
+    def start(self) -> None:
+        self.connection.channel(on_open_callback=self._declare)
+
+    def _declare(self, channel) -> None:
+        """Declare the queue (passively once a declare was refused: that needs no permission)."""
+        channel.add_on_close_callback(self._on_channel_closed)
+        channel.queue_declare(
+            self.queue,
+            passive=self.refused is not None,
+            durable=True,  # the queue survives a broker restart
+            arguments=self.arguments,
+            callback=lambda _frame: self._ready(channel),
+        )
+
+    def _on_channel_closed(self, _channel, reason: BaseException) -> None:
+        if self.settled or not isinstance(reason, pika.exceptions.ChannelClosedByBroker):
+            return  # in use by the owner now, or the connection is gone: the owner hears of it
+        if self.refused is None and reason.reply_code in (PRECONDITION_FAILED, ACCESS_REFUSED):
+            self.refused = reason
+            self.connection.channel(on_open_callback=self._declare)  # the refusal closed the other
+            return
+        self.settled = True
+        refused = self.refused
+        self.on_error(reason if refused is None else not_there(self.queue, refused, reason))
+
+    def _ready(self, channel) -> None:
+        self.settled = True
+        if self.refused is not None:
+            say_used_as_it_is(self.queue, self.refused)
+        self.on_ready(channel)
+
+
+def not_there(
+    queue: str,
+    refused: pika.exceptions.ChannelClosedByBroker,
+    missing: pika.exceptions.ChannelClosedByBroker,
+) -> Exception:
+    """The error once the passive declare after a refusal failed too: the queue is missing."""
+    if missing.reply_code == NOT_FOUND and refused.reply_code == ACCESS_REFUSED:
+        return BrokerError(may_not_create(queue, refused.reply_text))
+    return missing
+
+
+def say_used_as_it_is(queue: str, refused: pika.exceptions.ChannelClosedByBroker) -> None:
+    """One line: the queue is used as it is, and why (with a warning if it breaks a promise)."""
     if refused.reply_code == PRECONDITION_FAILED:
         say_what_differs(queue, refused.reply_text)
     else:
@@ -63,7 +126,6 @@ def use_queue_as_it_is(
         LOGGER.info(
             " [*] user %s may not declare queue %s, which exists: using it as it is", user, queue
         )
-    return channel
 
 
 def say_what_differs(queue: str, reply_text: str) -> None:

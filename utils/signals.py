@@ -1,4 +1,4 @@
-"""Stopping workers on Ctrl+C (SIGINT) and kill (SIGTERM); on Windows also Ctrl+Break.
+"""Stopping the scripts on Ctrl+C (SIGINT) and kill (SIGTERM); on Windows also Ctrl+Break.
 
 A process that a non-interactive shell starts in the background inherits SIGINT
 *ignored*, so every worker installs its handlers itself. Handlers never call pika:
@@ -30,6 +30,7 @@ class GracefulStop:
 
     def __init__(self) -> None:
         self.requested = threading.Event()
+        self.signum: int | None = None  # the signal that asked, for the line that says so
 
     def install(self) -> None:
         for signum in STOP_SIGNALS:
@@ -38,4 +39,11 @@ class GracefulStop:
     def _handle(self, signum: int, frame: object) -> None:
         if self.requested.is_set():
             raise KeyboardInterrupt  # second signal: stop now, the unacked task is requeued
+        self.signum = signum
         self.requested.set()
+
+    def cause(self) -> str:
+        """How the stop was asked for, in words: 'interrupted (Ctrl+C)', 'stopped by SIGTERM'."""
+        if self.signum == signal.SIGINT:
+            return "interrupted (Ctrl+C)"
+        return f"stopped by {signal.Signals(self.signum).name}" if self.signum else "stopped"

@@ -72,14 +72,20 @@ def rows_named(rows: Iterable[object]) -> str:
     return str(RowRuns(rows))
 
 
+def parse_seconds(text: str) -> float | None:
+    """A number of seconds, 0 or more (not inf, not nan); None when `text` is not one."""
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) and value >= 0 else None
+
+
 def seconds_per_dot(environ: dict[str, str] | None = None) -> float:
     """SECONDS_PER_DOT from the environment: seconds of work per '.', default 1, 0 allowed."""
     raw = (os.environ if environ is None else environ).get("SECONDS_PER_DOT", "1")
-    try:
-        value = float(raw)
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value) or value < 0:
+    value = parse_seconds(raw)
+    if value is None:
         raise SettingsError(
             f"SECONDS_PER_DOT must be a number of seconds, 0 or more (got {raw!r}); "
             "for example SECONDS_PER_DOT=0.1"
@@ -126,6 +132,13 @@ def _utf8_lines(binary_lines: Iterable[bytes], path: Path) -> Iterator[str]:
                 f"{path}, line {number}: not UTF-8 text (byte 0x{raw[error.start]:02x} at "
                 f"column {error.start + 1}); save the file as 'CSV UTF-8'"
             ) from None
+
+
+def from_row(tasks: Iterator[Task], first: int) -> Iterator[Task]:
+    """The tasks whose row starts at line `first` or later: those before are read, not sent."""
+    if first <= 1:
+        return tasks
+    return itertools.dropwhile(lambda task: task.row < first, tasks)
 
 
 class TaskFile:

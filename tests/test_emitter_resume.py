@@ -1,0 +1,76 @@
+"""The v3 emitter carries on where a run stopped: --from-row, and the command that resumes."""
+
+from __future__ import annotations
+
+import shlex
+
+import pytest
+
+from tests.support import TASKS_CSV_ROWS, run_script, script_env
+from v3_emitter_of_tasks import Outcome, make_argument_parser, resume_command
+
+
+def test_the_resume_row_is_the_first_row_not_confirmed():
+    outcome = Outcome(sent=9, last_row=12, unconfirmed=[11, 12], refused=[7])
+    assert outcome.resume_row() == 7
+
+
+def test_with_every_row_sent_confirmed_the_resume_row_is_the_first_not_read():
+    assert Outcome(sent=3, last_row=5).resume_row() == 6
+    assert Outcome(sent=3, last_row=5, at_end=True).resume_row() is None
+    assert Outcome().resume_row() is None  # nothing sent: the same command again
+
+
+def test_the_resume_command_names_the_file_the_queue_and_the_row():
+    args = make_argument_parser().parse_args(
+        ["my tasks.csv", "--queue", "jobs", "--queue-type", "quorum", "--url", "amqp://u:pw@h/"]
+    )
+    assert resume_command(args, 1234) == (
+        "python v3_emitter_of_tasks.py 'my tasks.csv' --queue jobs --queue-type quorum "
+        "--from-row 1234"
+    )  # without the URL: it may hold a password
+
+
+def test_the_default_file_is_left_out_of_the_resume_command():
+    args = make_argument_parser().parse_args(["--from-row", "3", "--quiet"])
+    assert resume_command(args, 9) == (
+        "python v3_emitter_of_tasks.py --queue task_queue3 --quiet --from-row 9"
+    )
+
+
+@pytest.mark.broker
+def test_from_row_sends_the_rows_from_that_line_on(vhost, tmp_path):
+    env = script_env(vhost.url, log_dir=tmp_path)
+    result = run_script("v3_emitter_of_tasks.py", "--from-row", "5", env=env)
+
+    assert result.returncode == 0, result.stderr
+    assert " [x] Sent 14 rows of tasks.csv from row 5 to task_queue3 in " in result.stdout
+    messages = vhost.take_all("task_queue3")
+    assert [properties.headers["row"] for _, properties in messages] == list(range(5, 19))
+    assert [body.decode() for body, _ in messages] == TASKS_CSV_ROWS[4:]
+
+
+@pytest.mark.broker
+def test_rows_refused_end_the_error_line_with_the_command_that_resumes(vhost, tmp_path):
+    with vhost.connection() as connection:  # room for five tasks; the rest are refused
+        arguments = {"x-max-length": 5, "x-overflow": "reject-publish"}
+        connection.channel().queue_declare("task_queue3", durable=True, arguments=arguments)
+    env = script_env(vhost.url, log_dir=tmp_path)
+
+    result = run_script("v3_emitter_of_tasks.py", env=env)
+    line = result.stderr.strip().splitlines()[-1]
+    assert result.returncode == 1
+    assert line.endswith(
+        ": rows 6-18 (5 confirmed); resume with: "
+        "python v3_emitter_of_tasks.py --queue task_queue3 --from-row 6"
+    )
+    taken = vhost.take_all("task_queue3")
+    for _run in range(3):  # each run takes five more rows, then names where to resume
+        command = line.split("; resume with: ")[1]
+        result = run_script(*shlex.split(command)[1:], env=env)  # the script after "python"
+        taken += vhost.take_all("task_queue3")
+        if result.returncode == 0:
+            break
+        line = result.stderr.strip().splitlines()[-1]
+    assert result.returncode == 0, result.stderr
+    assert [properties.headers["row"] for _, properties in taken] == list(range(1, 19))
