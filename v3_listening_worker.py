@@ -33,8 +33,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import pika
-import pika.exceptions
+from utils.errors import BrokerError, ExitCode, ScriptError, missing_module, report
+
+try:
+    import pika
+    import pika.exceptions
+except ModuleNotFoundError as missing:  # run outside the project's virtual environment
+    sys.exit(missing_module(__file__, missing))
 
 from utils.arguments import add_queue_arguments
 from utils.broker import (
@@ -46,7 +51,6 @@ from utils.broker import (
     set_aside,
 )
 from utils.console_lines import done_line, ready_line, received_line
-from utils.errors import BrokerError, ExitCode, ScriptError, report
 from utils.signals import GracefulStop
 from utils.tasks import RowRuns, seconds_per_dot, work_seconds
 from utils.urls import address, rabbitmq_url
