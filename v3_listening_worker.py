@@ -51,6 +51,7 @@ from utils.broker import (
     set_aside,
 )
 from utils.console_lines import done_line, ready_line, received_line
+from utils.queues import use_queue_as_it_is
 from utils.signals import GracefulStop
 from utils.tasks import RowRuns, seconds_per_dot, work_seconds
 from utils.urls import address, rabbitmq_url
@@ -212,9 +213,7 @@ class Consumer:
     def run(self) -> Ending:
         """Consume until asked to stop (then finish the tasks in hand) or cut off by the broker."""
         queue_name = self.settings.queue
-        self.channel.queue_declare(
-            queue=queue_name, durable=True, arguments=queue_arguments(self.settings.queue_type)
-        )
+        self._declare(queue_name)
         # fair dispatch: with prefetch 1 the broker gives this worker a new task only after
         # it has acked the last one
         self.channel.basic_qos(prefetch_count=self.settings.prefetch)
@@ -226,6 +225,14 @@ class Consumer:
             while self.in_hand and self.channel.is_open:
                 self.connection.process_data_events(time_limit=CHECK_EVERY)
         return ending
+
+    def _declare(self, queue_name: str) -> None:
+        """Declare the queue durable, or use it as it is if someone else set it up."""
+        arguments = queue_arguments(self.settings.queue_type)
+        try:
+            self.channel.queue_declare(queue=queue_name, durable=True, arguments=arguments)
+        except pika.exceptions.ChannelClosedByBroker as refused:  # 406 other settings, 403
+            self.channel = use_queue_as_it_is(self.connection, queue_name, refused)
 
     def _wait_for_ending(self) -> Ending:
         """Handle events until consuming must end: the one place that looks why.
