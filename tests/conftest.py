@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.local_nodes import ScratchBroker
-from tests.support import Child, Vhost, api
+from tests.support import Child, Vhost, api, wait_until
 
 
 @pytest.fixture(scope="session")
@@ -45,6 +45,29 @@ def workers(tmp_path):
     yield start
     for child in started:
         child.kill()
+
+
+@pytest.fixture
+def disk_alarm(scratch_broker):
+    """A disk alarm on the scratch broker for the test; `clear()` ends it early."""
+    ctl = scratch_broker.rabbitmqctl
+    original = ctl("eval", "rabbit_disk_monitor:get_disk_free_limit().").strip()
+
+    def alarm_on() -> bool:
+        return "disk" in ctl("eval", "rabbit_alarm:get_alarms().")
+
+    class Alarm:
+        def clear(self) -> None:
+            ctl("set_disk_free_limit", original)
+            wait_until(lambda: not alarm_on(), timeout=30, what="the disk alarm to clear")
+
+    alarm = Alarm()
+    try:
+        ctl("set_disk_free_limit", "100000GB")  # far above any free space
+        wait_until(alarm_on, timeout=30, what="the disk alarm")
+        yield alarm
+    finally:
+        alarm.clear()
 
 
 BROKER_WIDE = ("alarm", "restart")  # markers of tests that change the whole broker's state

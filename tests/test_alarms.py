@@ -13,35 +13,12 @@ import pika
 import pika.exceptions
 import pytest
 
-from tests.support import Child, script_env, wait_until
+from tests.support import Child, script_env
 
 pytestmark = pytest.mark.broker
 
 BLOCKED = "RabbitMQ is blocking publishers (low on disk): "
 QUEUE_OF = {"v1": "task_queue", "v2": "task_queue2"}
-
-
-@pytest.fixture
-def disk_alarm(scratch_broker):
-    """A disk alarm on the scratch broker for the test; `clear()` ends it early."""
-    ctl = scratch_broker.rabbitmqctl
-    original = ctl("eval", "rabbit_disk_monitor:get_disk_free_limit().").strip()
-
-    def alarm_on() -> bool:
-        return "disk" in ctl("eval", "rabbit_alarm:get_alarms().")
-
-    class Alarm:
-        def clear(self) -> None:
-            ctl("set_disk_free_limit", original)
-            wait_until(lambda: not alarm_on(), timeout=30, what="the disk alarm to clear")
-
-    alarm = Alarm()
-    try:
-        ctl("set_disk_free_limit", "100000GB")  # far above any free space
-        wait_until(alarm_on, timeout=30, what="the disk alarm")
-        yield alarm
-    finally:
-        alarm.clear()
 
 
 def start_emitter(script: str, url: str, log_dir: Path) -> Child:

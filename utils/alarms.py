@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 
 from utils.errors import BrokerError
 
@@ -32,13 +33,16 @@ WHAT_TO_DO = {
 class BlockedPublishing:
     """What one connection was told: blocked since when, and why (None: not blocked)."""
 
-    def __init__(self, connection, logger: logging.Logger) -> None:
+    def __init__(
+        self, connection, logger: logging.Logger, on_blocked: Callable[[], None] | None = None
+    ) -> None:
         # A BlockingConnection runs its blocked callbacks and timers only from
         # process_data_events, never while it waits inside a publish or close(), which is
         # exactly where a blocked publisher waits; the SelectConnection underneath it
         # (`_impl`) runs them as the frames arrive. A SelectConnection is its own.
         self.connection = getattr(connection, "_impl", connection)
         self.logger = logger
+        self.on_blocked = on_blocked  # called once blocked, on the connection's own thread
         self.reason = ""
         self.since: float | None = None
         self.connection.add_on_connection_blocked_callback(self._on_blocked)
@@ -54,6 +58,8 @@ class BlockedPublishing:
         self.reason = frame.method.reason or "a resource alarm"
         self.since = time.monotonic()
         self._say_still_blocked(self.since)
+        if self.on_blocked is not None:
+            self.on_blocked()
 
     def _say_still_blocked(self, since: float) -> None:
         if self.since != since:  # unblocked meanwhile (or blocked anew: its own timer runs)
@@ -84,9 +90,11 @@ class BlockedPublishing:
 _watched: list[BlockedPublishing] = []  # the script's publishing connections, newest last
 
 
-def say_when_blocked(connection, logger: logging.Logger) -> BlockedPublishing:
-    """Make `connection` say when RabbitMQ blocks its publishing, and why."""
-    watch = BlockedPublishing(connection, logger)
+def say_when_blocked(
+    connection, logger: logging.Logger, on_blocked: Callable[[], None] | None = None
+) -> BlockedPublishing:
+    """Make `connection` say when RabbitMQ blocks its publishing, and why; then `on_blocked()`."""
+    watch = BlockedPublishing(connection, logger, on_blocked)
     _watched.append(watch)
     return watch
 
