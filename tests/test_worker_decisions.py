@@ -8,6 +8,7 @@ import queue
 import threading
 
 import pika
+import pika.exceptions
 import pytest
 
 import v3_listening_worker as worker  # importing writes no log: setup_logger is in main()
@@ -78,6 +79,23 @@ class FakeChannel:
     def basic_nack(self, delivery_tag: int, requeue: bool) -> None:
         self.calls.append(("nack", delivery_tag, requeue))
 
+    def basic_consume(self, queue: str, on_message_callback) -> str:
+        self.calls.append(("consume", queue))
+        return f"lent-{len(self.calls)}"
+
+    def basic_cancel(self, consumer_tag: str) -> None:
+        self.calls.append(("cancel", consumer_tag))
+
+
+class FakePublisher:
+    """The copies the consumer hands over, and whether RabbitMQ blocks publishing."""
+
+    def __init__(self) -> None:
+        self.copies, self.blocked = [], False
+
+    def publish(self, copy) -> None:
+        self.copies.append(copy)
+
 
 class FakeConnection:
     def __init__(self) -> None:
@@ -91,7 +109,12 @@ class FakeConnection:
 def consumer():
     settings = worker.Settings("q", "classic", "w1", prefetch=1, per_dot=0.001)
     made = worker.Consumer(
-        FakeConnection(), settings, threading.Event(), queue.SimpleQueue(), RowRuns()
+        FakeConnection(),
+        settings,
+        threading.Event(),
+        queue.SimpleQueue(),
+        RowRuns(),
+        FakePublisher(),
     )
     return made
 
@@ -158,16 +181,71 @@ def test_a_task_that_fails_is_nacked_for_one_more_try(consumer):
     assert consumer.rows_done.count == 0
 
 
-def test_a_redelivered_task_that_fails_again_is_set_aside(consumer, monkeypatch):
-    set_aside = []
-    monkeypatch.setattr(worker, "set_aside", lambda *args: set_aside.append(args))
-    deliver(consumer, b"one dot.", tag=6, redelivered=True)
+def fail(consumer, **delivered):
+    """Deliver a one-dot task, and settle it as if its work raised."""
+    deliver(consumer, b"one dot.", **delivered)
     delivery = consumer.work_queue.get_nowait()
     consumer.finish(delivery, WorkResult(Outcome.FAILED, OverflowError("too long")))
+    return delivery
 
-    [(_channel, queue_name, method, _properties, body, reason)] = set_aside
-    assert (queue_name, method.delivery_tag, body) == ("q", 6, b"one dot.")
-    assert reason == "failed on redelivery: OverflowError('too long')"
+
+def test_a_redelivered_task_that_fails_again_is_set_aside_and_acked_once_copied(consumer):
+    delivery = fail(consumer, tag=6, redelivered=True)
+
+    [copy] = consumer.publisher.copies
+    assert (copy.routing_key, copy.delivery.body) == ("q.dead-letter", b"one dot.")
+    assert copy.properties.headers == {
+        "row": 7,
+        "x-set-aside-reason": "failed on redelivery: OverflowError('too long')",
+        "x-original-queue": "q",
+    }
+    assert copy.properties.delivery_mode == 2
+    assert consumer.channel.calls == []  # not acked before the broker has the copy
+    assert consumer.parked == {6: False} and consumer.in_hand == 0
+
+    consumer._copied(delivery, None)  # the broker confirmed the copy
+    assert consumer.channel.calls == [("ack", 6)]
+    assert consumer.parked == {} and consumer.rows_done.count == 0
+
+
+def test_a_message_that_is_not_utf8_is_set_aside_at_once(consumer):
+    deliver(consumer, b"\xff\xfe", tag=8)
+    [copy] = consumer.publisher.copies
+    assert copy.routing_key == "q.dead-letter"
+    assert copy.properties.headers["x-set-aside-reason"] == "body is not UTF-8"
+    assert consumer.parked == {8: False} and consumer.work_queue.empty()
+
+
+def test_a_copy_the_broker_refused_leaves_its_task_unacked(consumer):
+    delivery = fail(consumer, tag=9, redelivered=True)
+    consumer._copied(delivery, pika.exceptions.NackError([]))
+    assert consumer.channel.calls == [] and consumer.parked == {}
+
+
+def test_while_the_publisher_is_blocked_a_parked_task_lends_its_slot(consumer):
+    consumer.publisher.blocked = True
+    delivery = fail(consumer, tag=10, redelivered=True)
+    assert consumer.channel.calls == [("consume", "q")]  # one more task meanwhile
+    assert consumer.parked == {10: True}
+
+    consumer._copied(delivery, None)
+    assert consumer.channel.calls[1:] == [("cancel", "lent-1"), ("ack", 10)]
+    assert consumer.lent == []
+
+
+def test_tasks_parked_before_the_publisher_was_blocked_lend_their_slots_once(consumer):
+    fail(consumer, tag=11, redelivered=True)
+    consumer._lend_all()  # as RabbitMQ blocks the publisher
+    consumer._lend_all()
+    assert consumer.channel.calls == [("consume", "q")]
+    assert consumer.parked == {11: True}
+
+
+def test_with_no_prefetch_limit_there_is_no_slot_to_lend(consumer):
+    consumer.settings = worker.Settings("q", "classic", "w1", prefetch=0, per_dot=0.001)
+    consumer.publisher.blocked = True
+    fail(consumer, tag=12, redelivered=True)
+    assert consumer.channel.calls == [] and consumer.parked == {12: False}
 
 
 def test_rows_done_stay_bounded_and_are_named_in_runs():
