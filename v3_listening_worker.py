@@ -7,16 +7,19 @@ task only when it is done. Every task line names the CSV row and this worker.
 Two classes, as in pika's own asynchronous_consumer_example.py: a Consumer does the work
 of one connection (declare, qos, consume, work, ack, cancel on stop), and a Worker around
 it reconnects whenever that connection is lost. A Publisher publishes the copies of tasks
-set aside on a connection of its own.
+(retries and set-asides) on a connection of its own.
 
 - The work runs in a thread of its own and the ack goes back to pika's I/O thread with
   add_callback_threadsafe, so heartbeats keep flowing during long tasks.
 - The first Ctrl+C (SIGINT) or SIGTERM stops taking tasks, finishes the one in hand and
   exits 0; a second one stops at once (the unfinished task goes back to the queue).
 - A dropped connection is retried with capped, jittered backoff; work resumes by itself.
-- A message that is not UTF-8 text is set aside in <queue>.dead-letter, never dropped;
-  a task whose work fails gets one more try, then is set aside the same way. The task is
-  acked once the broker has confirmed its copy in <queue>.dead-letter.
+- A task whose work fails is tried again --retries times (default 1), counted in its
+  "x-failures" header: a copy goes to the back of the queue, and the task is acked once
+  the broker has confirmed the copy. After its last try, and at once for a message that
+  is not UTF-8 text, the copy goes to <queue>.dead-letter instead: never dropped, never
+  looping. A worker that dies or loses its connection mid-task fails nothing: the broker
+  gives the task again, as the same try.
 """
 
 from __future__ import annotations
@@ -55,7 +58,7 @@ from utils.broker import (
     set_aside_headers,
     side_channel,
 )
-from utils.console_lines import done_line, ready_line, received_line
+from utils.console_lines import done_line, ready_line, received_line, received_note, try_of
 from utils.queues import use_queue_as_it_is
 from utils.signals import GracefulStop
 from utils.tasks import RowRuns, seconds_per_dot, work_seconds
@@ -65,6 +68,8 @@ from utils.util_logger import setup_logger
 BACKOFF_FIRST, BACKOFF_CAP = 0.5, 30.0  # seconds between reconnection attempts
 CHECK_EVERY = 0.5  # seconds: how soon a waiting worker notices a stop, or that it was cut off
 MOST_UNACKED = 65535  # prefetch_count is a 16-bit field in AMQP
+DEFAULT_RETRIES, MOST_RETRIES = 1, 1000  # --retries: tries of a failing task after its first
+FAILURES = "x-failures"  # the header of a task's copy: how many times its work failed
 CLOSE_WAIT = 2.0  # seconds the publish thread gets to close its connection at the end
 
 logger = logging.getLogger(Path(__file__).stem)  # its handlers: setup_logger, in main()
@@ -95,16 +100,33 @@ def make_argument_parser() -> argparse.ArgumentParser:
         help="unacked tasks the broker may hand this worker at once (default 1: fair "
         f"dispatch; 0: no limit, plain round robin, to compare; at most {MOST_UNACKED})",
     )
+    parser.add_argument(
+        "--retries",
+        type=retry_count,
+        default=DEFAULT_RETRIES,
+        help=f"how many more times a task whose work fails is tried (default {DEFAULT_RETRIES}; "
+        f"at most {MOST_RETRIES}) before it is set aside in <queue>.dead-letter; each retry "
+        "goes to the back of the queue. Only failures count: a task given again after a "
+        "worker died or lost its connection has not failed",
+    )
     return parser
+
+
+def whole_number(text: str, most: int) -> int:
+    """A whole number from 0 to `most`, or argparse's error for an option's value."""
+    if not text.isdigit() or int(text) > most:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 0 to {most} (got {text!r})")
+    return int(text)
 
 
 def prefetch_count(text: str) -> int:
     """argparse type for --prefetch: a whole number from 0 to MOST_UNACKED."""
-    if not text.isdigit() or int(text) > MOST_UNACKED:
-        raise argparse.ArgumentTypeError(
-            f"must be a whole number from 0 to {MOST_UNACKED} (got {text!r})"
-        )
-    return int(text)
+    return whole_number(text, MOST_UNACKED)
+
+
+def retry_count(text: str) -> int:
+    """argparse type for --retries: a whole number from 0 to MOST_RETRIES."""
+    return whole_number(text, MOST_RETRIES)
 
 
 # --- the decisions: what becomes of a task (pure functions, unit-tested) ----------------------
@@ -135,7 +157,7 @@ class Settle(enum.Enum):
 
     ACK = "ack"  # done: acknowledge it, count it, say Done
     LEAVE = "leave"  # unacked: the broker requeues it when its connection closes (or did)
-    RETRY = "retry"  # back to the queue for one more try
+    RETRY = "retry"  # a copy to the back of the queue, counting the failure, then acked
     SET_ASIDE = "set aside"  # a copy to <queue>.dead-letter, then acked
 
 
@@ -148,18 +170,25 @@ def before_work(stop_requested: bool, connection_open: bool) -> Outcome | None:
     return None
 
 
-def settle(outcome: Outcome, channel_open: bool, redelivered: bool) -> Settle:
-    """What to do with a delivery, given its work's outcome and whether its channel is open."""
+def settle(outcome: Outcome, channel_open: bool, failures: int, retries: int) -> Settle:
+    """What to do with a delivery, given its work's outcome, whether its channel is open, how
+    many times its work failed before, and how many retries a task gets."""
     if not channel_open or outcome in (Outcome.SKIPPED_STOPPING, Outcome.SKIPPED_CONNECTION_LOST):
         return Settle.LEAVE
     if outcome is Outcome.FAILED:
-        return after_failure(redelivered)
+        return after_failure(failures + 1, retries)
     return Settle.ACK
 
 
-def after_failure(redelivered: bool) -> Settle:
-    """A failed task gets one more try; failing again (redelivered), it is set aside."""
-    return Settle.SET_ASIDE if redelivered else Settle.RETRY
+def after_failure(failures: int, retries: int) -> Settle:
+    """A task whose work has failed `failures` times is retried `retries` times, then set aside."""
+    return Settle.RETRY if failures <= retries else Settle.SET_ASIDE
+
+
+def failures_of(headers: dict | None) -> int:
+    """How many times a task's work failed before: its "x-failures" header, else 0."""
+    failures = (headers or {}).get(FAILURES, 0)
+    return failures if isinstance(failures, int) and failures > 0 else 0
 
 
 class Ending(enum.Enum):
@@ -175,13 +204,14 @@ class Ending(enum.Enum):
 
 @dataclass(frozen=True)
 class Settings:
-    """What a worker is told: its queue, its name, its prefetch and its work per dot."""
+    """What a worker is told: its queue, its name, its prefetch, its work per dot, its retries."""
 
     queue: str
     queue_type: str
     name: str
     prefetch: int
     per_dot: float
+    retries: int = DEFAULT_RETRIES
 
 
 @dataclass
@@ -195,6 +225,7 @@ class Delivery:
     text: str
     row: object  # the CSV row, from the message's "row" header
     seconds: float  # of work
+    failures: int = 0  # how many times its work failed before (its "x-failures" header)
     started: float = 0.0  # time.monotonic() when its work started
     unsaid: str = ""  # its Received line, when it goes out with the Done line
 
@@ -267,9 +298,12 @@ class Consumer:
         except UnicodeDecodeError:
             self._set_aside_unreadable(Delivery(self, method, properties, body, "", "?", 0.0))
             return
-        row = (properties.headers or {}).get("row", "?")
+        headers = properties.headers or {}
+        row = headers.get("row", "?")
         seconds = work_seconds(text, self.settings.per_dot)
-        delivery = Delivery(self, method, properties, body, text, row, seconds)
+        delivery = Delivery(
+            self, method, properties, body, text, row, seconds, failures_of(headers)
+        )
         self.in_hand += 1
         if self.in_hand == 1 and not seconds:
             # no work cannot block heartbeats: the I/O thread does it, sparing two thread
@@ -285,7 +319,7 @@ class Consumer:
             return WorkResult(skipped)
         # "Received" marks the start of the work (with --prefetch 0, tasks wait here first)
         delivery.started = time.monotonic()
-        note = "redelivered" if delivery.method.redelivered else ""
+        note = received_note(delivery.method.redelivered, delivery.failures, self.settings.retries)
         received = received_line(delivery.row, self.settings.name, time.time(), delivery.text, note)
         if not delivery.seconds:  # starts and ends at once: said with its Done line, one record
             delivery.unsaid = received + "\n"
@@ -308,30 +342,46 @@ class Consumer:
     def finish(self, delivery: Delivery, result: WorkResult) -> None:
         """On the I/O thread: settle a task whose work is over. Every task ends here."""
         self.in_hand -= 1
-        action = settle(result.outcome, self.channel.is_open, delivery.method.redelivered)
+        action = settle(
+            result.outcome, self.channel.is_open, delivery.failures, self.settings.retries
+        )
         if action is Settle.ACK:
             self.channel.basic_ack(delivery_tag=delivery.method.delivery_tag)
             self.rows_done.add(delivery.row)
             seconds = time.monotonic() - delivery.started
             logger.info(delivery.unsaid + done_line(delivery.row, self.settings.name, seconds))
         elif action is Settle.RETRY:
-            logger.warning(
-                " [!] row %s failed (%r); back to the queue for one more try",
-                delivery.row,
-                result.error,
-            )
-            self.channel.basic_nack(delivery_tag=delivery.method.delivery_tag, requeue=True)
+            self._retry(delivery, result.error)
         elif action is Settle.SET_ASIDE:
             self._set_aside(delivery, result.error)
 
-    # --- set aside: a copy first, the ack once the broker has it ------------------------------
+    # --- failures: a copy first, the ack once the broker has it -------------------------------
+
+    def _retry(self, delivery: Delivery, error: Exception | None) -> None:
+        """Send a copy that counts this failure to the back of the queue; then ack the task."""
+        failures, queue_name = delivery.failures + 1, self.settings.queue
+        logger.warning(
+            " [!] row %s failed on %s (%r); back to the end of %s for try %d",
+            delivery.row,
+            try_of(failures, self.settings.retries),
+            error,
+            queue_name,
+            failures + 1,
+        )
+        self._park(
+            delivery, queue_name, {**(delivery.properties.headers or {}), FAILURES: failures}
+        )
 
     def _set_aside(self, delivery: Delivery, error: Exception | None) -> None:
-        where = dead_letter_queue(self.settings.queue)
-        logger.warning(" [!] row %s failed again (%r); set aside in %s", delivery.row, error, where)
-        reason = f"failed on redelivery: {error!r}"
+        """After its last try: a copy to <queue>.dead-letter with the error and the count."""
+        failures, where = delivery.failures + 1, dead_letter_queue(self.settings.queue)
+        tried = try_of(failures, self.settings.retries)
+        logger.warning(
+            " [!] row %s failed on %s (%r); set aside in %s", delivery.row, tried, error, where
+        )
+        reason = f"work failed on {tried}: {error!r}"
         headers = set_aside_headers(delivery.properties, self.settings.queue, reason)
-        self._park(delivery, where, headers)
+        self._park(delivery, where, {**headers, FAILURES: failures})
 
     def _set_aside_unreadable(self, delivery: Delivery) -> None:
         """A message that is not UTF-8 text cannot be a task: a copy to <queue>.dead-letter."""
@@ -410,12 +460,12 @@ class Copy:
     """A copy of a delivery, to be in the broker's hands before the delivery is acked."""
 
     delivery: Delivery
-    routing_key: str  # <queue>.dead-letter
+    routing_key: str  # the task queue (a retry, at its back) or <queue>.dead-letter
     properties: pika.BasicProperties
 
 
 class Publisher:
-    """Publishes copies of tasks (set-asides) on a connection of its own, from a thread
+    """Publishes copies of tasks (retries, set-asides) on a connection of its own, from a thread
     of its own, with publisher confirms; the consumer acks each task once its copy is confirmed.
 
     RabbitMQ's advice: never publish on a consuming connection. While a resource alarm lasts
@@ -535,8 +585,8 @@ class Publisher:
     def _on_blocked(self) -> None:
         """On the publish thread, as RabbitMQ blocks it: tasks go on while the copies wait."""
         logger.warning(
-            " [!] worker %s: tasks to set aside stay unacked until the broker takes their "
-            "copies; other tasks go on",
+            " [!] worker %s: tasks to retry or set aside stay unacked until the broker takes "
+            "their copies; other tasks go on",
             self.settings.name,
         )
         if self.in_flight is not None:
@@ -651,7 +701,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         params = connection_parameters(rabbitmq_url(args.url))
         settings = Settings(
-            args.queue, args.queue_type, args.name, args.prefetch, seconds_per_dot()
+            args.queue, args.queue_type, args.name, args.prefetch, seconds_per_dot(), args.retries
         )
         worker = Worker(params, settings, stop)
         worker.run()

@@ -103,19 +103,22 @@ def test_a_least_privilege_v3_worker_works_through_queues_an_administrator_decla
 ):
     declare(vhost, "task_queue3")
     declare(vhost, "task_queue3.dead-letter")
-    send(vhost, "task_queue3", [b"\xff not UTF-8", b"Least privilege task."])
-    # it reads its queue, and publishes to the default exchange: set-aside messages
+    # with a dot, work fails here (it overflows time.sleep): retried, then set aside
+    send(vhost, "task_queue3", [b"\xff not UTF-8", b"Failing task.", b"Least privilege task"])
+    # it reads its queue, and publishes to the default exchange: retries, set-aside messages
     worker_user = user_with(vhost, configure="^$", write="^amq\\.default$", read="^task_queue3$")
     with worker_user as (name, url):
-        worker = workers("v3_listening_worker.py", env=script_env(url, log_dir=tmp_path))
+        env = script_env(url, log_dir=tmp_path, seconds_per_dot="1e308")
+        worker = workers("v3_listening_worker.py", env=env)
         worker.wait_for("Done")
+        worker.wait_for("set aside in task_queue3.dead-letter")
         assert worker.stop().code == 0
 
     assert (
         f" [*] user {name} may not declare queue task_queue3, which exists: using it as it is"
     ) in worker.output
-    [(body, _properties)] = vhost.take_all("task_queue3.dead-letter")
-    assert body == b"\xff not UTF-8"
+    set_aside = vhost.take_all("task_queue3.dead-letter")
+    assert [body for body, _properties in set_aside] == [b"\xff not UTF-8", b"Failing task."]
     assert vhost.ready_count("task_queue3") == 0
     assert "secret-pw" not in worker.output
 
