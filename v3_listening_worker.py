@@ -561,9 +561,10 @@ class Publisher:
         """Publish the copy and hand the delivery back; False if the connection was lost."""
         consumer = copy.delivery.consumer
         try:
-            if self.channel is None:  # confirm mode, <queue>.dead-letter declared
-                self.channel = side_channel(self.connection, self.settings.queue)
-            self.channel.basic_publish(
+            channel = self.channel
+            if channel is None:  # confirm mode, <queue>.dead-letter declared
+                channel = self.channel = side_channel(self.connection, self.settings.queue)
+            channel.basic_publish(
                 "", copy.routing_key, copy.delivery.body, copy.properties, mandatory=True
             )
         except (pika.exceptions.UnroutableError, pika.exceptions.NackError) as refused:
