@@ -47,9 +47,6 @@ def workers(tmp_path):
         child.kill()
 
 
-BROKER_WIDE = ("alarm", "restart")  # markers of tests that change the whole broker's state
-
-
 @pytest.fixture(scope="module")
 def scratch_broker(tmp_path_factory):
     """A throwaway RabbitMQ node for the module's tests (alarms, restarts), always stopped."""
@@ -98,6 +95,5 @@ def disk_alarm(scratch_broker):
 
 
 def pytest_collection_modifyitems(config, items):
-    """Tests that change the whole broker's state run last, so they cannot disturb the
-    others (the suite runs in one process: they also run one at a time)."""
-    items.sort(key=lambda item: any(item.get_closest_marker(name) for name in BROKER_WIDE))
+    """Tests that restart the broker run last, so they cannot disturb the others."""
+    items.sort(key=lambda item: item.get_closest_marker("restart") is not None)

@@ -91,7 +91,7 @@ def test_a_malformed_url_is_a_usage_error_without_the_password(tmp_path, script)
 
 
 @pytest.mark.broker
-def test_a_queue_with_other_arguments_gets_a_clear_line(vhost, tmp_path):
+def test_a_queue_with_other_arguments_is_used_as_it_is(vhost, workers, tmp_path):
     with vhost.connection() as connection:
         connection.channel().queue_declare(
             "task_queue3", durable=True, arguments={"x-max-length": 100}
@@ -110,12 +110,17 @@ def test_a_queue_with_other_arguments_gets_a_clear_line(vhost, tmp_path):
     ]
     assert vhost.ready_count("task_queue3") == 18
 
-    result = run_script("v3_listening_worker.py", env=env)
-    assert result.returncode == 1
-    [line] = result.stderr.strip().splitlines()
-    assert "PRECONDITION_FAILED - inequivalent arg 'x-max-length'" in line
-    assert "queue 'task_queue3'" in line
-    assert "use another name with --queue, or delete the old queue" in line
+    # the v3 worker uses such a queue as it is, as v1 and v2 do, and says what it costs
+    worker = workers("v3_listening_worker.py", env=script_env(vhost.url, log_dir=tmp_path))
+    worker.wait_for(READY_WORDS)
+    assert worker.stop().code == 0
+    assert (
+        " [*] queue task_queue3 already exists with other settings (its x-max-length is 100): "
+        "using it as it is"
+    ) in worker.output
+    assert (
+        " [!] queue task_queue3: it has a length limit: tasks beyond it are dropped or refused"
+    ) in worker.output
 
 
 @pytest.mark.broker

@@ -11,7 +11,13 @@ from tests.support import PROJECT_ROOT, script_env
 
 
 @pytest.mark.parametrize(
-    "script", ["v2_emitter_of_tasks.py", "v2_listening_worker.py", "v3_emitter_of_tasks.py"]
+    "script",
+    [
+        "v2_emitter_of_tasks.py",
+        "v2_listening_worker.py",
+        "v3_emitter_of_tasks.py",
+        "v3_listening_worker.py",
+    ],
 )
 def test_a_script_run_outside_the_venv_says_to_activate_it(script, tmp_path):
     # -S: no site-packages, as a Python where pika was never installed

@@ -89,6 +89,56 @@ def test_a_queue_that_is_not_durable_is_used_with_a_warning(vhost, tmp_path):
     assert vhost.ready_count("task_queue") == 1
 
 
+def send(vhost, queue: str, bodies: list[bytes]) -> None:
+    """Publish persistent messages to a queue as it is (no declare), each confirmed."""
+    with vhost.connection() as connection:
+        channel = connection.channel()
+        channel.confirm_delivery()
+        for body in bodies:
+            channel.basic_publish("", queue, body, pika.BasicProperties(delivery_mode=2))
+
+
+def test_the_v3_worker_uses_a_quorum_queue_declared_elsewhere_as_it_is(vhost, workers, tmp_path):
+    declare(vhost, "task_queue3", arguments={"x-queue-type": "quorum"})
+    send(vhost, "task_queue3", [b"Quorum task."])
+
+    worker = workers("v3_listening_worker.py", env=script_env(vhost.url, log_dir=tmp_path))
+    worker.wait_for("Done")
+    assert worker.stop().code == 0
+
+    assert (
+        " [*] queue task_queue3 already exists with other settings (its x-queue-type is "
+        "quorum): using it as it is"
+    ) in worker.output
+    assert "[!]" not in worker.output  # a quorum queue breaks no promise
+    assert vhost.ready_count("task_queue3") == 0
+
+
+def test_a_least_privilege_v3_worker_works_through_queues_an_administrator_declared(
+    vhost, workers, tmp_path
+):
+    declare(vhost, "task_queue3")
+    declare(vhost, "task_queue3.dead-letter")
+    # with a dot, work fails here (it overflows time.sleep): retried, then set aside
+    send(vhost, "task_queue3", [b"\xff not UTF-8", b"Failing task.", b"Least privilege task"])
+    # it reads its queue, and publishes to the default exchange: retries, set-aside messages
+    worker_user = user_with(vhost, configure="^$", write="^amq\\.default$", read="^task_queue3$")
+    with worker_user as (name, url):
+        env = script_env(url, log_dir=tmp_path, seconds_per_dot="1e308")
+        worker = workers("v3_listening_worker.py", env=env)
+        worker.wait_for("Done")
+        worker.wait_for("set aside in task_queue3.dead-letter")
+        assert worker.stop().code == 0
+
+    assert (
+        f" [*] user {name} may not declare queue task_queue3, which exists: using it as it is"
+    ) in worker.output
+    set_aside = vhost.take_all("task_queue3.dead-letter")
+    assert [body for body, _properties in set_aside] == [b"\xff not UTF-8", b"Failing task."]
+    assert vhost.ready_count("task_queue3") == 0
+    assert "secret-pw" not in worker.output
+
+
 @pytest.mark.parametrize("version", ["v1", "v2"])
 def test_least_privilege_users_work_through_a_queue_an_administrator_declared(
     vhost, workers, tmp_path, version

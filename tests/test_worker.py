@@ -146,7 +146,8 @@ def test_a_poison_message_is_set_aside_and_work_goes_on(vhost, workers, tmp_path
 
 
 def test_a_task_that_fails_twice_is_set_aside_and_work_goes_on(vhost, workers, tmp_path):
-    """Work that raises (here: sleeping 2 x 1e308 s overflows) is retried once, then set aside."""
+    """Work that raises (here: sleeping 2 x 1e308 s overflows) is retried once (--retries 1, the
+    default), then set aside."""
     env = script_env(vhost.url, log_dir=tmp_path, seconds_per_dot="1e308")
     vhost.publish("task_queue3", [b"Overflowing task..", b"Instant task"])
     worker = workers("v3_listening_worker.py", env=env)
@@ -155,8 +156,9 @@ def test_a_task_that_fails_twice_is_set_aside_and_work_goes_on(vhost, workers, t
     worker.wait_for("set aside in task_queue3.dead-letter")
     assert worker.stop().code == 0
 
-    assert "failed (OverflowError" in worker.output
+    assert "failed on try 1 of 2 (OverflowError" in worker.output
     [(body, properties)] = vhost.take_all("task_queue3.dead-letter")
     assert body == b"Overflowing task.."
-    assert properties.headers["x-set-aside-reason"].startswith("failed on redelivery: Overflow")
+    assert properties.headers["x-set-aside-reason"].startswith("work failed on try 2 of 2: Over")
+    assert properties.headers["x-failures"] == 2
     assert vhost.ready_count("task_queue3") == 0

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 
 from utils.errors import BrokerError
 
@@ -34,7 +35,13 @@ WHAT_TO_DO = {
 class BlockedPublishing:
     """What one connection was told: blocked since when, and why (None: not blocked)."""
 
-    def __init__(self, connection, logger: logging.Logger, limit: str = URL_LIMIT) -> None:
+    def __init__(
+        self,
+        connection,
+        logger: logging.Logger,
+        limit: str = URL_LIMIT,
+        on_blocked: Callable[[], None] | None = None,
+    ) -> None:
         # A BlockingConnection runs its blocked callbacks and timers only from
         # process_data_events, never while it waits inside a publish or close(), which is
         # exactly where a blocked publisher waits; the SelectConnection underneath it
@@ -42,6 +49,7 @@ class BlockedPublishing:
         self.connection = getattr(connection, "_impl", connection)
         self.logger = logger
         self.limit = limit  # the setting that bounds the wait, named when pika gives up
+        self.on_blocked = on_blocked  # called once blocked, on the connection's own thread
         self.reason = ""
         self.since: float | None = None
         self.connection.add_on_connection_blocked_callback(self._on_blocked)
@@ -57,6 +65,8 @@ class BlockedPublishing:
         self.reason = frame.method.reason or "a resource alarm"
         self.since = time.monotonic()
         self._say_still_blocked(self.since)
+        if self.on_blocked is not None:
+            self.on_blocked()
 
     def _say_still_blocked(self, since: float) -> None:
         # unblocked meanwhile (or blocked anew: its own timer runs), or the connection is
@@ -89,11 +99,14 @@ _watched: list[BlockedPublishing] = []  # the script's publishing connections, n
 
 
 def say_when_blocked(
-    connection, logger: logging.Logger, limit: str = URL_LIMIT
+    connection,
+    logger: logging.Logger,
+    limit: str = URL_LIMIT,
+    on_blocked: Callable[[], None] | None = None,
 ) -> BlockedPublishing:
-    """Make `connection` say when RabbitMQ blocks its publishing, and why; `limit` names the
-    setting that bounds the wait (pika's blocked_connection_timeout)."""
-    watch = BlockedPublishing(connection, logger, limit)
+    """Make `connection` say when RabbitMQ blocks its publishing, and why, then call
+    `on_blocked()`; `limit` names the setting that bounds the wait."""
+    watch = BlockedPublishing(connection, logger, limit, on_blocked)
     _watched.append(watch)
     return watch
 

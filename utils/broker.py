@@ -240,11 +240,6 @@ def connect_in_turn(
 
 def broker_error(error: pika.exceptions.AMQPError) -> BrokerError:
     """Turn a pika error raised after connecting into one clear BrokerError."""
-    if isinstance(error, pika.exceptions.ChannelClosedByBroker) and error.reply_code == 406:
-        return BrokerError(
-            f"{error.reply_text}. A queue of that name already exists with other settings: "
-            "use another name with --queue, or delete the old queue (admin panel, Queues tab)"
-        )
     if isinstance(error, pika.exceptions.ChannelClosedByBroker) and error.reply_code == 403:
         return BrokerError(access_refused(error.reply_text))
     if isinstance(error, pika.exceptions.ChannelClosedByBroker):
@@ -333,6 +328,32 @@ def dead_letter_queue(queue: str) -> str:
     return f"{queue}.dead-letter"
 
 
+def side_channel(connection, queue: str):
+    """A channel of `connection` in confirm mode, once <queue>.dead-letter is there (declared
+    by us, or as someone else set it up)."""
+    side = connection.channel()
+    try:
+        side.queue_declare(queue=dead_letter_queue(queue), durable=True)
+    except pika.exceptions.ChannelClosedByBroker as refused:
+        side = use_queue_as_it_is(connection, dead_letter_queue(queue), refused)
+    side.confirm_delivery()
+    return side
+
+
+def set_aside_headers(properties, queue: str, reason: str) -> dict:
+    """A set-aside message's headers: its own, why it was set aside, and where it came from."""
+    headers = dict(properties.headers or {})
+    headers.update({"x-set-aside-reason": reason, "x-original-queue": queue})
+    return headers
+
+
+def persistent_copy(properties, headers: dict) -> pika.BasicProperties:
+    """The properties of a message's copy: persistent, with `headers` and the same message id."""
+    return pika.BasicProperties(
+        delivery_mode=PERSISTENT, headers=headers, message_id=properties.message_id
+    )
+
+
 def set_aside(channel, queue: str, method, properties, body: bytes, reason: str) -> None:
     """Move a message that cannot be processed to <queue>.dead-letter, then ack it.
 
@@ -340,21 +361,12 @@ def set_aside(channel, queue: str, method, properties, body: bytes, reason: str)
     only once the broker has confirmed the copy, so the message is never lost and never
     redelivered to loop forever.
     """
-    side = channel.connection.channel()
-    try:
-        side.queue_declare(queue=dead_letter_queue(queue), durable=True)
-    except pika.exceptions.ChannelClosedByBroker as refused:
-        side = use_queue_as_it_is(channel.connection, dead_letter_queue(queue), refused)
-    side.confirm_delivery()
-    headers = dict(properties.headers or {})
-    headers.update({"x-set-aside-reason": reason, "x-original-queue": queue})
+    side = side_channel(channel.connection, queue)
     side.basic_publish(
         exchange="",
         routing_key=dead_letter_queue(queue),
         body=body,
-        properties=pika.BasicProperties(
-            delivery_mode=PERSISTENT, headers=headers, message_id=properties.message_id
-        ),
+        properties=persistent_copy(properties, set_aside_headers(properties, queue, reason)),
     )
     side.close()
     channel.basic_ack(delivery_tag=method.delivery_tag)

@@ -9,6 +9,10 @@ they are the lesson, and readers only look for the words "Received" and "Done".)
     [x] Sent row 7: Seventh task.
     [x] Received row 7 by worker 1 at 14:03:07.251: Seventh task.
     [x] Done row 7 by worker 1 in 1.00 s.
+    [x] Received row 8 (try 2 of 2) by worker 1 at 14:03:08.004: Eighth task..
+
+A Received line's note says "redelivered" when the broker gives a task again after a
+worker died or lost its connection, and which try it is after its work failed.
 """
 
 from __future__ import annotations
@@ -41,6 +45,19 @@ def received_line(row: object, worker: str, now: float, text: str, note: str = "
     return f" [x] Received row {row}{noted} by worker {worker} at {time_of_day(now)}: {text}"
 
 
+def try_of(attempt: int, retries: int) -> str:
+    """'try 2 of 3': which try of a task this is, of the 1 + `retries` it gets."""
+    return f"try {attempt} of {max(attempt, retries + 1)}"
+
+
+def received_note(redelivered: bool, failures: int, retries: int) -> str:
+    """The note of a task's Received line, given its failures so far: '' on a first try."""
+    if not failures:
+        return "redelivered" if redelivered else ""
+    tried = try_of(failures + 1, retries)
+    return f"redelivered, {tried}" if redelivered else tried
+
+
 def done_line(row: object, worker: str, seconds: float) -> str:
     """The worker's line once a task is done and acked, `seconds` after it started."""
     return f" [x] Done row {row} by worker {worker} in {seconds:.2f} s."
@@ -51,6 +68,7 @@ SENT = re.compile(r"\[x\] Sent row (\d+): ")
 RECEIVED = re.compile(
     r"\[x\] Received row (\d+)(?: \(([^)]*)\))? by worker (\S+) at (\d\d):(\d\d):(\d\d\.\d+): (.*)"
 )
+TRY = re.compile(r"\btry (\d+) of (\d+)")  # in a Received line's note
 DONE = re.compile(r"\[x\] Done row (\d+) by worker (\S+) in (\d+\.\d+) s\.")
 
 
@@ -61,8 +79,19 @@ class Received:
     row: int
     worker: str
     second_of_day: float
-    note: str  # "" or, for instance, "redelivered"
+    note: str  # "" or, for instance, "redelivered" or "try 2 of 2"
     text: str  # the task's text, up to the end of the line
+
+    @property
+    def redelivered(self) -> bool:
+        """Whether the broker gave the task again (its worker died or lost its connection)."""
+        return "redelivered" in self.note
+
+    @property
+    def attempt(self) -> int:
+        """Which try of its task this is: 1 unless the note says "try N of M"."""
+        found = TRY.search(self.note)
+        return int(found[1]) if found else 1
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,73 @@
+"""A resource alarm blocks the v3 worker's publishing connection, never its consuming one.
+
+The worker publishes its copies of tasks (set-asides, retries) on a connection of its own,
+as RabbitMQ advises: while a disk alarm blocks that connection, the task it holds stays
+unacked and the worker goes on acking the others. On a throwaway node (the disk_alarm
+fixture, tests/conftest.py): the broker on 5672 never sees the alarm.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import pika
+import pytest
+
+from tests.support import script_env, wait_until
+
+pytestmark = pytest.mark.broker
+
+POISON = b"\xff\xfe not UTF-8"
+TASKS = [POISON, b"first.", b"second.", b"third."]
+
+
+def counts(scratch_broker, queue: str) -> tuple[int, int]:
+    """A queue's (ready, unacked) messages, exactly, as the scratch broker counts them."""
+    listed = scratch_broker.rabbitmqctl(
+        "list_queues", "name", "messages_ready", "messages_unacknowledged", "--no-table-headers"
+    )
+    for line in listed.splitlines():
+        name, ready, unacked = line.split()
+        if name == queue:
+            return int(ready), int(unacked)
+    return 0, 0  # not declared yet
+
+
+@pytest.fixture
+def queued_then_blocked(scratch_broker, request) -> str:
+    """A queue holding TASKS, then a disk alarm (no one could publish them after it)."""
+    queue = f"alarm-{uuid.uuid4().hex[:8]}"
+    with pika.BlockingConnection(pika.URLParameters(scratch_broker.url)) as connection:
+        channel = connection.channel()
+        channel.queue_declare(queue, durable=True)
+        channel.confirm_delivery()
+        for body in TASKS:
+            channel.basic_publish("", queue, body, pika.BasicProperties(delivery_mode=2))
+    request.getfixturevalue("disk_alarm")
+    return queue
+
+
+def test_a_worker_whose_publisher_is_blocked_sets_aside_later_and_acks_the_other_tasks(
+    scratch_broker, queued_then_blocked, disk_alarm, workers, tmp_path
+):
+    queue, dead_letter = queued_then_blocked, f"{queued_then_blocked}.dead-letter"
+    env = script_env(scratch_broker.url, log_dir=tmp_path)
+    worker = workers("v3_listening_worker.py", "--queue", queue, env=env)
+
+    # the poison message came first: its copy waits, and the worker goes on meanwhile
+    worker.wait_for("Done", count=3)
+    assert "RabbitMQ is blocking publishers (low on disk): " in worker.output
+    assert "stay unacked until the broker takes their copies; other tasks go on" in worker.output
+    wait_until(lambda: counts(scratch_broker, queue) == (0, 1), "three tasks acked, one held")
+    assert counts(scratch_broker, dead_letter) == (0, 0)
+
+    disk_alarm.clear()
+    wait_until(lambda: counts(scratch_broker, queue) == (0, 0), "the poison message acked")
+    assert worker.stop().code == 0
+
+    assert "RabbitMQ unblocked publishers after" in worker.output
+    assert counts(scratch_broker, dead_letter) == (1, 0)
+    with pika.BlockingConnection(pika.URLParameters(scratch_broker.url)) as connection:
+        method, properties, body = connection.channel().basic_get(dead_letter, auto_ack=True)
+    assert (body, properties.headers["x-set-aside-reason"]) == (POISON, "body is not UTF-8")
+    assert "Traceback" not in worker.output
