@@ -13,9 +13,12 @@ from contextlib import contextmanager
 import pika
 import pytest
 
-from tests.support import api, quoted, run_script, script_env
+from tests.support import api, quoted, run_script, script_env, wait_until
+from utils.console_lines import READY_WORDS, done_rows
 
 pytestmark = pytest.mark.broker
+
+ALL_ROWS = list(range(1, 19))  # tasks.csv
 
 
 @contextmanager
@@ -239,3 +242,27 @@ def test_the_passive_declare_needs_no_permission(vhost):
         pika.BlockingConnection(pika.URLParameters(url)) as connection,
     ):
         connection.channel().queue_declare("task_queue", passive=True)
+
+
+def test_least_privilege_users_run_the_demo_tasks_through_an_administrators_queue(
+    vhost, workers, tmp_path
+):
+    """tasks.csv, as the demo sends it: a producer that may only publish, three workers that
+    may only read their queue (and set bad messages aside), a queue declared beforehand."""
+    declare(vhost, "task_queue3")
+    declare(vhost, "task_queue3.dead-letter")
+    producer = user_with(vhost, configure="^$", write="^amq\\.default$", read="^$")
+    worker_user = user_with(vhost, configure="^$", write="^amq\\.default$", read="^task_queue3$")
+    with producer as (_producer, producer_url), worker_user as (_worker, worker_url):
+        env = script_env(worker_url, log_dir=tmp_path)
+        started = [workers("v3_listening_worker.py", "--name", str(n), env=env) for n in (1, 2, 3)]
+        for worker in started:
+            worker.wait_for(READY_WORDS)
+        sent = run_script("v3_emitter_of_tasks.py", env=script_env(producer_url, log_dir=tmp_path))
+        assert sent.returncode == 0, sent.stdout + sent.stderr
+        wait_until(
+            lambda: sorted(row for w in started for row in done_rows(w.output)) == ALL_ROWS,
+            what="every row of tasks.csv done once",
+        )
+        assert all(worker.stop().code == 0 for worker in started)
+    assert vhost.ready_count("task_queue3") == 0

@@ -5,19 +5,22 @@ from __future__ import annotations
 import pytest
 
 from tests.support import api, quoted, run_script, script_env, wait_until
+from utils.console_lines import READY_WORDS, done_rows
 
 pytestmark = pytest.mark.broker
 
 
 def connections_of(vhost) -> list[str]:
     """The names of the connections open on the vhost, as the management API lists them."""
-    return [c["name"] for c in api("GET", "/connections") if c.get("vhost") == vhost.name]
+    connections = api("GET", "/connections")
+    assert isinstance(connections, list)
+    return [c["name"] for c in connections if c.get("vhost") == vhost.name]
 
 
-def test_a_worker_whose_connection_is_closed_reconnects_and_works_on(vhost, workers):
-    env = script_env(vhost.url, seconds_per_dot="0")
+def test_a_worker_whose_connection_is_closed_reconnects_and_works_on(vhost, workers, tmp_path):
+    env = script_env(vhost.url, log_dir=tmp_path, seconds_per_dot="0")
     worker = workers("v3_listening_worker.py", "--name", "w", env=env)
-    worker.wait_for("ready for work")
+    worker.wait_for(READY_WORDS)
     wait_until(lambda: connections_of(vhost), what="the worker's connection to be listed")
 
     # as an operator does in the admin panel: the broker closes the connection
@@ -26,9 +29,9 @@ def test_a_worker_whose_connection_is_closed_reconnects_and_works_on(vhost, work
 
     worker.wait_for("lost its connection")
     worker.wait_for("reconnected to 127.0.0.1:5672", timeout=30)
-    worker.wait_for("ready for work", count=2)
+    worker.wait_for(READY_WORDS, count=2)
     assert run_script("v3_emitter_of_tasks.py", env=env).returncode == 0
-    worker.wait_for("[x] Done row", count=18)
-    assert worker.stop() == 0
+    worker.wait_until(lambda output: len(done_rows(output)) == 18, "18 rows done")
+    assert worker.stop().code == 0
     assert "worker w did 18 tasks: rows 1-18" in worker.output
     assert vhost.ready_count("task_queue3") == 0
