@@ -11,7 +11,6 @@ read from the workers' lines, and the ideal one simulated from the CSV.
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -19,14 +18,7 @@ from pathlib import Path
 
 import pika.exceptions
 
-from tools.schedule_view import (
-    Block,
-    common_scale,
-    draw_timeline,
-    ideal_schedule,
-    legend,
-    makespan,
-)
+from tools.schedule_view import Block, draw_timelines, ideal_schedule, makespan
 from tools.supervisor import (
     BOLD,
     COLOURS,
@@ -276,23 +268,18 @@ def report(
     ideal = ideal_blocks(settings)
     real = [(title, log.blocks()) for title, log in rounds]
     names = [f"worker {number}" for number in range(1, settings.workers + 1)]
-    name_width = max(len(name) for name in names)
-    width = max(20, shutil.get_terminal_size((100, 24)).columns - name_width - 3)
-    scale = common_scale([ideal, *(blocks for _, blocks in real)], width)
     lines: list[str] = []
     for title, log in rounds:
         lines += ["", f"Rows done by each worker ({title}):", *rows_table(log, settings.workers)]
-    for title, blocks in real:
-        lines += ["", f"Real timeline ({title}), makespan {makespan(blocks):.2f} s:"]
-        lines += draw_timeline(blocks, names, scale, width, paint)
-        lines += legend(blocks)
-    lines += [
-        "",
-        f"Ideal timeline (each task to whichever worker is free first, {settings.per_dot:g} s "
-        f"per dot), makespan {makespan(ideal):.2f} s:",
-        *draw_timeline(ideal, names, scale, width, paint),
-        "",
+    titled = [
+        (f"Real timeline ({title}), makespan {makespan(blocks):.2f} s:", blocks)
+        for title, blocks in real
     ]
+    ideal_title = (
+        f"Ideal timeline (each task to whichever worker is free first, {settings.per_dot:g} s "
+        f"per dot), makespan {makespan(ideal):.2f} s:"
+    )
+    lines += [*draw_timelines([*titled, (ideal_title, ideal)], names, paint), ""]
     for title, blocks in real:
         lines.append(
             f"Makespan real / ideal ({title}): {makespan(blocks):.2f} s / "

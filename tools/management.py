@@ -7,6 +7,7 @@ through it; the lab makes and deletes a virtual host of its own, and sets a poli
 
 from __future__ import annotations
 
+import argparse
 import base64
 import json
 import urllib.error
@@ -28,6 +29,17 @@ class ManagementError(ScriptError):
     def __init__(self, message: str, status: int | None = None) -> None:
         super().__init__(message)
         self.status = status
+
+
+def add_broker_arguments(parser: argparse.ArgumentParser) -> None:
+    """--url (the broker, over AMQP) and --management-port (its management API)."""
+    parser.add_argument("--url", help="AMQP URL of the broker (default RABBITMQ_URL)")
+    parser.add_argument(
+        "--management-port",
+        type=int,
+        default=MANAGEMENT_PORT,
+        help=f"port of the broker's management API (default {MANAGEMENT_PORT})",
+    )
 
 
 def quoted(name: str) -> str:

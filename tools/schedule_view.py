@@ -6,8 +6,8 @@
               0s        1s        2s        3s
 
 A block spans the task's start to its end at `scale` columns per second and carries its
-CSV row number, with a `*` when the broker redelivered it; a task cut short (its worker was
-killed, or lost its connection) ends in `╳` instead of `┤`. A block too short for its
+CSV row number, with a `*` when the broker redelivered it; a task never acked (its worker
+was killed, or lost its connection, first) ends in `╳` instead of `┤`. A block too short for its
 label is widened and the rest of its lane is pushed right, so every task shows;
 `common_scale` picks the largest scale at which every lane of every timeline still fits the
 width, so timelines drawn with it compare at a glance.
@@ -16,6 +16,7 @@ width, so timelines drawn with it compare at a glance.
 from __future__ import annotations
 
 import heapq
+import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -31,7 +32,7 @@ CUT_END = "╳"
 @dataclass(frozen=True)
 class Block:
     """One task on a timeline: its lane (worker index from 0), CSV row, start and end in s;
-    whether the broker redelivered it, and whether it was cut short."""
+    whether the broker redelivered it, and whether it ended unacked (cut: its worker died)."""
 
     lane: int
     row: int
@@ -48,7 +49,7 @@ def makespan(blocks: Sequence[Block]) -> float:
 
 def block_text(block: Block, width: int) -> str:
     """'├7────┤': a block of `width` columns (more if its label needs them); '├7*──╳' for a
-    redelivered task cut short."""
+    redelivered task never acked."""
     label = f"{block.row}{REDELIVERED_MARK if block.redelivered else ''}"
     return "├" + label + "─" * max(0, width - len(label) - 2) + (CUT_END if block.cut else "┤")
 
@@ -62,7 +63,7 @@ def legend(blocks: Sequence[Block]) -> list[str]:
             "worker never acked it)"
         )
     if any(block.cut for block in blocks):
-        lines.append(f"{CUT_END} cut short: its worker was killed or lost its connection")
+        lines.append(f"{CUT_END} never acked: its worker was killed, or lost its connection, first")
     return lines
 
 
@@ -138,6 +139,23 @@ def draw_timeline(
     axis, labels = time_axis(scale, width)
     lines.append(" " * (name_width + 1) + axis)
     lines.append(" " * (name_width + 1) + labels)
+    return lines
+
+
+def draw_timelines(
+    titled: Sequence[tuple[str, Sequence[Block]]],
+    lane_names: Sequence[str],
+    paint: Callable[[int, str], str] = lambda lane, text: text,
+) -> list[str]:
+    """Several timelines, each under its title and above the legend of its marks, drawn at
+    one scale that fits the terminal, so that they compare at a glance."""
+    name_width = max((len(name) for name in lane_names), default=0)
+    width = max(20, shutil.get_terminal_size((100, 24)).columns - name_width - 3)
+    scale = common_scale([blocks for _, blocks in titled], width)
+    lines: list[str] = []
+    for title, blocks in titled:
+        lines += ["", title, *draw_timeline(blocks, lane_names, scale, width, paint)]
+        lines += legend(blocks)
     return lines
 
 

@@ -22,7 +22,14 @@ from dataclasses import dataclass, field
 
 from tools.schedule_view import Block
 from utils import PROJECT_ROOT
-from utils.console_lines import READY, parse_done, parse_received, sent_rows
+from utils.console_lines import (
+    READY,
+    NotConfirmed,
+    parse_done,
+    parse_not_confirmed,
+    parse_received,
+    sent_rows,
+)
 
 POLL = 0.2  # seconds between checks while waiting for a child's next line
 
@@ -202,11 +209,13 @@ class RoundLog:
     in_hand: dict[int, int | None] = field(default_factory=dict)  # worker: the row it works on
     last_line: dict[int, float] = field(default_factory=dict)  # worker: time.monotonic()
     ended: dict[int, float] = field(default_factory=dict)  # worker: second of the day it ended
+    not_confirmed: NotConfirmed | None = None  # the v3 emitter's failure line, if it said one
 
     def feed(self, worker: int | None, line: str) -> None:
         """Record what one line of a child says, if anything."""
         if worker is None:  # an emitter
             self.sent += sent_rows(line)
+            self.not_confirmed = parse_not_confirmed(line) or self.not_confirmed
             return
         self.last_line[worker] = time.monotonic()
         if READY.search(line):
@@ -250,8 +259,8 @@ class RoundLog:
         A worker does its tasks one at a time in the order it received them, so a task
         starts when it was received or when the worker's previous task ended, whichever is
         later (with a prefetch above 1 a task may arrive while another is running); it ends
-        `seconds` after it was received. A task a worker started and never finished, because
-        the worker was killed or died, ends when the worker did, cut short.
+        `seconds` after it was received. A task a worker started and never acked, because the
+        worker was killed or died first, ends when the worker did, marked cut.
         """
         if not self.received:
             return []

@@ -18,7 +18,7 @@ import time
 import pika
 import pika.exceptions
 
-from tools.management import MANAGEMENT_PORT, Api
+from tools.management import Api, add_broker_arguments
 from utils.broker import broker_error, connect, connection_parameters
 from utils.errors import ExitCode, ScriptError
 from utils.urls import rabbitmq_url
@@ -59,13 +59,7 @@ def make_argument_parser() -> argparse.ArgumentParser:
         help="seconds between two refreshes (default 1)",
     )
     parser.add_argument("--once", action="store_true", help="print the table once and exit")
-    parser.add_argument("--url", help="AMQP URL of the broker (default RABBITMQ_URL)")
-    parser.add_argument(
-        "--management-port",
-        type=int,
-        default=MANAGEMENT_PORT,
-        help=f"port of the management API (default {MANAGEMENT_PORT})",
-    )
+    add_broker_arguments(parser)
     return parser
 
 
