@@ -22,6 +22,7 @@ from tools.schedule_view import Block, draw_timelines, ideal_schedule, makespan
 from tools.supervisor import (
     BOLD,
     COLOURS,
+    STOP,
     RoundLog,
     Supervisor,
     child_environment,
@@ -31,7 +32,6 @@ from tools.supervisor import (
 from utils import PROJECT_ROOT, arguments
 from utils.broker import broker_error, connect, connection_parameters
 from utils.errors import ExitCode, ScriptError, SettingsError
-from utils.signals import raise_keyboard_interrupt_on_stop_signals
 from utils.tasks import DEFAULT_TASKS_FILE, Task, TaskFile, seconds_per_dot, work_seconds
 from utils.urls import rabbitmq_url
 
@@ -356,7 +356,7 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings(args)
         url = rabbitmq_url(args.url)
         where = check_queue_is_free(url, settings.queue, args.purge)
-        raise_keyboard_interrupt_on_stop_signals()
+        STOP.install()
         supervisor = Supervisor(
             child_environment(url, settings.per_dot),
             use_colour(),

@@ -9,6 +9,7 @@ when; from it come the real timeline and the tallies.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import signal
@@ -17,7 +18,7 @@ import sys
 import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from tools.schedule_view import Block
@@ -30,6 +31,7 @@ from utils.console_lines import (
     parse_received,
     sent_rows,
 )
+from utils.signals import STOP_SIGNALS
 
 POLL = 0.2  # seconds between checks while waiting for a child's next line
 
@@ -48,6 +50,42 @@ def ask_to_stop(process: subprocess.Popen, is_emitter: bool) -> None:
         process.send_signal(signal.CTRL_BREAK_EVENT)
     else:
         process.send_signal(signal.SIGINT if is_emitter else signal.SIGTERM)
+
+
+class StopSignals:
+    """Ctrl+C (SIGINT) and SIGTERM raise KeyboardInterrupt, as in a terminal, except while
+    held: a child started but not yet recorded would outlive the clean-up, so a signal that
+    comes then raises once the child is recorded. (Blocking the signals instead would not
+    do: a child inherits the blocked mask, and would never hear its SIGTERM.)"""
+
+    def __init__(self) -> None:
+        self.holding = 0
+        self.pending = False
+
+    def install(self) -> None:
+        for signum in STOP_SIGNALS:
+            signal.signal(signum, self._handle)
+
+    def _handle(self, signum: int, frame: object) -> None:
+        if self.holding:
+            self.pending = True
+            return
+        raise KeyboardInterrupt
+
+    @contextlib.contextmanager
+    def held(self) -> Iterator[None]:
+        """Within it, a stop signal waits; it raises at the end (unless something else did)."""
+        self.holding += 1
+        try:
+            yield
+        finally:
+            self.holding -= 1
+        if not self.holding and self.pending:
+            self.pending = False
+            raise KeyboardInterrupt
+
+
+STOP = StopSignals()  # the handlers of the program that supervises: install() them once
 
 
 def second_of_day(now: float) -> float:
@@ -110,21 +148,22 @@ class Supervisor:
         env: dict[str, str] | None = None,
     ) -> Child:
         """Start `python ARGV` in a session of its own (the terminal's Ctrl+C is ours)."""
-        process = subprocess.Popen(
-            [sys.executable, *argv],
-            cwd=PROJECT_ROOT,
-            env=self.env if env is None else env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            encoding="utf-8",
-            errors="replace",
-            start_new_session=sys.platform != "win32",
-            creationflags=NEW_PROCESS_GROUP,
-        )
-        child = Child(name, worker, colour, process)
-        self.children.append(child)
+        with STOP.held():
+            process = subprocess.Popen(
+                [sys.executable, *argv],
+                cwd=PROJECT_ROOT,
+                env=self.env if env is None else env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                encoding="utf-8",
+                errors="replace",
+                start_new_session=sys.platform != "win32",
+                creationflags=NEW_PROCESS_GROUP,
+            )
+            child = Child(name, worker, colour, process)
+            self.children.append(child)
         threading.Thread(target=self._read, args=(child,), daemon=True).start()
         return child
 

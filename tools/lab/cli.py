@@ -19,10 +19,10 @@ from tools.demo import seconds_flag
 from tools.lab import confirms, crash, heartbeat, poison, prefetch, restart
 from tools.lab.session import Lab
 from tools.management import add_broker_arguments
-from tools.supervisor import use_colour
-from utils.broker import broker_error, connection_parameters
+from tools.supervisor import STOP, use_colour
+from utils.broker import broker_error, connect, connection_parameters
 from utils.errors import ExitCode, ScriptError, SettingsError
-from utils.signals import STOP_SIGNALS, raise_keyboard_interrupt_on_stop_signals
+from utils.signals import STOP_SIGNALS
 from utils.tasks import seconds_per_dot
 from utils.urls import rabbitmq_url
 
@@ -84,7 +84,7 @@ def listing() -> list[str]:
 
 
 def settings(args: argparse.Namespace) -> tuple[str, float]:
-    """The broker URL and the seconds per dot; SettingsError if the experiment cannot use them."""
+    """The broker URL and the seconds per dot; ScriptError if the experiment cannot use them."""
     per_dot = seconds_per_dot() if args.seconds_per_dot is None else args.seconds_per_dot
     least = getattr(EXPERIMENTS[args.experiment], "MIN_SECONDS_PER_DOT", 0.0)
     if per_dot < least:
@@ -93,7 +93,9 @@ def settings(args: argparse.Namespace) -> tuple[str, float]:
             "timing depends on tasks that take a while; use --seconds-per-dot"
         )
     url = rabbitmq_url(args.url)
-    connection_parameters(url)  # a bad URL is one line and status 2 before anything starts
+    params = connection_parameters(url)  # a bad URL: one line and status 2, before anything
+    if getattr(EXPERIMENTS[args.experiment], "USES_YOUR_BROKER", True):
+        connect(params).close()  # an unreachable broker: one line and status 1, likewise
     return url, per_dot
 
 
@@ -142,6 +144,6 @@ def main(argv: list[str] | None = None) -> int:
     if reason:
         print(f"{PROG}: skipped {experiment.NAME}: {reason}")
         return ExitCode.OK
-    raise_keyboard_interrupt_on_stop_signals()
+    STOP.install()
     lab = Lab(experiment.NAME, url, per_dot, use_colour(), args.management_port)
     return run(lab, experiment)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from tools.lab.session import QUIET, Lab, Side
 from tools.lab.verdict import Tally, counted, verdict_of_runs
-from tools.supervisor import RoundLog, second_of_day
+from tools.supervisor import Child, RoundLog, second_of_day
 from utils.tasks import DEFAULT_TASKS_FILE, TaskFile, work_seconds
 
 NAME = "crash"
@@ -77,11 +77,17 @@ def timeout(lab: Lab) -> float:
     return 30 + sum(work_seconds(task.text, lab.per_dot) for task in TaskFile(DEFAULT_TASKS_FILE))
 
 
-def kill_mid_task(lab: Lab, victim, log: RoundLog) -> int:
+def first_task(log: RoundLog, worker: int) -> int | None:
+    """The row of the first task the worker started, if it started one."""
+    return next((row for number, row in log.received if number == worker), None)
+
+
+def kill_mid_task(lab: Lab, victim: Child, log: RoundLog) -> int:
     """Wait for the victim's first task, SIGKILL it halfway through; return the task's row."""
-    number = victim.worker
-    lab.wait(log, lambda: number in log.in_hand, f"worker {number}'s first task", 30)
-    row = log.in_hand[number]
+    number = VICTIM
+    lab.wait(log, lambda: first_task(log, number) is not None, f"worker {number}'s first task", 30)
+    row = first_task(log, number)
+    assert row is not None
     texts = {task.row: task.text for task in TaskFile(DEFAULT_TASKS_FILE)}
     seconds = work_seconds(texts[row], lab.per_dot)
     # the Received line says when the work began: sleep until halfway, by the same clock

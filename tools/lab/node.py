@@ -18,6 +18,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from tools.supervisor import STOP
 from utils import PROJECT_ROOT
 from utils.errors import ScriptError
 
@@ -86,7 +87,8 @@ class ThrowawayNode:
 
     def up(self, say: Callable[[str], None]) -> None:
         """Start the node and wait until it answers (6-30 s)."""
-        self.starting = self._script("up")
+        with STOP.held():  # an `up` started is an `up` recorded, for `down` to wait for
+            self.starting = self._script("up")
         status = self._finish(self.starting, say)
         self.starting = None
         if status != 0:

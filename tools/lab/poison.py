@@ -77,7 +77,8 @@ def run_side(lab: Lab, side: Side, url: str) -> Run:
     lab.wait(
         log,
         lambda: (
-            not lab.supervisor.running() or (not log.rows_left() and lab.ready(url, side_queue))
+            not lab.supervisor.running()
+            or (not log.rows_left() and bool(lab.ready(url, side_queue)))
         ),
         "every task done, or every worker gone",
         longest + PATIENCE,

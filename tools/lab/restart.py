@@ -20,6 +20,7 @@ from utils.tasks import DEFAULT_TASKS_FILE
 
 NAME = "restart"
 SUMMARY = "the broker restarts: a durable queue of persistent messages, or transient ones"
+USES_YOUR_BROKER = False  # only a throwaway node of its own
 SIDES = (
     Side(
         "with",

@@ -260,7 +260,7 @@ class Lab:
 
     def rows_in(self, url: str, queue: str) -> list[int]:
         """The row numbers of the messages waiting in a queue, in order (they stay there)."""
-        rows = []
+        rows: list[int] = []
         with self._channel(url) as channel:
             while True:
                 method, properties, _body = channel.basic_get(queue)

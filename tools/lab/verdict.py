@@ -82,6 +82,8 @@ def read_verdict(text: str) -> ReadVerdict:
     experiment = title[len(TITLE) : title.index(")")]
     cells = []
     for line in table:
+        if CROSS in line and not line.strip(RULE + CROSS):
+            continue  # the rule under the headers
         if f" {BAR}" not in line:
             break
         cells.append([cell.strip() for cell in line.split(f" {BAR}")])
