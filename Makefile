@@ -1,4 +1,5 @@
 # make demo   three v3 workers and the v3 emitter on tasks.csv, then who did which rows
+# make lab    the lab's experiments; make lab EXPERIMENT=crash runs one (LAB_ARGS: its options)
 # make test   lint and the whole test suite, against a real local RabbitMQ (what CI runs);
 #             it restarts the broker's application once and starts a 3-node cluster
 # make check  lint and every test that leaves your broker running (no restart, no cluster)
@@ -9,7 +10,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test check bench lint broker venv clean
+.PHONY: demo lab test check bench lint broker venv clean
 
 venv: $(VENV)/.installed
 
@@ -25,6 +26,9 @@ broker:
 
 demo: venv broker
 	$(PY) -m tools.demo $(DEMO_ARGS)
+
+lab: venv broker
+	$(PY) -m tools.lab $(EXPERIMENT) $(LAB_ARGS)
 
 lint: venv
 	$(VENV)/bin/ruff check .

@@ -149,3 +149,24 @@ def test_the_real_schedule_comes_from_the_workers_lines():
         (2, pytest.approx(0.4), pytest.approx(0.4)),
         (3, pytest.approx(0.6), pytest.approx(0.8)),
     ]
+
+
+def test_a_task_cut_short_ends_when_its_worker_did_and_a_redelivery_is_marked():
+    log = RoundLog()
+    for worker, line in [
+        (2, " [x] Received row 1 by worker 2 at 10:00:00.000: First task...."),
+        (1, " [x] Received row 2 by worker 1 at 10:00:00.000: Second task...."),
+        (1, " [x] Done row 2 by worker 1 in 0.40 s."),
+        (1, " [x] Received row 1 (redelivered) by worker 1 at 10:00:00.500: First task...."),
+        (1, " [x] Done row 1 by worker 1 in 0.40 s."),
+    ]:
+        log.feed(worker, line)
+    log.ended[2] = 10 * 3600 + 0.2  # killed 0.2 s into row 1
+
+    blocks = sorted(log.blocks(), key=lambda b: (b.start, b.lane))
+    assert [(b.lane, b.row, b.start, b.end, b.redelivered, b.cut) for b in blocks] == [
+        (0, 2, 0.0, pytest.approx(0.4), False, False),
+        (1, 1, 0.0, pytest.approx(0.2), False, True),
+        (0, 1, pytest.approx(0.5), pytest.approx(0.9), True, False),
+    ]
+    assert log.starts == {1: 2, 2: 1} and log.in_hand == {1: None, 2: 1}

@@ -6,7 +6,14 @@ import re
 
 import pytest
 
-from tools.schedule_view import Block, common_scale, draw_timeline, ideal_schedule, lane_text
+from tools.schedule_view import (
+    Block,
+    common_scale,
+    draw_timeline,
+    ideal_schedule,
+    lane_text,
+    legend,
+)
 from utils import PROJECT_ROOT
 from utils.tasks import TaskFile, work_seconds
 
@@ -47,3 +54,12 @@ def test_a_block_spans_its_time_and_a_zero_length_task_still_shows():
     blocks = [Block(0, 1, 0.0, 1.0), Block(0, 2, 1.0, 1.0), Block(0, 3, 1.0, 2.0)]
 
     assert lane_text(blocks, 10) == "├1───────┤├2┤├3────┤"  # 2 and 3 pushed right
+
+
+def test_a_redelivered_block_is_starred_and_a_cut_one_ends_in_a_cross():
+    blocks = [Block(0, 2, 0.0, 1.0, cut=True), Block(1, 2, 1.0, 2.0, redelivered=True)]
+
+    assert lane_text(blocks[:1], 10) == "├2───────╳"
+    assert lane_text(blocks[1:], 10) == " " * 10 + "├2*──────┤"
+    assert [line[0] for line in legend(blocks)] == ["*", "╳"]
+    assert legend(blocks[1:2]) == legend([blocks[1]]) and len(legend([Block(0, 1, 0, 1)])) == 0

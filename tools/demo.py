@@ -11,27 +11,27 @@ read from the workers' lines, and the ideal one simulated from the CSV.
 from __future__ import annotations
 
 import argparse
-import os
-import queue
-import shutil
-import signal
-import subprocess
 import sys
-import threading
-import time
-from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pika.exceptions
 
-from tools.schedule_view import Block, common_scale, draw_timeline, ideal_schedule, makespan
+from tools.schedule_view import Block, draw_timelines, ideal_schedule, makespan
+from tools.supervisor import (
+    BOLD,
+    COLOURS,
+    STOP,
+    RoundLog,
+    Supervisor,
+    child_environment,
+    use_colour,
+    wait_for,
+)
 from utils import PROJECT_ROOT, arguments
 from utils.broker import broker_error, connect, connection_parameters
-from utils.console_lines import READY, parse_done, parse_received, sent_rows
 from utils.errors import ExitCode, ScriptError, SettingsError
-from utils.signals import raise_keyboard_interrupt_on_stop_signals
 from utils.tasks import DEFAULT_TASKS_FILE, Task, TaskFile, seconds_per_dot, work_seconds
 from utils.urls import rabbitmq_url
 
@@ -40,24 +40,7 @@ INTERRUPTED = 130  # exit status after Ctrl+C or SIGTERM, as a shell reports a S
 WORKER_SCRIPT = PROJECT_ROOT / "v3_listening_worker.py"
 EMITTER_SCRIPT = PROJECT_ROOT / "v3_emitter_of_tasks.py"
 STOP_PATIENCE = 15.0  # seconds a stopping child may take beyond its longest task
-POLL = 0.2  # seconds between checks while waiting for a child's next line
 
-# Each child runs in a session (Windows: a process group) of its own, so the terminal's
-# Ctrl+C reaches the demo alone; on Windows, CTRL_BREAK_EVENT then stops a child (it
-# arrives as SIGBREAK, which the scripts treat as SIGTERM).
-NEW_PROCESS_GROUP = getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)  # 0 off Windows
-
-
-def ask_to_stop(process: subprocess.Popen, is_emitter: bool) -> None:
-    """Ask a child to stop: SIGTERM for a worker, SIGINT (Ctrl+C) for the emitter."""
-    if sys.platform == "win32":
-        process.send_signal(signal.CTRL_BREAK_EVENT)
-    else:
-        process.send_signal(signal.SIGINT if is_emitter else signal.SIGTERM)
-
-
-COLOURS = ("36", "33", "35", "32", "34", "31")  # ANSI: cyan, yellow, magenta, green, blue, red
-BOLD = "1"
 ROUNDS = {
     "fair": (1, "prefetch 1: fair dispatch"),
     "round robin": (0, "unlimited prefetch: plain round robin"),
@@ -181,177 +164,6 @@ def check_queue_is_free(url: str, queue_name: str, purge: bool) -> str:
     return f"{params[0].host}:{params[0].port}, vhost {params[0].virtual_host}"
 
 
-# --- child processes and their lines ------------------------------------------------------------
-
-
-@dataclass
-class Child:
-    """A child process: its name in the prefix, worker number (None: the emitter), colour."""
-
-    name: str
-    worker: int | None
-    colour: str
-    process: subprocess.Popen
-    closed: bool = False  # its output has ended
-
-
-class Supervisor:
-    """Starts the children and prints their lines, prefixed and coloured, as they come."""
-
-    def __init__(self, env: dict[str, str], colour: bool, name_width: int) -> None:
-        self.env, self.colour, self.name_width = env, colour, name_width
-        self.children: list[Child] = []
-        self.lines: queue.Queue[tuple[Child, str | None]] = queue.Queue()
-
-    def paint(self, colour: str, text: str) -> str:
-        """text in an ANSI colour, on a terminal only."""
-        return f"\033[{colour}m{text}\033[0m" if self.colour else text
-
-    def paint_lane(self, lane: int, text: str) -> str:
-        """text in the colour of worker lane + 1."""
-        return self.paint(COLOURS[lane % len(COLOURS)], text)
-
-    def say(self, text: str) -> None:
-        """A line of the demo's own, with the same kind of prefix as the children's."""
-        print(f"{self.paint(BOLD, 'demo'.ljust(self.name_width))} | {text}", flush=True)
-
-    def start(self, name: str, worker: int | None, colour: str, argv: list[str]) -> Child:
-        """Start a child in a session of its own (the terminal's Ctrl+C is the demo's)."""
-        process = subprocess.Popen(
-            [sys.executable, *argv],
-            cwd=PROJECT_ROOT,
-            env=self.env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            encoding="utf-8",
-            errors="replace",
-            start_new_session=sys.platform != "win32",
-            creationflags=NEW_PROCESS_GROUP,
-        )
-        child = Child(name, worker, colour, process)
-        self.children.append(child)
-        threading.Thread(target=self._read, args=(child,), daemon=True).start()
-        return child
-
-    def _read(self, child: Child) -> None:
-        """In a thread of its own: hand each line of the child to the main thread, then EOF."""
-        assert child.process.stdout is not None  # started with stdout=PIPE
-        for line in child.process.stdout:
-            self.lines.put((child, line.rstrip("\n")))
-        self.lines.put((child, None))
-
-    def pump(self, log: RoundLog) -> None:
-        """Print and record the next line of any child (wait POLL seconds at most)."""
-        try:
-            child, line = self.lines.get(timeout=POLL)
-        except queue.Empty:
-            return
-        if line is None:
-            child.closed = True
-            child.process.wait()
-            return
-        print(f"{self.paint(child.colour, child.name.ljust(self.name_width))} | {line}", flush=True)
-        log.feed(child.worker, line)
-
-    def running(self) -> list[Child]:
-        """The children whose output has not ended yet."""
-        return [child for child in self.children if not child.closed]
-
-    def signal_running(self) -> None:
-        """Ask every running child to stop: SIGTERM for workers, SIGINT for the emitter."""
-        for child in self.running():
-            if child.process.poll() is None:
-                ask_to_stop(child.process, child.worker is None)
-
-    def stop_all(self, log: RoundLog, patience: float) -> None:
-        """Stop every running child gracefully, waiting for their last lines.
-
-        A second Ctrl+C sends a second signal (a worker then stops at once, its task going
-        back to the queue); after `patience` seconds the stragglers are killed.
-        """
-        self.signal_running()
-        deadline = time.monotonic() + patience
-        while self.running() and time.monotonic() < deadline:
-            try:
-                self.pump(log)
-            except KeyboardInterrupt:
-                self.say("stopping at once: the tasks in hand go back to the queue")
-                self.signal_running()
-        for child in self.running():
-            child.process.kill()  # the broker requeues whatever it had not acked
-            child.process.wait()
-            child.closed = True
-
-
-# --- what the lines say ----------------------------------------------------------------------
-
-
-@dataclass
-class RoundLog:
-    """What one round's lines said: who is ready, which rows were sent, received, done."""
-
-    ready: set[int] = field(default_factory=set)
-    sent: list[int] = field(default_factory=list)
-    received: dict[tuple[int, int], float] = field(default_factory=dict)  # seconds of the day
-    done: list[tuple[int, int, float]] = field(default_factory=list)  # worker, row, seconds
-
-    def feed(self, worker: int | None, line: str) -> None:
-        """Record what one line of a child says, if anything."""
-        if worker is None:  # the emitter
-            self.sent += sent_rows(line)
-            return
-        if READY.search(line):
-            self.ready.add(worker)
-        received, done = parse_received(line), parse_done(line)
-        if received:
-            self.received[worker, received.row] = received.second_of_day
-        if done:
-            self.done.append((worker, done.row, done.seconds))
-
-    def rows_left(self) -> list[int]:
-        """Rows sent but not done yet."""
-        left = Counter(self.sent) - Counter(row for _, row, _ in self.done)
-        return sorted(left.elements())
-
-    def rows_by_worker(self, workers: int) -> dict[int, list[int]]:
-        """Each worker's rows, in the order it did them."""
-        rows: dict[int, list[int]] = {worker: [] for worker in range(1, workers + 1)}
-        for worker, row, _ in self.done:
-            rows[worker].append(row)
-        return rows
-
-    def blocks(self) -> list[Block]:
-        """The real schedule, in seconds from the first task's start.
-
-        A worker does its tasks one at a time in the order it received them, so a task
-        starts when it was received or when the worker's previous task ended, whichever is
-        later (with a prefetch above 1 a task may arrive while another is running); it ends
-        `seconds` after it was received.
-        """
-        done = [(w, row, seconds) for w, row, seconds in self.done if (w, row) in self.received]
-        if not done:
-            return []
-        first = next(iter(self.received.values()))
-        runs = []  # (worker, row, received, seconds), received in seconds from the first
-        for worker, row, seconds in done:
-            # within 12 h of the first line: a run across midnight keeps its order
-            received = (self.received[worker, row] - first + 43200) % 86400 - 43200
-            runs.append((worker, row, received, seconds))
-        origin = min(received for _, _, received, _ in runs)
-        runs = [
-            (worker, row, received - origin, seconds) for worker, row, received, seconds in runs
-        ]
-        free_at: dict[int, float] = defaultdict(float)
-        blocks = []
-        for worker, row, received, seconds in sorted(runs, key=lambda run: run[2]):
-            start = max(received, free_at[worker])
-            free_at[worker] = max(start, received + seconds)
-            blocks.append(Block(worker - 1, row, start, free_at[worker]))
-        return blocks
-
-
 # --- one round: workers, emitter, drain, stop ---------------------------------------------------
 
 
@@ -369,15 +181,6 @@ class Settings:
         """How long a stopping worker may take: its longest task, and then some."""
         longest = max((work_seconds(task.text, self.per_dot) for task in self.tasks), default=0)
         return longest + STOP_PATIENCE
-
-
-def wait_for(
-    supervisor: Supervisor, log: RoundLog, done: Callable[[], bool], check: Callable[[], None]
-) -> None:
-    """Print and record lines until done(); check() raises if something failed meanwhile."""
-    while not done():
-        supervisor.pump(log)
-        check()
 
 
 def run_round(
@@ -400,7 +203,7 @@ def run_round(
             if worker.closed:
                 raise DemoError(
                     f"{worker.name} exited (status {worker.process.returncode}) while the "
-                    "demo still needed it; see its lines above"
+                    f"{supervisor.own_name} still needed it; see its lines above"
                 )
 
     wait_for(supervisor, log, lambda: len(log.ready) == len(workers), no_worker_ended)
@@ -465,22 +268,18 @@ def report(
     ideal = ideal_blocks(settings)
     real = [(title, log.blocks()) for title, log in rounds]
     names = [f"worker {number}" for number in range(1, settings.workers + 1)]
-    name_width = max(len(name) for name in names)
-    width = max(20, shutil.get_terminal_size((100, 24)).columns - name_width - 3)
-    scale = common_scale([ideal, *(blocks for _, blocks in real)], width)
     lines: list[str] = []
     for title, log in rounds:
         lines += ["", f"Rows done by each worker ({title}):", *rows_table(log, settings.workers)]
-    for title, blocks in real:
-        lines += ["", f"Real timeline ({title}), makespan {makespan(blocks):.2f} s:"]
-        lines += draw_timeline(blocks, names, scale, width, paint)
-    lines += [
-        "",
-        f"Ideal timeline (each task to whichever worker is free first, {settings.per_dot:g} s "
-        f"per dot), makespan {makespan(ideal):.2f} s:",
-        *draw_timeline(ideal, names, scale, width, paint),
-        "",
+    titled = [
+        (f"Real timeline ({title}), makespan {makespan(blocks):.2f} s:", blocks)
+        for title, blocks in real
     ]
+    ideal_title = (
+        f"Ideal timeline (each task to whichever worker is free first, {settings.per_dot:g} s "
+        f"per dot), makespan {makespan(ideal):.2f} s:"
+    )
+    lines += [*draw_timelines([*titled, (ideal_title, ideal)], names, paint), ""]
     for title, blocks in real:
         lines.append(
             f"Makespan real / ideal ({title}): {makespan(blocks):.2f} s / "
@@ -490,11 +289,6 @@ def report(
 
 
 # --- main -----------------------------------------------------------------------------------
-
-
-def use_colour() -> bool:
-    """Colours only on a terminal, and not when NO_COLOR is set (https://no-color.org)."""
-    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
 
 
 def load_settings(args: argparse.Namespace) -> Settings:
@@ -507,29 +301,38 @@ def load_settings(args: argparse.Namespace) -> Settings:
     return Settings(args.workers, per_dot, csv_file, args.queue, tasks)
 
 
-def child_environment(url: str, per_dot: float) -> dict[str, str]:
-    """The children's environment: the URL there, not on a command line that ps shows."""
-    return dict(os.environ, RABBITMQ_URL=url, SECONDS_PER_DOT=repr(per_dot), PYTHONUNBUFFERED="1")
-
-
 def fail(error: ScriptError) -> int:
     """One line on stderr; the error's exit status."""
     print(f"{PROG}: error: {error}", file=sys.stderr)
     return int(error.exit_code)
 
 
+def plan_of(compare: bool) -> list[tuple[int | None, str]]:
+    """The rounds: the workers' own prefetch (1) only, or prefetch 1 and then no limit."""
+    return [ROUNDS["fair"], ROUNDS["round robin"]] if compare else [(None, ROUNDS["fair"][1])]
+
+
+def run_rounds(
+    supervisor: Supervisor,
+    settings: Settings,
+    plan: list[tuple[int | None, str]],
+    rounds: list[tuple[str, RoundLog]],
+) -> None:
+    """Run each round of the plan in turn; each (title, log) is in `rounds` from its start."""
+    for prefetch, title in plan:
+        supervisor.say(f"{settings.workers} workers, {title}")
+        log = RoundLog()
+        rounds.append((title, log))
+        run_round(supervisor, settings, prefetch, log)
+
+
 def run_demo(supervisor: Supervisor, settings: Settings, compare: bool) -> int:
     """Every round, then the report; Ctrl+C or SIGTERM stops the children gracefully."""
     rounds: list[tuple[str, RoundLog]] = []
-    plan = [ROUNDS["fair"], ROUNDS["round robin"]] if compare else [(None, ROUNDS["fair"][1])]
-    log = RoundLog()
     try:
-        for prefetch, title in plan:
-            supervisor.say(f"{settings.workers} workers, {title}")
-            log = RoundLog()
-            run_round(supervisor, settings, prefetch, log)
-            rounds.append((title, log))
+        run_rounds(supervisor, settings, plan_of(compare), rounds)
     except KeyboardInterrupt:
+        log = rounds[-1][1] if rounds else RoundLog()
         supervisor.say("interrupted: stopping the workers gracefully (SIGTERM)")
         supervisor.stop_all(log, settings.patience())
         left = len(log.rows_left())
@@ -540,7 +343,7 @@ def run_demo(supervisor: Supervisor, settings: Settings, compare: bool) -> int:
         )
         return INTERRUPTED
     except ScriptError:
-        supervisor.stop_all(log, settings.patience())
+        supervisor.stop_all(rounds[-1][1] if rounds else RoundLog(), settings.patience())
         raise
     print("\n".join(report(rounds, settings, supervisor.paint_lane)))
     return ExitCode.OK
@@ -553,7 +356,7 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings(args)
         url = rabbitmq_url(args.url)
         where = check_queue_is_free(url, settings.queue, args.purge)
-        raise_keyboard_interrupt_on_stop_signals()
+        STOP.install()
         supervisor = Supervisor(
             child_environment(url, settings.per_dot),
             use_colour(),

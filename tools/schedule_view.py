@@ -6,14 +6,17 @@
               0s        1s        2s        3s
 
 A block spans the task's start to its end at `scale` columns per second and carries its
-CSV row number. A block too short for its number is widened and the rest of its lane is
-pushed right, so every task shows; `common_scale` picks the largest scale at which every
-lane of every timeline still fits the width, so timelines drawn with it compare at a glance.
+CSV row number, with a `*` when the broker redelivered it; a task never acked (its worker
+was killed, or lost its connection, first) ends in `╳` instead of `┤`. A block too short for its
+label is widened and the rest of its lane is pushed right, so every task shows;
+`common_scale` picks the largest scale at which every lane of every timeline still fits the
+width, so timelines drawn with it compare at a glance.
 """
 
 from __future__ import annotations
 
 import heapq
+import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -22,14 +25,21 @@ MIN_TICK_GAP = 8  # columns between two labelled ticks, at least
 BISECTION_STEPS = 30
 
 
+REDELIVERED_MARK = "*"
+CUT_END = "╳"
+
+
 @dataclass(frozen=True)
 class Block:
-    """One task on a timeline: its lane (worker index from 0), CSV row, start and end in s."""
+    """One task on a timeline: its lane (worker index from 0), CSV row, start and end in s;
+    whether the broker redelivered it, and whether it ended unacked (cut: its worker died)."""
 
     lane: int
     row: int
     start: float
     end: float
+    redelivered: bool = False
+    cut: bool = False
 
 
 def makespan(blocks: Sequence[Block]) -> float:
@@ -37,10 +47,24 @@ def makespan(blocks: Sequence[Block]) -> float:
     return max((block.end for block in blocks), default=0.0)
 
 
-def block_text(row: int, width: int) -> str:
-    """'├7────┤': a block of `width` columns (more if its row number needs them)."""
-    label = str(row)
-    return "├" + label + "─" * max(0, width - len(label) - 2) + "┤"
+def block_text(block: Block, width: int) -> str:
+    """'├7────┤': a block of `width` columns (more if its label needs them); '├7*──╳' for a
+    redelivered task never acked."""
+    label = f"{block.row}{REDELIVERED_MARK if block.redelivered else ''}"
+    return "├" + label + "─" * max(0, width - len(label) - 2) + (CUT_END if block.cut else "┤")
+
+
+def legend(blocks: Sequence[Block]) -> list[str]:
+    """What the marks on the blocks mean, for the marks that appear."""
+    lines = []
+    if any(block.redelivered for block in blocks):
+        lines.append(
+            f"{REDELIVERED_MARK} redelivered: the broker gave the task again (its first "
+            "worker never acked it)"
+        )
+    if any(block.cut for block in blocks):
+        lines.append(f"{CUT_END} never acked: its worker was killed, or lost its connection, first")
+    return lines
 
 
 def lane_text(blocks: Sequence[Block], scale: float) -> str:
@@ -48,7 +72,7 @@ def lane_text(blocks: Sequence[Block], scale: float) -> str:
     text = ""
     for block in sorted(blocks, key=lambda block: (block.start, block.end)):
         column = max(round(block.start * scale), len(text))
-        text = text.ljust(column) + block_text(block.row, round(block.end * scale) - column)
+        text = text.ljust(column) + block_text(block, round(block.end * scale) - column)
     return text
 
 
@@ -115,6 +139,23 @@ def draw_timeline(
     axis, labels = time_axis(scale, width)
     lines.append(" " * (name_width + 1) + axis)
     lines.append(" " * (name_width + 1) + labels)
+    return lines
+
+
+def draw_timelines(
+    titled: Sequence[tuple[str, Sequence[Block]]],
+    lane_names: Sequence[str],
+    paint: Callable[[int, str], str] = lambda lane, text: text,
+) -> list[str]:
+    """Several timelines, each under its title and above the legend of its marks, drawn at
+    one scale that fits the terminal, so that they compare at a glance."""
+    name_width = max((len(name) for name in lane_names), default=0)
+    width = max(20, shutil.get_terminal_size((100, 24)).columns - name_width - 3)
+    scale = common_scale([blocks for _, blocks in titled], width)
+    lines: list[str] = []
+    for title, blocks in titled:
+        lines += ["", title, *draw_timeline(blocks, lane_names, scale, width, paint)]
+        lines += legend(blocks)
     return lines
 
 

@@ -11,32 +11,21 @@ collect_statistics_interval (5 s by default): the table marks them as such.
 from __future__ import annotations
 
 import argparse
-import base64
 import datetime
-import json
 import sys
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
-from dataclasses import dataclass
 
 import pika
 import pika.exceptions
 
+from tools.management import Api, add_broker_arguments
 from utils.broker import broker_error, connect, connection_parameters
 from utils.errors import ExitCode, ScriptError
-from utils.urls import address, rabbitmq_url
+from utils.urls import rabbitmq_url
 
 PROG = "watch_queues"
-MANAGEMENT_PORT = 15672
-HTTP_TIMEOUT = 5.0  # seconds
 CLEAR_SCREEN = "\033[H\033[2J"
 COLUMNS = ("name", "messages_ready", "messages_unacknowledged", "consumers")
-
-
-class WatchError(ScriptError):
-    """The management API cannot be reached or refuses us."""
 
 
 def make_argument_parser() -> argparse.ArgumentParser:
@@ -70,13 +59,7 @@ def make_argument_parser() -> argparse.ArgumentParser:
         help="seconds between two refreshes (default 1)",
     )
     parser.add_argument("--once", action="store_true", help="print the table once and exit")
-    parser.add_argument("--url", help="AMQP URL of the broker (default RABBITMQ_URL)")
-    parser.add_argument(
-        "--management-port",
-        type=int,
-        default=MANAGEMENT_PORT,
-        help=f"port of the management API (default {MANAGEMENT_PORT})",
-    )
+    add_broker_arguments(parser)
     return parser
 
 
@@ -89,65 +72,6 @@ def positive_seconds(raw: str) -> float:
     if not 0 < value < float("inf"):
         raise argparse.ArgumentTypeError(f"must be a number of seconds above 0 (got {raw!r})")
     return value
-
-
-@dataclass(frozen=True)
-class Api:
-    """Where and how to ask the management API about one vhost."""
-
-    host: str  # host:port, as in every message
-    vhost: str
-    user: str
-    password: str
-
-    @classmethod
-    def from_url(cls, url: str, port: int) -> Api:
-        """The API of the first broker of an AMQP URL (its host, vhost and credentials)."""
-        params = connection_parameters(url)[0]  # SettingsError on a bad URL
-        params.port = port
-        return cls(
-            address(params),
-            params.virtual_host,
-            params.credentials.username,
-            params.credentials.password,
-        )
-
-    def queues(self) -> list[dict]:
-        """Every queue of the vhost, with the COLUMNS the table needs."""
-        path = f"/api/queues/{urllib.parse.quote(self.vhost, safe='')}"
-        request = urllib.request.Request(
-            f"http://{self.host}{path}?columns={','.join(COLUMNS)}",
-            headers={"Authorization": "Basic " + self._token()},
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT) as response:
-                return json.load(response)
-        except urllib.error.HTTPError as error:
-            raise WatchError(self._refusal(error)) from None
-        except (urllib.error.URLError, OSError) as error:
-            cause = getattr(error, "reason", error)  # URLError wraps the socket's error
-            cause = getattr(cause, "strerror", None) or cause
-            raise WatchError(
-                f"cannot reach the management API at {self.host}: {cause} (is RabbitMQ "
-                "running, with the rabbitmq_management plugin enabled?)"
-            ) from None
-        except ValueError:
-            raise WatchError(f"the answer from {self.host} is not the API's JSON") from None
-
-    def _token(self) -> str:
-        """HTTP basic credentials."""
-        return base64.b64encode(f"{self.user}:{self.password}".encode()).decode()
-
-    def _refusal(self, error: urllib.error.HTTPError) -> str:
-        """One line saying why the API said no."""
-        if error.code == 401:
-            return (
-                f"the management API at {self.host} refused the login of user {self.user!r} "
-                "(wrong password? guest can only log in from localhost)"
-            )
-        if error.code == 404:
-            return f"the management API at {self.host} knows no virtual host {self.vhost!r}"
-        return f"the management API at {self.host} answered {error.code} {error.reason}"
 
 
 def count(queue: dict, key: str) -> str:
@@ -211,7 +135,7 @@ def watch(api: Api, live: LiveCounts, interval: float) -> None:
     """Redraw the table every `interval` seconds until Ctrl+C (a new table each time if piped)."""
     on_terminal = sys.stdout.isatty()
     while True:
-        lines = table(api, api.queues(), live)
+        lines = table(api, api.queues(COLUMNS), live)
         print((CLEAR_SCREEN if on_terminal else "") + "\n".join(lines), flush=True)
         if not on_terminal:
             print(flush=True)
@@ -225,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         url = rabbitmq_url(args.url)
         api = Api.from_url(url, args.management_port)
-        queues = api.queues()  # the API first: it says why it cannot be reached
+        queues = api.queues(COLUMNS)  # the API first: it says why it cannot be reached
         live = LiveCounts(url)
         if args.once:
             print("\n".join(table(api, queues, live)))

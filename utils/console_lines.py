@@ -10,6 +10,7 @@ they are the lesson, and readers only look for the words "Received" and "Done".)
     [x] Received row 7 by worker 1 at 14:03:07.251: Seventh task.
     [x] Done row 7 by worker 1 in 1.00 s.
     [x] Received row 8 (try 2 of 2) by worker 1 at 14:03:08.004: Eighth task..
+    ...: error: 8 of 18 rows not confirmed (8 refused by the broker): rows 11-18 (10 confirmed)
 
 A Received line's note says "redelivered" when the broker gives a task again after a
 worker died or lost its connection, and which try it is after its work failed.
@@ -20,6 +21,8 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass
+
+from utils.tasks import named_rows
 
 READY_WORDS = "ready for work"  # in the worker's first line, once it consumes
 
@@ -70,6 +73,10 @@ RECEIVED = re.compile(
 )
 TRY = re.compile(r"\btry (\d+) of (\d+)")  # in a Received line's note
 DONE = re.compile(r"\[x\] Done row (\d+) by worker (\S+) in (\d+\.\d+) s\.")
+NOT_CONFIRMED = re.compile(
+    r"(\d+) of (\d+) rows not confirmed \((.*)\): (rows [\d, -]+(?: and \d+ more)?) "
+    r"\((\d+) confirmed\)"
+)
 
 
 @dataclass(frozen=True)
@@ -136,3 +143,23 @@ def sent_rows(text: str) -> list[int]:
 def done_rows(text: str) -> list[int]:
     """The rows of every Done line in `text`, in order (a row done twice appears twice)."""
     return [int(row) for row, _worker, _seconds in DONE.findall(text)]
+
+
+@dataclass(frozen=True)
+class NotConfirmed:
+    """What the v3 emitter's failure line says: how many rows failed, why, which, and the rest."""
+
+    failed: int
+    sent: int
+    causes: str  # "8 refused by the broker", "3 unroutable (no such queue)", ...
+    rows: list[int]  # the rows named (a line names at most 20 runs of rows)
+    confirmed: int
+
+
+def parse_not_confirmed(line: str) -> NotConfirmed | None:
+    """The facts of the v3 emitter's failure line, or None if `line` is not one."""
+    match = NOT_CONFIRMED.search(line)
+    if match is None:
+        return None
+    failed, sent, causes, rows, confirmed = match.groups()
+    return NotConfirmed(int(failed), int(sent), causes, named_rows(rows), int(confirmed))

@@ -81,6 +81,20 @@ def parse_seconds(text: str) -> float | None:
     return value if math.isfinite(value) and value >= 0 else None
 
 
+def named_rows(text: str) -> list[int]:
+    """The rows of a 'rows 3, 7-9, 12' text, as rows_named writes it: [3, 7, 8, 9, 12].
+
+    Rows counted but not named ('... and 5 more') are not in the list.
+    """
+    runs = text.removeprefix("rows ").split(" and ")[0].split(", ")
+    rows: list[int] = []
+    for run in runs:
+        first, _, last = run.partition("-")
+        if first.isdigit():
+            rows += range(int(first), int(last or first) + 1)
+    return rows
+
+
 def seconds_per_dot(environ: dict[str, str] | None = None) -> float:
     """SECONDS_PER_DOT from the environment: seconds of work per '.', default 1, 0 allowed."""
     raw = (os.environ if environ is None else environ).get("SECONDS_PER_DOT", "1")
