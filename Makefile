@@ -33,6 +33,8 @@ lab: venv broker
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/vermin --quiet --violations --no-tips --target=3.10- --exclude-regex '^\./(\.venv|bench/out)/' .
 
 test: venv broker lint
 	$(PY) -m pytest

@@ -34,6 +34,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from utils.errors import BrokerError, ExitCode, InputError, ScriptError, missing_module, report
 
@@ -275,7 +276,7 @@ class ConfirmedPublisher:
         self.reading = True  # False at the end of the file, at a bad row, or once asked to stop
         self.ioloop = IOLoop()
         self.connection: pika.SelectConnection | None = None
-        self.channel = None
+        self.channel: Any = None  # pika's channel, once open
         self.node = 0  # the index in params of the broker connected to (or lost)
         self.lost_at: float | None = None  # time.monotonic() of the loss, while reconnecting
         self.give_up_at = 0.0  # time.monotonic() when --retry-for runs out
@@ -508,7 +509,9 @@ class ConfirmedPublisher:
 
     def _on_return(self, _channel, _method, properties, _body) -> None:
         """The broker hands back a mandatory message no queue took; its ack follows."""
-        self.confirms.returned_row((properties.headers or {}).get("row"))
+        row = (properties.headers or {}).get("row")
+        if isinstance(row, int):  # every message this emitter publishes carries its row
+            self.confirms.returned_row(row)
 
 
 def bound_blocked_waits(params_list: list[pika.URLParameters], flag: float | None) -> list[str]:

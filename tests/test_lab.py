@@ -101,7 +101,7 @@ def readme_verdict(name: str) -> ReadVerdict:
 def side_output(output: str, key: str) -> str:
     """The lines of one side's run: from its '── with:' (or without) heading to the next."""
     parts = re.split(r"^lab +\| ── (with|without): ", output, flags=re.MULTILINE)
-    return "".join(text for tag, text in zip(parts[1::2], parts[2::2]) if tag == key)
+    return "".join(text for tag, text in zip(parts[1::2], parts[2::2], strict=True) if tag == key)
 
 
 # --- each experiment against the real broker ------------------------------------------------

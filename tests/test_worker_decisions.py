@@ -117,7 +117,8 @@ class FakePublisher:
     """The copies the consumer hands over, and whether RabbitMQ blocks publishing."""
 
     def __init__(self) -> None:
-        self.copies, self.blocked = [], False
+        self.copies: list = []
+        self.blocked = False
 
     def publish(self, copy) -> None:
         self.copies.append(copy)
