@@ -65,8 +65,8 @@ from utils.tasks import DEFAULT_TASKS_FILE, Task, TaskFile, from_row, rows_named
 from utils.urls import address, rabbitmq_url
 from utils.util_logger import setup_logger
 
-# Messages published but not yet confirmed, at most: a wider window keeps the broker
-# busy (1,000: about 10,600 rows/s here; 10,000: about 13,000), and bounds memory.
+# Messages published but not yet confirmed, at most: a window keeps the broker busy while
+# it confirms earlier rows, and bounds memory (bench/README.md measures the sizes).
 WINDOW = 10_000
 LINES_PER_WRITE = 1000  # ' [x] Sent row' lines logged together (a bounded buffer)
 # On a terminal, a file this large gets a progress bar instead of a line per row.
