@@ -1,9 +1,8 @@
 """The course's logger: setup_logger(__file__) logs to logs/<script>.log and to the console.
 
-Several processes of one script (three workers, say) share one log file, opened for
-appending: logging's handlers flush each record with one write(2), whatever its length, and
-Linux applies a write to an O_APPEND file whole, so lines of different processes never mix.
-Every line of the file names its process.
+Processes of one script (three workers, say) share its log file, opened for appending:
+the handler writes each record, whatever its length, with one write(2), which Linux applies
+whole to an O_APPEND file, so their lines never mix. Every line names its process.
 """
 
 from __future__ import annotations
@@ -37,10 +36,8 @@ class ConsoleHandler(logging.StreamHandler):
 
     def handleError(self, record: logging.LogRecord) -> None:
         if not isinstance(sys.exc_info()[1], BrokenPipeError):
-            super().handleError(record)
-            return
-        # As Python's docs advise for a closed pipe: point it at /dev/null, then nothing
-        # more fails, not even the flush at exit.
+            return super().handleError(record)
+        # as Python's docs advise: point it at /dev/null; then nothing fails, even at exit
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, self.stream.fileno())
         os.close(devnull)
@@ -54,6 +51,23 @@ def _banner(log_path: Path) -> str:
     )
 
 
+def _console_handlers() -> list[logging.Handler]:
+    """Progress (the tutorial's lines) to stdout; warnings and errors to stderr."""
+    progress, problems = ConsoleHandler(sys.stdout), ConsoleHandler(sys.stderr)
+    progress.addFilter(lambda record: record.levelno < logging.WARNING)
+    problems.setLevel(logging.WARNING)
+    return [progress, problems]
+
+
+def _pika_to_file_only(file_handler: logging.Handler) -> None:
+    """pika's own messages: none unless PIKA_LOG_LEVEL is set, then in the log file only."""
+    # pika logs connection troubles at ERROR with tracebacks; the scripts report them once
+    pika_logger = logging.getLogger("pika")
+    pika_logger.setLevel(os.environ.get("PIKA_LOG_LEVEL", "CRITICAL").upper())
+    pika_logger.propagate = False
+    pika_logger.addHandler(file_handler)
+
+
 def setup_logger(current_file: str) -> tuple[logging.Logger, Path]:
     """Return (logger, log file path) for the script at current_file; safe to call twice."""
     name = Path(current_file).stem
@@ -63,7 +77,6 @@ def setup_logger(current_file: str) -> tuple[logging.Logger, Path]:
     logger = logging.getLogger(name)
     if logger.handlers:
         return logger, log_path
-
     # what no format here shows is not collected (the logging HOWTO, "Optimization")
     logging.logThreads = logging.logMultiprocessing = False
     logging._srcfile = None  # the caller's file, line and function
@@ -71,27 +84,15 @@ def setup_logger(current_file: str) -> tuple[logging.Logger, Path]:
     file_handler.setFormatter(EveryLineFormatter(FILE_FORMAT))
     logger.setLevel(logging.INFO)
     logger.propagate = False
-    logger.addHandler(file_handler)
-    # progress (the tutorial's lines) on stdout, warnings and errors on stderr
-    progress, problems = ConsoleHandler(sys.stdout), ConsoleHandler(sys.stderr)
-    progress.addFilter(lambda record: record.levelno < logging.WARNING)
-    problems.setLevel(logging.WARNING)
-    logger.addHandler(progress)
-    logger.addHandler(problems)
+    handlers = [file_handler, *_console_handlers()]
+    for handler in handlers:
+        logger.addHandler(handler)
     # the utils modules' own loggers (utils.queues, ...) write where the script does
     library = logging.getLogger("utils")
     library.setLevel(logging.INFO)
     library.propagate = False
-    for handler in (file_handler, progress, problems):
+    for handler in handlers:
         library.addHandler(handler)
-
-    # pika logs its own connection troubles at ERROR, with tracebacks; the scripts report
-    # each failure once, clearly. PIKA_LOG_LEVEL=WARNING (or DEBUG) puts pika's own
-    # messages back, in the log file only.
-    pika_logger = logging.getLogger("pika")
-    pika_logger.setLevel(os.environ.get("PIKA_LOG_LEVEL", "CRITICAL").upper())
-    pika_logger.propagate = False
-    pika_logger.addHandler(file_handler)
-
+    _pika_to_file_only(file_handler)
     file_handler.handle(logger.makeRecord(name, logging.INFO, "", 0, _banner(log_path), (), None))
     return logger, log_path
