@@ -298,12 +298,10 @@ class Consumer:
         except UnicodeDecodeError:
             self._set_aside_unreadable(Delivery(self, method, properties, body, "", "?", 0.0))
             return
-        headers = properties.headers or {}
-        row = headers.get("row", "?")
+        row = (properties.headers or {}).get("row", "?")
         seconds = work_seconds(text, self.settings.per_dot)
-        delivery = Delivery(
-            self, method, properties, body, text, row, seconds, failures_of(headers)
-        )
+        failures = failures_of(properties.headers)
+        delivery = Delivery(self, method, properties, body, text, row, seconds, failures)
         self.in_hand += 1
         if self.in_hand == 1 and not seconds:
             # no work cannot block heartbeats: the I/O thread does it, sparing two thread
