@@ -446,6 +446,8 @@ class Consumer:
         if not self.settings.prefetch or self.stop.is_set() or not self.channel.is_open:
             return  # no limit to lend from, or no new task wanted
         self.parked[tag] = True
+        if self.settings.prefetch > 1:  # a new consumer's limit: one slot lent, not prefetch
+            self.channel.basic_qos(prefetch_count=1)
         queue_name = self.settings.queue
         self.lent.append(self.channel.basic_consume(queue_name, self._on_message))
 
