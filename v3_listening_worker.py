@@ -171,8 +171,7 @@ def before_work(stop_requested: bool, connection_open: bool) -> Outcome | None:
 
 
 def settle(outcome: Outcome, channel_open: bool, failures: int, retries: int) -> Settle:
-    """What to do with a delivery, given its work's outcome, whether its channel is open, how
-    many times its work failed before, and how many retries a task gets."""
+    """What to do with a delivery, by its outcome, its channel, its failures before, the retries."""
     if not channel_open or outcome in (Outcome.SKIPPED_STOPPING, Outcome.SKIPPED_CONNECTION_LOST):
         return Settle.LEAVE
     if outcome is Outcome.FAILED:
@@ -307,12 +306,10 @@ class Consumer:
         except UnicodeDecodeError:
             self._set_aside_unreadable(Delivery(self, method, properties, body, "", "?", 0.0))
             return
-        headers = properties.headers or {}
-        row = headers.get("row", "?")
+        row = (properties.headers or {}).get("row", "?")
         seconds = work_seconds(text, self.settings.per_dot)
-        delivery = Delivery(
-            self, method, properties, body, text, row, seconds, failures_of(headers)
-        )
+        failures = failures_of(properties.headers)
+        delivery = Delivery(self, method, properties, body, text, row, seconds, failures)
         self.in_hand += 1
         if self.in_hand == 1 and not seconds:
             # no work cannot block heartbeats: the I/O thread does it, sparing two thread
@@ -449,14 +446,14 @@ class Consumer:
                 self._lend(tag)
 
     def _lend(self, tag: int) -> None:
-        """While its copy waits for a blocked publisher, a delivery lends its prefetch slot.
-
-        The broker counts it unacked until then; one more consumer on the channel takes one
-        more task meanwhile, so a blocked publisher does not stop this worker's work.
-        """
+        """While its copy waits for a blocked publisher, a delivery lends its prefetch slot."""
+        # the broker counts it unacked until then: one more consumer on the channel takes
+        # one more task meanwhile, so a blocked publisher does not stop this worker's work
         if not self.settings.prefetch or self.stop.is_set() or not self.channel.is_open:
             return  # no limit to lend from, or no new task wanted
         self.parked[tag] = True
+        if self.settings.prefetch > 1:  # a new consumer's limit: one slot lent, not prefetch
+            self.channel.basic_qos(prefetch_count=1)
         queue_name = self.settings.queue
         self.lent.append(self.channel.basic_consume(queue_name, self._on_message))
 
@@ -474,15 +471,13 @@ class Copy:
 
 
 class Publisher:
-    """Publishes copies of tasks (retries, set-asides) on a connection of its own, from a thread
-    of its own, with publisher confirms; the consumer acks each task once its copy is confirmed.
+    """Publishes copies of tasks (retries, set-asides), confirmed, on a connection of its own."""
 
-    RabbitMQ's advice: never publish on a consuming connection. While a resource alarm lasts
-    the broker reads nothing from a connection that publishes, acks included; here only this
-    connection waits, the tasks whose copies it holds stay unacked (the broker keeps them),
-    and the consumer's connection goes on. The publish thread alone touches this connection:
-    it opens it for the first copy, opens it anew when it is lost, and closes it at the end.
-    """
+    # RabbitMQ's advice: never publish on a consuming connection. While a resource alarm lasts
+    # the broker reads nothing from a connection that publishes, acks included; here only this
+    # connection waits, the tasks whose copies it holds stay unacked (the broker keeps them),
+    # and the consumer's connection goes on. The publish thread alone touches this connection:
+    # it opens it for the first copy, opens it anew when it is lost, and closes it at the end.
 
     def __init__(self, params: list[pika.URLParameters], settings: Settings) -> None:
         self.params, self.settings = params, settings

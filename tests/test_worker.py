@@ -146,8 +146,7 @@ def test_a_poison_message_is_set_aside_and_work_goes_on(vhost, workers, tmp_path
 
 
 def test_a_task_that_fails_twice_is_set_aside_and_work_goes_on(vhost, workers, tmp_path):
-    """Work that raises (here: sleeping 2 x 1e308 s overflows) is retried once (--retries 1, the
-    default), then set aside."""
+    """Work that raises (sleeping 2 x 1e308 s overflows): tried twice by default, then set aside."""
     env = script_env(vhost.url, log_dir=tmp_path, seconds_per_dot="1e308")
     vhost.publish("task_queue3", [b"Overflowing task..", b"Instant task"])
     worker = workers("v3_listening_worker.py", env=env)

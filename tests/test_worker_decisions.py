@@ -112,6 +112,9 @@ class FakeChannel:
     def basic_cancel(self, consumer_tag: str) -> None:
         self.calls.append(("cancel", consumer_tag))
 
+    def basic_qos(self, prefetch_count: int) -> None:
+        self.calls.append(("qos", prefetch_count))
+
 
 class FakePublisher:
     """The copies the consumer hands over, and whether RabbitMQ blocks publishing."""
@@ -290,6 +293,14 @@ def test_tasks_parked_before_the_publisher_was_blocked_lend_their_slots_once(con
     consumer._lend_all()
     assert consumer.channel.calls == [("consume", "q")]
     assert consumer.parked == {11: True}
+
+
+def test_with_a_prefetch_above_1_a_parked_task_lends_one_slot_only(consumer):
+    """RabbitMQ applies basic.qos to the consumers started after it: the lent ones."""
+    consumer.settings = worker.Settings("q", "classic", "w1", prefetch=3, per_dot=0.001)
+    consumer.publisher.blocked = True
+    fail(consumer, tag=13)
+    assert consumer.channel.calls == [("qos", 1), ("consume", "q")]
 
 
 def test_with_no_prefetch_limit_there_is_no_slot_to_lend(consumer):

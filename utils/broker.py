@@ -329,8 +329,7 @@ def dead_letter_queue(queue: str) -> str:
 
 
 def side_channel(connection, queue: str):
-    """A channel of `connection` in confirm mode, once <queue>.dead-letter is there (declared
-    by us, or as someone else set it up)."""
+    """A confirm-mode channel of `connection`, once <queue>.dead-letter is there, ours or not."""
     side = connection.channel()
     try:
         side.queue_declare(queue=dead_letter_queue(queue), durable=True)
