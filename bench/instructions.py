@@ -15,10 +15,11 @@ import signal
 import subprocess
 import sys
 
-from bench.processes import PROJECT_ROOT, PYTHON, script_env, wait_until
+from bench.children import bench_env
 from bench.task_files import out_path
-from bench.vhost import Vhost, own_vhost
 from bench.worker_bench import fill_queue
+from tests.support import Vhost, wait_until
+from utils import PROJECT_ROOT
 
 CONSUMERS = {
     "v3": ["v3_listening_worker.py"],  # told SECONDS_PER_DOT; the loops, --seconds-per-dot
@@ -44,16 +45,22 @@ def count(vhost: Vhost, args: list[str], tasks: int, per_dot: float) -> int:
     """Instructions of one consumer process, from its start until it has done `tasks` tasks."""
     fill_queue(vhost, tasks, dots=1 if per_dot else 0)
     counts, output = out_path("callgrind.out"), out_path("callgrind-consumer.txt")
-    command = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={counts}", PYTHON, *args]
+    command = [
+        "valgrind",
+        "--tool=callgrind",
+        f"--callgrind-out-file={counts}",
+        sys.executable,
+        *args,
+    ]
     if per_dot and args[0] == "-m":
         command += ["--seconds-per-dot", str(per_dot)]
-    env = script_env(vhost.url, SECONDS_PER_DOT=str(per_dot))
+    env = bench_env(vhost.url, seconds_per_dot=per_dot)
     with open(output, "wb") as sink:
         process = subprocess.Popen(
             command, cwd=PROJECT_ROOT, env=env, stdin=subprocess.DEVNULL, stdout=sink, stderr=sink
         )
         try:
-            wait_until(lambda: done(output, tasks) or process.poll() is not None, 900, "tasks")
+            wait_until(lambda: done(output, tasks) or process.poll() is not None, "tasks", 900)
         finally:
             process.send_signal(signal.SIGTERM)
             process.wait(60)
@@ -70,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds-per-dot", type=float, default=0.0)
     args = parser.parse_args(argv)
     first, second = args.tasks
-    with own_vhost("instructions") as vhost:
+    with Vhost("instructions") as vhost:
         for name in args.consumers:
             runs = [count(vhost, CONSUMERS[name], n, args.seconds_per_dot) for n in (first, second)]
             each = (runs[1] - runs[0]) / (second - first)
