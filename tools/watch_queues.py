@@ -33,8 +33,8 @@ def make_argument_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=f"python -m tools.{PROG}",
         description=(
-            "Show each queue's ready and unacknowledged messages and its consumers, live,\n"
-            "from RabbitMQ's management HTTP API (the admin panel's source)."
+            "Show each queue's ready and unacknowledged messages and its consumers: ready\n"
+            "and consumers live over AMQP, unacked from RabbitMQ's management HTTP API."
         ),
         epilog=(
             "environment: RABBITMQ_URL (default amqp://guest:guest@localhost:5672/%2F): the\n"
