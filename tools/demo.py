@@ -30,8 +30,10 @@ from tools.supervisor import (
     wait_for,
 )
 from utils import PROJECT_ROOT, arguments
-from utils.broker import broker_error, connect, connection_parameters
+from utils.broker_errors import broker_error
+from utils.connect import connect
 from utils.errors import ExitCode, ScriptError, SettingsError
+from utils.parameters import connection_parameters
 from utils.tasks import DEFAULT_TASKS_FILE, Task, TaskFile, seconds_per_dot, work_seconds
 from utils.urls import rabbitmq_url
 

@@ -20,8 +20,10 @@ from tools.lab import confirms, crash, heartbeat, poison, prefetch, restart
 from tools.lab.session import Lab
 from tools.management import add_broker_arguments
 from tools.supervisor import STOP, use_colour
-from utils.broker import broker_error, connect, connection_parameters
+from utils.broker_errors import broker_error
+from utils.connect import connect
 from utils.errors import ExitCode, ScriptError, SettingsError
+from utils.parameters import connection_parameters
 from utils.signals import STOP_SIGNALS
 from utils.tasks import seconds_per_dot
 from utils.urls import rabbitmq_url
