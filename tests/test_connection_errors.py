@@ -56,6 +56,27 @@ def test_an_unreachable_broker_gives_one_line_exit_1_within_10_s(tmp_path, scrip
 
 
 @pytest.mark.broker
+@pytest.mark.parametrize("script", ALL_SCRIPTS)
+@pytest.mark.parametrize(
+    ("user", "password"),
+    [("guest", "password"), ("nobody", "guest"), ("guest", "wrong"), ("guest", "e")],
+)
+def test_a_wrong_password_is_one_whole_line_without_it(tmp_path, script, user, password):
+    """Only the URL's password field is hidden: words of the message that hold the same text
+    ("password", "guest", "wrong", an "e") are printed whole."""
+    url = f"amqp://{user}:{password}@127.0.0.1:5672/%2F"
+    result = run_script(script, env=script_env(url, log_dir=tmp_path))
+
+    assert result.returncode == 1
+    line = (
+        f"{script[:-3]}: error: cannot connect to RabbitMQ at 127.0.0.1:5672: login refused "
+        "(wrong user name or password; guest can only log in from localhost)"
+    )
+    assert result.stderr.strip().splitlines() == [line]
+    assert "***" not in result.stdout + result.stderr
+
+
+@pytest.mark.broker
 @pytest.mark.parametrize("script", ["v1_emitter_of_tasks.py", "v3_listening_worker.py"])
 def test_something_else_on_the_port_is_reported_within_10_s(script, tmp_path):
     """A port in use by another server (here an HTTP server) is not mistaken for RabbitMQ."""
