@@ -18,12 +18,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.lab_verdicts import ReadVerdict, read_verdict
 from tests.support import Child, api, check_a_tool_refused, quoted, run_tool, script_env
 from tools.lab import cli, confirms, crash, heartbeat, node, poison, restart
 from tools.lab.session import Side
-from tools.lab.verdict import Column, ReadVerdict, Verdict, read_verdict, verdict_lines
+from tools.lab.verdict import Column, Verdict, verdict_lines
 from tools.supervisor import RoundLog
-from utils import PROJECT_ROOT
 from utils.console_lines import parse_all_received, parse_not_confirmed
 from utils.tasks import named_rows, rows_named
 from v3_emitter_of_tasks import Outcome, failure_line
@@ -37,7 +37,7 @@ ALL_ROWS = list(range(1, 19))
 
 def run_lab(name: str, url: str, tmp_path: Path, timeout: float = 90) -> tuple[str, ReadVerdict]:
     """`python -m tools.lab NAME --seconds-per-dot SPEED`: its output and its verdict, after
-    checking that it succeeded, left nothing behind, and prints what the README quotes."""
+    checking that it succeeded and left nothing behind."""
     result = run_tool(
         "lab", name, "--seconds-per-dot", SPEED, url=url, log_dir=tmp_path, timeout=timeout
     )
@@ -46,9 +46,6 @@ def run_lab(name: str, url: str, tmp_path: Path, timeout: float = 90) -> tuple[s
     left_nothing_behind(result.stdout)
     verdict = read_verdict(result.stdout)
     assert verdict.experiment == name
-    quoted_in_readme = readme_verdict(name)
-    assert quoted_in_readme.columns == verdict.columns
-    assert list(quoted_in_readme.rows) == list(verdict.rows)
     return result.stdout, verdict
 
 
@@ -88,14 +85,6 @@ def children_of(pid: int) -> list[int]:
         if int(fields[1]) == pid:
             children.append(int(stat.parent.name))
     return children
-
-
-def readme_verdict(name: str) -> ReadVerdict:
-    """The verdict of that experiment that the README quotes."""
-    readme = (PROJECT_ROOT / "README.md").read_text()
-    block = re.search(rf"^```\n(Verdict \({name}\).*?)^```", readme, re.MULTILINE | re.DOTALL)
-    assert block, f"the README quotes no verdict of {name}"
-    return read_verdict(block[1])
 
 
 def side_output(output: str, key: str) -> str:
@@ -184,19 +173,6 @@ def test_confirms_name_the_8_refused_rows_and_without_them_they_vanish(vhost, tm
 
 
 @pytest.mark.broker
-def test_prefetch_is_the_demos_comparison(vhost, tmp_path):
-    output, verdict = run_lab("prefetch", vhost.url, tmp_path)
-    rows = verdict.rows
-
-    assert rows["done"] == ["18 of 18", "18 of 18"] and rows["done twice"] == ["none", "none"]
-    makespans = [float(cell.split(" s")[0]) for cell in rows["makespan"]]
-    assert makespans[0] < makespans[1]  # fair dispatch: short tasks flow around long ones
-    for cell in rows["tasks each worker did"]:
-        assert sum(map(int, cell.split(", "))) == 18
-    assert "Ideal timeline" in output and "Makespan real / ideal" in output  # the demo's report
-
-
-@pytest.mark.broker
 @pytest.mark.skipif(node.unavailable() is not None, reason=str(node.unavailable()))
 def test_restart_keeps_only_a_durable_queue_of_persistent_messages(tmp_path):
     output, verdict = run_lab("restart", "amqp://guest:guest@127.0.0.1:1/", tmp_path)
@@ -269,7 +245,7 @@ def test_with_no_experiment_it_lists_them_all(tmp_path):
 
     assert result.returncode == 0, result.stderr
     listed = re.findall(r"^  (\w+)  +\S", result.stdout, re.MULTILINE)
-    assert listed == ["crash", "restart", "confirms", "heartbeat", "poison", "prefetch"]
+    assert listed == ["crash", "restart", "confirms", "heartbeat", "poison"]
 
 
 def test_too_few_seconds_per_dot_for_a_kill_mid_task_is_bad_usage(tmp_path):
