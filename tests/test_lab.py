@@ -13,7 +13,6 @@ import re
 import signal
 import sys
 import time
-import urllib.error
 from pathlib import Path
 
 import pytest
@@ -23,6 +22,7 @@ from tests.support import Child, api, check_a_tool_refused, quoted, run_tool, sc
 from tools.lab import cli, confirms, crash, heartbeat, node, poison, restart
 from tools.lab.session import Side
 from tools.lab.verdict import Column, Verdict, verdict_lines
+from tools.management import ManagementError
 from tools.supervisor import RoundLog
 from utils.console_lines import parse_all_received, parse_not_confirmed
 from utils.tasks import named_rows, rows_named
@@ -52,9 +52,9 @@ def run_lab(name: str, url: str, tmp_path: Path, timeout: float = 90) -> tuple[s
 def left_nothing_behind(output: str) -> None:
     """The vhost the lab made is gone, and so are its node and the node's files."""
     for vhost in re.findall(r"vhost (lab-\S+) on ", output):
-        with pytest.raises(urllib.error.HTTPError) as gone:
+        with pytest.raises(ManagementError) as gone:
             api("GET", f"/vhosts/{quoted(vhost)}")
-        assert gone.value.code == 404
+        assert gone.value.status == 404
     for name in re.findall(r"(rmqlab\d+)@localhost on ", output):
         assert name not in node_names()
     for state in re.findall(r"\(state in (/\S+)\)", output):
