@@ -18,7 +18,7 @@ ALL_SCRIPTS = WORKERS + EMITTERS
 
 @pytest.mark.parametrize("emitter", EMITTERS)
 def test_broker_down_gives_one_clear_line(tmp_path, emitter):
-    """Defect 2: the v2 emitter's `finally` closed a connection that never opened (NameError)."""
+    """A connection that never opened is one line naming host:port, not a traceback."""
     started = time.monotonic()
     result = run_script(emitter, env=script_env(UNREACHABLE, log_dir=tmp_path))
 

@@ -175,7 +175,7 @@ def test_a_closed_console_pipe_does_not_stop_the_script(tmp_path):
 
 
 def test_workers_started_together_never_truncate_or_garble_the_log(tmp_path):
-    """Defect 6: the logger opened its file with "w"; workers truncated each other's lines."""
+    """Workers appending to one log file together: every line whole, none lost."""
     probe = "concurrent_log_probe"
     log_file = tmp_path / "logs" / f"{probe}.log"
     writer = (
@@ -207,7 +207,7 @@ def test_workers_started_together_never_truncate_or_garble_the_log(tmp_path):
 
 
 def test_logs_go_to_the_project_whatever_the_current_directory(tmp_path):
-    """Defect 8: logs/ was created in whatever directory the script was started from.
+    """logs/ is the project's, whatever directory the script is started from.
 
     The default, WORK_QUEUE_LOG_DIR unset, on a copy of the script and of utils/: the copy's
     logs/ gets the lines, and the project's own logs/ is left as it was.
