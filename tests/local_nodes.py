@@ -1,6 +1,7 @@
-"""RabbitMQ nodes of the tests' own, started beside the main broker by a script of scripts/
-(local_cluster.sh, local_broker.sh, local_tls_broker.sh), each with a state directory of its
-own."""
+"""RabbitMQ nodes of the tests' own, beside the main broker: a scratch node, the cluster, TLS.
+
+Each is started by a script of scripts/ (local_broker.sh, local_cluster.sh,
+local_tls_broker.sh), with a state directory of its own."""
 
 from __future__ import annotations
 

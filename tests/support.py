@@ -1,5 +1,7 @@
-"""What the tests and the benchmarks share: the local broker's management API, a virtual host
-of their own, the scripts run as a user runs them, and waiting for a condition."""
+"""What the tests and the benchmarks share: a vhost of their own, the scripts as children.
+
+Also the local broker's management API (through tools.management), and waiting for a
+condition."""
 
 from __future__ import annotations
 

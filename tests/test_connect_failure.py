@@ -1,5 +1,7 @@
-"""Why a connection could not be opened: the cause told by exception type and errno, and no
-password in the line, with the errors pika raises built here as pika builds them."""
+"""Why a connection could not be opened: the cause by exception type and errno, no password.
+
+The errors pika raises are built here as pika builds them.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""Brokers the scripts cannot use: down, refusing the login or the vhost, not AMQP at all, a
-malformed URL, a queue declared otherwise; and several URLs, the first one down."""
+"""Brokers the scripts cannot use, each one clear line: down, refusing, not AMQP, a bad URL.
+
+Also a queue declared otherwise, and several URLs, the first one down."""
 
 from __future__ import annotations
 

@@ -1,5 +1,7 @@
-"""The emitters against the broker: persistent messages, one connection, the file given, flags,
-rows refused or unroutable, CSV files that cannot be read, no terminal, a closed pipe."""
+"""The emitters against the broker: what they send, and how they fail.
+
+Persistent messages, one connection, the file given, flags, rows refused or unroutable,
+CSV files that cannot be read, no terminal, a closed pipe."""
 
 from __future__ import annotations
 

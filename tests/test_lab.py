@@ -1,5 +1,6 @@
-"""The lab (tools.lab), run as a user runs it, each experiment's verdict read back and checked;
-and the verdict logic on made-up lines, with no broker.
+"""The lab (tools.lab), run as a user runs it, each experiment's verdict read back and checked.
+
+The verdict logic is also tested on made-up lines, with no broker.
 
 Every experiment runs at a small SECONDS_PER_DOT against the real broker (restart on a
 throwaway node of the lab's own), and leaves nothing behind: no vhost of its, no node, no

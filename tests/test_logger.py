@@ -1,5 +1,6 @@
-"""utils.util_logger: where each line goes (the console, the file), whole lines from several
-processes sharing one file, the project's logs/ whatever the current directory, closed pipes."""
+"""utils.util_logger: where each line goes, and whole lines from processes sharing one file.
+
+Also the project's logs/ whatever the current directory, and closed pipes."""
 
 from __future__ import annotations
 
