@@ -14,8 +14,9 @@ import pika.exceptions
 
 from utils.admin_panel import offer_rabbitmq_admin_site
 from utils.alarms import say_when_blocked
-from utils.broker import PERSISTENT, connection_parameters, exit_on_error
-from utils.queues import use_queue_as_it_is
+from utils.exit_on_error import exit_on_error
+from utils.parameters import connection_parameters
+from utils.queues import PERSISTENT, use_queue_as_it_is
 from utils.urls import rabbitmq_url
 from utils.util_logger import setup_logger
 
@@ -24,14 +25,14 @@ logger, logname = setup_logger(__file__)
 url = rabbitmq_url()  # RABBITMQ_URL, or guest@localhost
 
 # any failure below is one clear line and exit status 1 (2 for a bad RABBITMQ_URL)
-with exit_on_error(logger, url):
+with exit_on_error(logger, url) as explain:
     offer_rabbitmq_admin_site(url, logger)
 
     # connect to the broker and open a channel on the connection
     connection = pika.BlockingConnection(connection_parameters(url))
     channel = connection.channel()
     # RabbitMQ blocks publishers while it is low on disk or memory: say so, and why
-    say_when_blocked(connection, logger)
+    explain.watch = say_when_blocked(connection, logger)
 
     # durable=True: the queue survives a broker restart
     try:

@@ -11,8 +11,11 @@ import time
 import pika
 import pika.exceptions
 
-from utils.broker import connection_parameters, consuming_cancelled, exit_on_error, set_aside
+from utils.broker_errors import consuming_cancelled
+from utils.dead_letter import set_aside
 from utils.errors import ExitCode
+from utils.exit_on_error import exit_on_error
+from utils.parameters import connection_parameters
 from utils.queues import use_queue_as_it_is
 from utils.signals import raise_keyboard_interrupt_on_stop_signals
 from utils.tasks import seconds_per_dot, work_seconds

@@ -19,8 +19,10 @@ except ModuleNotFoundError as missing:  # run outside the project's virtual envi
 
 from utils.admin_panel import offer_rabbitmq_admin_site
 from utils.alarms import say_when_blocked
-from utils.broker import PERSISTENT, broker_error, connect, connection_parameters
-from utils.queues import use_queue_as_it_is
+from utils.broker_errors import broker_error
+from utils.connect import connect
+from utils.parameters import connection_parameters
+from utils.queues import PERSISTENT, use_queue_as_it_is
 from utils.urls import rabbitmq_url
 from utils.util_logger import setup_logger
 
@@ -33,8 +35,8 @@ logger, logname = setup_logger(__file__)
 def send_message(url: str, queue_name: str, message: str) -> None:
     """Publish one persistent message to a durable queue."""
     connection = connect(connection_parameters(url))  # an open connection, or it raises
+    watch = say_when_blocked(connection, logger)  # RabbitMQ low on disk or memory blocks publishers
     try:
-        say_when_blocked(connection, logger)  # RabbitMQ low on disk or memory blocks publishers
         channel = connection.channel()
         try:
             channel.queue_declare(queue=queue_name, durable=True)
@@ -48,6 +50,8 @@ def send_message(url: str, queue_name: str, message: str) -> None:
         )
         channel.close()  # waits for the broker: a publish it refused raises here
         logger.info(" [x] Sent %s", message)
+    except pika.exceptions.AMQPError as error:
+        raise broker_error(error, watch) from None  # names the alarm if it blocked us too long
     finally:
         if connection.is_open:  # the broker may have closed it (a blocked-connection timeout)
             connection.close()

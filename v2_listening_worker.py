@@ -17,13 +17,10 @@ try:
 except ModuleNotFoundError as missing:  # run outside the project's virtual environment
     sys.exit(missing_module(__file__, missing))
 
-from utils.broker import (
-    broker_error,
-    connect,
-    connection_parameters,
-    consuming_cancelled,
-    set_aside,
-)
+from utils.broker_errors import broker_error, consuming_cancelled
+from utils.connect import connect
+from utils.dead_letter import set_aside
+from utils.parameters import connection_parameters
 from utils.queues import use_queue_as_it_is
 from utils.signals import raise_keyboard_interrupt_on_stop_signals
 from utils.tasks import seconds_per_dot, work_seconds

@@ -47,19 +47,14 @@ except ModuleNotFoundError as missing:  # run outside the project's virtual envi
     sys.exit(missing_module(__file__, missing))
 
 from utils.admin_panel import offer_rabbitmq_admin_site
-from utils.alarms import URL_LIMIT, say_when_blocked
+from utils.alarms import URL_LIMIT, BlockedPublishing, say_when_blocked
 from utils.arguments import add_queue_arguments, seconds
-from utils.broker import (
-    PERSISTENT,
-    backoff,
-    broker_error,
-    connection_failure,
-    connection_parameters,
-    dropped,
-    queue_arguments,
-)
+from utils.backoff import backoff
+from utils.broker_errors import broker_error, dropped
+from utils.connect_failure import connection_failure
 from utils.console_lines import sent_line
-from utils.queues import AsyncDeclare
+from utils.parameters import connection_parameters
+from utils.queues import PERSISTENT, AsyncDeclare, queue_arguments
 from utils.signals import GracefulStop
 from utils.tasks import DEFAULT_TASKS_FILE, Task, TaskFile, from_row, rows_named
 from utils.urls import address, rabbitmq_url
@@ -276,6 +271,7 @@ class ConfirmedPublisher:
         self.reading = True  # False at the end of the file, at a bad row, or once asked to stop
         self.ioloop = IOLoop()
         self.connection: pika.SelectConnection | None = None
+        self.watch: BlockedPublishing | None = None  # names the alarm if blocked too long
         self.channel: Any = None  # pika's channel, once open
         self.node = 0  # the index in params of the broker connected to (or lost)
         self.lost_at: float | None = None  # time.monotonic() of the loss, while reconnecting
@@ -316,7 +312,7 @@ class ConfirmedPublisher:
         self.node = self._index_of(connection)
         connection.add_on_close_callback(self._on_connection_closed)
         # RabbitMQ low on disk or memory blocks publishers: said at once, and every 30 s
-        say_when_blocked(connection, logger, self.settings.limits[self.node])
+        self.watch = say_when_blocked(connection, logger, self.settings.limits[self.node])
         if self.lost_at is not None:
             waited = time.monotonic() - self.lost_at
             logger.info(" [*] reconnected to %s after %.1f s", address(connection.params), waited)
@@ -372,12 +368,12 @@ class ConfirmedPublisher:
         if self._worth_reconnecting(reason):
             self.lost_at, self.attempts = time.monotonic(), 0
             self.give_up_at = self.lost_at + self.settings.retry_for
-            self.last_failure = broker_error(reason)
+            self.last_failure = broker_error(reason, self.watch)
             where = address(self.params[self.node])
             self._reconnect_later(f"{self.last_failure} ({where})", first=True)
             return
         if self.outcome.error is None and not self._all_done() and not self.stop.requested.is_set():
-            self.outcome.error = broker_error(reason)
+            self.outcome.error = broker_error(reason, self.watch)
         self.ioloop.stop()
 
     def _worth_reconnecting(self, reason: BaseException) -> bool:

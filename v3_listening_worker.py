@@ -48,18 +48,12 @@ except ModuleNotFoundError as missing:  # run outside the project's virtual envi
 
 from utils.alarms import BlockedPublishing, say_when_blocked
 from utils.arguments import add_queue_arguments
-from utils.broker import (
-    broker_error,
-    connect_in_turn,
-    connection_parameters,
-    dead_letter_queue,
-    persistent_copy,
-    queue_arguments,
-    set_aside_headers,
-    side_channel,
-)
+from utils.broker_errors import broker_error
+from utils.connect import connect_in_turn
 from utils.console_lines import done_line, ready_line, received_line, received_note, try_of
-from utils.queues import use_queue_as_it_is
+from utils.dead_letter import dead_letter_queue, persistent_copy, set_aside_headers, side_channel
+from utils.parameters import connection_parameters
+from utils.queues import queue_arguments, use_queue_as_it_is
 from utils.signals import GracefulStop
 from utils.tasks import RowRuns, seconds_per_dot, work_seconds
 from utils.urls import address, rabbitmq_url

@@ -15,7 +15,6 @@ import platform
 import signal
 import sys
 import time
-import urllib.error
 from dataclasses import replace
 from pathlib import Path
 
@@ -27,7 +26,8 @@ from bench.memory_bench import memory_figures
 from bench.results_table import Figure, markdown
 from bench.sizes import FULL, QUICK, Sizes
 from bench.worker_bench import worker_figures
-from tests.support import API, Vhost, api, kill_all
+from tests.support import Vhost, api, kill_all
+from tools.management import ManagementError
 
 RESULTS = Path(__file__).resolve().parent / "results.md"
 # sizes the issue does not set: `--full` runs these (the note names them so)
@@ -94,7 +94,7 @@ def environment() -> str:
         overview = api("GET", "/overview")
         assert isinstance(overview, dict)
         broker = overview["rabbitmq_version"]
-    except (urllib.error.URLError, OSError, KeyError):
+    except (ManagementError, KeyError):
         broker = "?"
     load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
     return (
@@ -154,10 +154,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("bench: interrupted; the vhost was deleted", file=sys.stderr)
         return 130
-    except urllib.error.URLError as error:  # before anything ran: no vhost to delete
+    except ManagementError as error:  # before anything ran: no vhost to delete
         print(
-            f"bench: error: RabbitMQ's management API at {API} does not answer "
-            f"({error.reason}); run `make broker`",
+            f"bench: error: {error}; run `make broker`",
             file=sys.stderr,
         )
         return 1

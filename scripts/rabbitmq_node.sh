@@ -1,6 +1,6 @@
 # shellcheck shell=bash
-# RabbitMQ nodes of our own beside the system broker: what local_cluster.sh and
-# local_tls_broker.sh share. Sourced, never run.
+# RabbitMQ nodes of our own beside the system broker: what local_broker.sh,
+# local_cluster.sh and local_tls_broker.sh share. Sourced, never run.
 #
 # Before sourcing, set:
 #   SCRIPT_NAME       the prefix of every line printed (say, die)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import urllib.error
 import uuid
 from pathlib import Path
 
@@ -10,6 +9,7 @@ import pytest
 
 from tests.local_nodes import LocalCluster, ScratchBroker
 from tests.support import Child, Vhost, api, wait_until
+from tools.management import ManagementError
 
 
 @pytest.fixture(scope="session")
@@ -17,7 +17,7 @@ def management_api() -> None:
     """The broker must be there: a test that needs it fails (never skips) without it."""
     try:
         api("GET", "/overview")
-    except (urllib.error.URLError, OSError) as error:
+    except ManagementError as error:
         pytest.fail(
             f"RabbitMQ's management API is not answering on 127.0.0.1:15672 ({error}); "
             "run `make broker` (scripts/ensure_rabbitmq.sh)"

@@ -1,17 +1,18 @@
-"""RabbitMQ nodes of the tests' own, started beside the main broker by a script of scripts/
-(local_cluster.sh, local_broker.sh, local_tls_broker.sh), each with a state directory of its
-own."""
+"""RabbitMQ nodes of the tests' own, beside the main broker: a scratch node, the cluster, TLS.
+
+Each is started by a script of scripts/ (local_broker.sh, local_cluster.sh,
+local_tls_broker.sh), with a state directory of its own."""
 
 from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import time
 from pathlib import Path
 
 from tests.support import ready_count
+from tools.lab.node import free_port, guest_url, node_environment
 from utils import PROJECT_ROOT
 
 
@@ -62,13 +63,6 @@ class LocalNodes:
         return result.stdout
 
 
-def free_port() -> int:
-    """A TCP port nothing listens on now, on 127.0.0.1."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 class ScratchBroker(LocalNodes):
     """scripts/local_broker.sh: one throwaway node, with a name and ports of its own, for
     tests that stop it, restart it or raise its alarms (never the broker on 5672)."""
@@ -77,12 +71,8 @@ class ScratchBroker(LocalNodes):
         super().__init__(PROJECT_ROOT / "scripts" / "local_broker.sh", "RMQ_SCRATCH_DIR", state_dir)
         self.node = f"rmqscratch{os.getpid()}"
         self.port = free_port()
-        self.env.update(
-            RMQ_SCRATCH_NODE=self.node,
-            RMQ_SCRATCH_PORT=str(self.port),
-            RMQ_SCRATCH_DIST_PORT=str(free_port()),
-        )
-        self.url = f"amqp://guest:guest@127.0.0.1:{self.port}/%2F"
+        self.env.update(node_environment(self.node, self.port, state_dir))
+        self.url = guest_url(self.port)
 
     def rabbitmqctl(self, *args: str) -> str:
         return self.ctl(self.node, *args)

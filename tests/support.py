@@ -1,19 +1,16 @@
-"""What the tests and the benchmarks share: the local broker's management API, a virtual host
-of their own, the scripts run as a user runs them, and waiting for a condition."""
+"""What the tests and the benchmarks share: a vhost of their own, the scripts as children.
+
+Also the local broker's management API (through tools.management), and waiting for a
+condition."""
 
 from __future__ import annotations
 
-import base64
-import json
 import os
 import signal
 import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,13 +19,14 @@ from pathlib import Path
 import pika
 import pika.exceptions
 
+from tools.management import Api, ManagementError, quoted
 from utils import PROJECT_ROOT
 from utils.util_logger import LOG_DIR_VARIABLE
 
-API = "http://127.0.0.1:15672/api"
-AUTH = "Basic " + base64.b64encode(b"guest:guest").decode()
 AMQP = "amqp://guest:guest@127.0.0.1:5672"
 UNREACHABLE = "amqp://guest:guest@127.0.0.1:1/%2F"  # nothing listens on port 1
+GUEST = Api.from_url(f"{AMQP}/%2F")  # the local broker's management API, as guest
+API = f"http://{GUEST.host}/api"
 
 WORKERS = ["v1_listening_worker.py", "v2_listening_worker.py", "v3_listening_worker.py"]
 EMITTERS = ["v1_emitter_of_tasks.py", "v2_emitter_of_tasks.py", "v3_emitter_of_tasks.py"]
@@ -39,19 +37,9 @@ TASKS_CSV_ROWS = (PROJECT_ROOT / "tasks.csv").read_text().splitlines()  # one ta
 
 
 def api(method: str, path: str, body: object = None) -> object:
-    """Call the management HTTP API as guest; return the decoded JSON, or None."""
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(f"{API}{path}", data=data, method=method)
-    request.add_header("Authorization", AUTH)
-    request.add_header("Content-Type", "application/json")
-    with urllib.request.urlopen(request, timeout=10) as response:
-        payload = response.read()
-    return json.loads(payload) if payload else None
-
-
-def quoted(name: str) -> str:
-    """A name made safe for a URL path segment (a vhost may contain '/')."""
-    return urllib.parse.quote(name, safe="")
+    """Call the local broker's management API as guest; the decoded JSON, or None.
+    ManagementError (its `status`: the HTTP code) if it refuses or does not answer."""
+    return GUEST.call(method, path, body)
 
 
 def create_vhost(name: str) -> None:
@@ -65,8 +53,8 @@ def delete_vhost(name: str) -> None:
     """Delete a virtual host and every queue in it; a vhost already gone is fine."""
     try:
         api("DELETE", f"/vhosts/{quoted(name)}")
-    except urllib.error.HTTPError as error:
-        if error.code != 404:
+    except ManagementError as error:
+        if error.status != 404:
             raise
 
 

@@ -30,7 +30,7 @@ def read_until(fd: int, text: bytes, timeout: float = 20) -> bytes:
 @pytest.mark.broker
 @pytest.mark.parametrize("emitter", ["v1_emitter_of_tasks.py", "v3_emitter_of_tasks.py"])
 def test_answering_y_opens_the_admin_panel_without_crashing(vhost, tmp_path, emitter):
-    """Defect 1: answering "y" crashed the original (logger.info() with no message)."""
+    """Answering "y" opens the admin panel in the browser and the emitter carries on."""
     opened = tmp_path / "opened.txt"
     browser = tmp_path / "browser.sh"
     browser.write_text(f'#!/bin/sh\necho "$1" > {opened}\n')

@@ -11,11 +11,13 @@ import logging
 from pathlib import Path
 from types import SimpleNamespace
 
+import pika.exceptions
 import pytest
 from pika.adapters.select_connection import IOLoop
 
 from tests.support import Child, ready_count, script_env
 from utils import alarms
+from utils.broker_errors import broker_error
 
 BLOCKED = "RabbitMQ is blocking publishers (low on disk): "
 QUEUE_OF = {"v1": "task_queue", "v2": "task_queue2"}
@@ -123,4 +125,24 @@ def test_giving_up_names_the_setting_that_bounded_the_wait():
     assert str(watch.gave_up()).startswith(
         "blocked by RabbitMQ (low on memory) for 0 s, longer than --blocked-timeout: gave up; "
         "the broker uses more memory than its high watermark"
+    )
+
+
+def test_broker_error_names_the_alarm_of_the_watch_it_is_handed():
+    """Each connection's own watch explains its timeout: a script that reconnected hands the
+    newest one, and a watch of an earlier connection says nothing about this one."""
+    earlier, current = UnopenedConnection(), UnopenedConnection()
+    logger = logging.getLogger("test_alarms")
+    alarms.say_when_blocked(earlier, logger)
+    earlier.blocked(earlier, blocked_frame("low on memory"))
+    watch = alarms.say_when_blocked(current, logger, "--blocked-timeout")
+    current.blocked(current, blocked_frame("low on disk"))
+    timeout = pika.exceptions.ConnectionBlockedTimeout()
+
+    assert str(broker_error(timeout, watch)).startswith(
+        "blocked by RabbitMQ (low on disk) for 0 s, longer than --blocked-timeout: gave up; "
+        "the broker's free disk space is below its disk_free_limit"
+    )
+    assert str(broker_error(timeout)) == (
+        "blocked by RabbitMQ longer than the URL's blocked_connection_timeout"
     )

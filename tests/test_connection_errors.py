@@ -1,5 +1,6 @@
-"""Brokers the scripts cannot use: down, refusing the login or the vhost, not AMQP at all, a
-malformed URL, a queue declared otherwise; and several URLs, the first one down."""
+"""Brokers the scripts cannot use, each one clear line: down, refusing, not AMQP, a bad URL.
+
+Also a queue declared otherwise, and several URLs, the first one down."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ ALL_SCRIPTS = WORKERS + EMITTERS
 
 @pytest.mark.parametrize("emitter", EMITTERS)
 def test_broker_down_gives_one_clear_line(tmp_path, emitter):
-    """Defect 2: the v2 emitter's `finally` closed a connection that never opened (NameError)."""
+    """A connection that never opened is one line naming host:port, not a traceback."""
     started = time.monotonic()
     result = run_script(emitter, env=script_env(UNREACHABLE, log_dir=tmp_path))
 
@@ -53,6 +54,27 @@ def test_an_unreachable_broker_gives_one_line_exit_1_within_10_s(tmp_path, scrip
     assert cause in line
     assert "Wr0ngPassw0rd" not in result.stdout + result.stderr
     assert "Wr0ngPassw0rd" not in (tmp_path / f"{script[:-3]}.log").read_text()
+
+
+@pytest.mark.broker
+@pytest.mark.parametrize("script", ALL_SCRIPTS)
+@pytest.mark.parametrize(
+    ("user", "password"),
+    [("guest", "password"), ("nobody", "guest"), ("guest", "wrong"), ("guest", "e")],
+)
+def test_a_wrong_password_is_one_whole_line_without_it(tmp_path, script, user, password):
+    """Only the URL's password field is hidden: words of the message that hold the same text
+    ("password", "guest", "wrong", an "e") are printed whole."""
+    url = f"amqp://{user}:{password}@127.0.0.1:5672/%2F"
+    result = run_script(script, env=script_env(url, log_dir=tmp_path))
+
+    assert result.returncode == 1
+    line = (
+        f"{script[:-3]}: error: cannot connect to RabbitMQ at 127.0.0.1:5672: login refused "
+        "(wrong user name or password; guest can only log in from localhost)"
+    )
+    assert result.stderr.strip().splitlines() == [line]
+    assert "***" not in result.stdout + result.stderr
 
 
 @pytest.mark.broker

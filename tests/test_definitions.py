@@ -1,5 +1,7 @@
-"""docs/rabbitmq-definitions.json: the queues, users and permissions of a least-privilege
-set-up, loaded with `rabbitmqctl import_definitions` (on a throwaway node of the tests)."""
+"""docs/rabbitmq-definitions.json: a least-privilege set-up that the scripts work with.
+
+Its queues, users and permissions are loaded with `rabbitmqctl import_definitions` on a
+throwaway node of the tests."""
 
 from __future__ import annotations
 

@@ -59,6 +59,25 @@ def test_demo_runs_every_row_once_and_reports_who_did_which(vhost, tmp_path):
 
 
 @pytest.mark.broker
+def test_compare_prefetch_runs_every_row_once_each_way(vhost, tmp_path):
+    """--compare-prefetch: the same tasks with prefetch 1, then with no limit, where the broker
+    hands them out in turn as they arrive: 6 rows to each of the 3 workers."""
+    result = run_tool(
+        "demo", "--seconds-per-dot", "0.05", "--compare-prefetch", url=vhost.url, log_dir=tmp_path
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    fair, round_robin = result.stdout.split("Rows done by each worker (")[1:]
+    for each in (fair, round_robin):
+        rows = final_table(each)
+        assert Counter(row for done in rows.values() for row in done) == Counter(ALL_ROWS)
+    assert sorted(len(done) for done in final_table(round_robin).values()) == [6, 6, 6]
+    titles = re.findall(r"^Makespan real / ideal \(([^)]+)\)", result.stdout, re.MULTILINE)
+    assert titles == ["prefetch 1: fair dispatch", "unlimited prefetch: plain round robin"]
+    assert consumers_and_ready(vhost) == (0, 0)
+
+
+@pytest.mark.broker
 def test_demo_refuses_to_mix_in_leftover_messages(vhost, tmp_path):
     vhost.publish("task_queue3", [b"left over.", b"and me."])
 

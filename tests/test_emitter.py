@@ -1,5 +1,7 @@
-"""The emitters against the broker: persistent messages, one connection, the file given, flags,
-rows refused or unroutable, CSV files that cannot be read, no terminal, a closed pipe."""
+"""The emitters against the broker: what they send, and how they fail.
+
+Persistent messages, one connection, the file given, flags, rows refused or unroutable,
+CSV files that cannot be read, no terminal, a closed pipe."""
 
 from __future__ import annotations
 
@@ -27,7 +29,7 @@ pytestmark = pytest.mark.broker
 
 @pytest.mark.parametrize(("version", "queue"), [("v1", "task_queue"), ("v2", "task_queue2")])
 def test_v1_v2_emitters_publish_persistent_messages(vhost, tmp_path, version, queue):
-    """Defect 3 of the original: its v2 emitter published non-persistent messages."""
+    """Each message is published persistent (delivery mode 2)."""
     env = script_env(vhost.url, log_dir=tmp_path)
     result = run_script(f"{version}_emitter_of_tasks.py", "keep me.", env=env)
 
@@ -83,7 +85,7 @@ class ConnectionCounter:
 
 
 def test_v3_emitter_uses_one_connection_for_the_whole_file(vhost, tmp_path):
-    """Defect 4: the original opened a new connection for every row."""
+    """The whole file goes over one connection, however many rows it has."""
     csv_file = tmp_path / "many.csv"
     csv_file.write_text("".join(f"task {n}.\n" for n in range(500)))
     relay = ConnectionCounter()
@@ -100,7 +102,7 @@ def test_v3_emitter_uses_one_connection_for_the_whole_file(vhost, tmp_path):
 
 
 def test_v3_emitter_reads_the_file_it_is_given(vhost, tmp_path):
-    """Defect 5: the original's CSV function ignored its file_path parameter."""
+    """The CSV file named on the command line is the one read."""
     csv_file = tmp_path / "mine.csv"
     csv_file.write_text('only,this\n\n" ",\nand "that".\n')
 
@@ -248,7 +250,7 @@ def test_quoted_fields_with_commas_and_line_breaks_keep_their_row(vhost, tmp_pat
 
 @pytest.mark.parametrize("emitter", EMITTERS)
 def test_emitters_never_wait_for_a_terminal_that_is_not_there(vhost, tmp_path, emitter):
-    """Defect 7: input() blocked any run without a terminal (here: stdin an open, silent pipe)."""
+    """Without a terminal (here stdin is an open, silent pipe) the admin-panel offer is skipped."""
     process = start_script(
         emitter,
         env=script_env(vhost.url, log_dir=tmp_path),

@@ -1,5 +1,7 @@
-"""The v3 emitter's confirm bookkeeping, without a broker: acks, nacks, multiple, returns, and
-what a new channel publishes again after a lost connection."""
+"""The v3 emitter's confirm bookkeeping, without a broker.
+
+Acks, nacks, multiple, returns, and what a new channel publishes again after a lost
+connection."""
 
 from __future__ import annotations
 

@@ -1,5 +1,7 @@
-"""The v3 emitter fails over: its node killed mid-stream, it goes on with another, and every
-row reaches the quorum queue at least once.
+"""The v3 emitter fails over to another node, and every row reaches the quorum queue.
+
+Its node is killed mid-stream; it goes on with another, and every row is in the queue at
+least once.
 
 On scripts/local_cluster.sh (rmq1..rmq3@localhost on 127.0.0.1:5701-5703, the cluster
 fixture: a whole cluster for this module, torn down whatever happens). The emitter is

@@ -1,5 +1,7 @@
-"""Ctrl+C or SIGTERM mid-stream: the v3 emitter stops reading, waits briefly for the confirms
-of the rows in flight, names what was confirmed and prints the command that carries on."""
+"""Ctrl+C or SIGTERM mid-stream: the v3 emitter stops cleanly and says how to carry on.
+
+It stops reading, waits briefly for the confirms of the rows in flight, names what was
+confirmed and prints the command that carries on."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""Emitters and workers together: the v1 and v2 pairs, three v3 workers sharing tasks.csv, and
-fair dispatch."""
+"""Emitters and workers together: the v1 and v2 pairs, three v3 workers, fair dispatch."""
 
 from __future__ import annotations
 

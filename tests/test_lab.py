@@ -1,5 +1,6 @@
-"""The lab (tools.lab), run as a user runs it, each experiment's verdict read back and checked;
-and the verdict logic on made-up lines, with no broker.
+"""The lab (tools.lab), run as a user runs it, each experiment's verdict read back and checked.
+
+The verdict logic is also tested on made-up lines, with no broker.
 
 Every experiment runs at a small SECONDS_PER_DOT against the real broker (restart on a
 throwaway node of the lab's own), and leaves nothing behind: no vhost of its, no node, no
@@ -13,17 +14,17 @@ import re
 import signal
 import sys
 import time
-import urllib.error
 from pathlib import Path
 
 import pytest
 
+from tests.lab_verdicts import ReadVerdict, read_verdict
 from tests.support import Child, api, check_a_tool_refused, quoted, run_tool, script_env
 from tools.lab import cli, confirms, crash, heartbeat, node, poison, restart
 from tools.lab.session import Side
-from tools.lab.verdict import Column, ReadVerdict, Verdict, read_verdict, verdict_lines
+from tools.lab.verdict import Column, Verdict, verdict_lines
+from tools.management import ManagementError
 from tools.supervisor import RoundLog
-from utils import PROJECT_ROOT
 from utils.console_lines import parse_all_received, parse_not_confirmed
 from utils.tasks import named_rows, rows_named
 from v3_emitter_of_tasks import Outcome, failure_line
@@ -32,12 +33,24 @@ SPEED = "0.1"  # seconds per dot: tasks.csv is 3 s of work in all
 ALL_ROWS = list(range(1, 19))
 
 
+@pytest.fixture
+def lab_node() -> None:
+    """The restart experiment starts a node of its own. Where it cannot (not Linux, RabbitMQ
+    not installed) its tests skip on a developer's machine, and fail in CI (CI set)."""
+    why = node.unavailable()
+    if why is None:
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"the lab cannot start its throwaway node here: {why}")
+    pytest.skip(why)
+
+
 # --- running the lab, and what it must leave behind ------------------------------------------
 
 
 def run_lab(name: str, url: str, tmp_path: Path, timeout: float = 90) -> tuple[str, ReadVerdict]:
     """`python -m tools.lab NAME --seconds-per-dot SPEED`: its output and its verdict, after
-    checking that it succeeded, left nothing behind, and prints what the README quotes."""
+    checking that it succeeded and left nothing behind."""
     result = run_tool(
         "lab", name, "--seconds-per-dot", SPEED, url=url, log_dir=tmp_path, timeout=timeout
     )
@@ -46,18 +59,15 @@ def run_lab(name: str, url: str, tmp_path: Path, timeout: float = 90) -> tuple[s
     left_nothing_behind(result.stdout)
     verdict = read_verdict(result.stdout)
     assert verdict.experiment == name
-    quoted_in_readme = readme_verdict(name)
-    assert quoted_in_readme.columns == verdict.columns
-    assert list(quoted_in_readme.rows) == list(verdict.rows)
     return result.stdout, verdict
 
 
 def left_nothing_behind(output: str) -> None:
     """The vhost the lab made is gone, and so are its node and the node's files."""
     for vhost in re.findall(r"vhost (lab-\S+) on ", output):
-        with pytest.raises(urllib.error.HTTPError) as gone:
+        with pytest.raises(ManagementError) as gone:
             api("GET", f"/vhosts/{quoted(vhost)}")
-        assert gone.value.code == 404
+        assert gone.value.status == 404
     for name in re.findall(r"(rmqlab\d+)@localhost on ", output):
         assert name not in node_names()
     for state in re.findall(r"\(state in (/\S+)\)", output):
@@ -88,14 +98,6 @@ def children_of(pid: int) -> list[int]:
         if int(fields[1]) == pid:
             children.append(int(stat.parent.name))
     return children
-
-
-def readme_verdict(name: str) -> ReadVerdict:
-    """The verdict of that experiment that the README quotes."""
-    readme = (PROJECT_ROOT / "README.md").read_text()
-    block = re.search(rf"^```\n(Verdict \({name}\).*?)^```", readme, re.MULTILINE | re.DOTALL)
-    assert block, f"the README quotes no verdict of {name}"
-    return read_verdict(block[1])
 
 
 def side_output(output: str, key: str) -> str:
@@ -184,21 +186,7 @@ def test_confirms_name_the_8_refused_rows_and_without_them_they_vanish(vhost, tm
 
 
 @pytest.mark.broker
-def test_prefetch_is_the_demos_comparison(vhost, tmp_path):
-    output, verdict = run_lab("prefetch", vhost.url, tmp_path)
-    rows = verdict.rows
-
-    assert rows["done"] == ["18 of 18", "18 of 18"] and rows["done twice"] == ["none", "none"]
-    makespans = [float(cell.split(" s")[0]) for cell in rows["makespan"]]
-    assert makespans[0] < makespans[1]  # fair dispatch: short tasks flow around long ones
-    for cell in rows["tasks each worker did"]:
-        assert sum(map(int, cell.split(", "))) == 18
-    assert "Ideal timeline" in output and "Makespan real / ideal" in output  # the demo's report
-
-
-@pytest.mark.broker
-@pytest.mark.skipif(node.unavailable() is not None, reason=str(node.unavailable()))
-def test_restart_keeps_only_a_durable_queue_of_persistent_messages(tmp_path):
+def test_restart_keeps_only_a_durable_queue_of_persistent_messages(lab_node, tmp_path):
     output, verdict = run_lab("restart", "amqp://guest:guest@127.0.0.1:1/", tmp_path)
     rows = verdict.rows
 
@@ -242,8 +230,7 @@ def test_ctrl_c_stops_the_children_and_deletes_the_vhost(vhost, tmp_path):
 
 
 @pytest.mark.broker
-@pytest.mark.skipif(node.unavailable() is not None, reason=str(node.unavailable()))
-def test_ctrl_c_while_the_node_starts_still_stops_the_node(tmp_path):
+def test_ctrl_c_while_the_node_starts_still_stops_the_node(lab_node, tmp_path):
     lab = start_lab("restart", "amqp://guest:guest@127.0.0.1:1/", tmp_path)
     try:
         lab.wait_for("starting a throwaway RabbitMQ node", timeout=10)
@@ -269,7 +256,7 @@ def test_with_no_experiment_it_lists_them_all(tmp_path):
 
     assert result.returncode == 0, result.stderr
     listed = re.findall(r"^  (\w+)  +\S", result.stdout, re.MULTILINE)
-    assert listed == ["crash", "restart", "confirms", "heartbeat", "poison", "prefetch"]
+    assert listed == ["crash", "restart", "confirms", "heartbeat", "poison"]
 
 
 def test_too_few_seconds_per_dot_for_a_kill_mid_task_is_bad_usage(tmp_path):

@@ -1,5 +1,6 @@
-"""utils.util_logger: where each line goes (the console, the file), whole lines from several
-processes sharing one file, the project's logs/ whatever the current directory, closed pipes."""
+"""utils.util_logger: where each line goes, and whole lines from processes sharing one file.
+
+Also the project's logs/ whatever the current directory, and closed pipes."""
 
 from __future__ import annotations
 
@@ -22,24 +23,31 @@ LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}\.(\w+)\.(\w+) \[pid (\
 
 @pytest.fixture
 def script_logger(tmp_path, monkeypatch):
-    """setup_logger called in the test (its console then the captured one), logs in tmp_path."""
+    """setup_logger called in the test (its console then the captured one), logs in tmp_path.
+
+    setup_logger configures the script's logger and two shared ones, `utils` (made
+    non-propagating) and `pika`: each is put back as it was, so later tests (and caplog,
+    which listens at the root) see what they would have seen.
+    """
     monkeypatch.setenv(util_logger.LOG_DIR_VARIABLE, str(tmp_path))
-    pika_logger = logging.getLogger("pika")
-    pika_before, pika_level = list(pika_logger.handlers), pika_logger.level
+    shared = [logging.getLogger("utils"), logging.getLogger("pika")]
+    before = {logger: (list(logger.handlers), logger.level, logger.propagate) for logger in shared}
     collected = (logging._srcfile, logging.logThreads, logging.logMultiprocessing)
     made: list[logging.Logger] = []
 
     def make(name: str = "probe") -> tuple[logging.Logger, Path]:
         logger, path = util_logger.setup_logger(str(tmp_path / f"{name}_{tmp_path.name}.py"))
         made.append(logger)
+        before.setdefault(logger, ([], logging.NOTSET, True))
         return logger, path
 
     yield make
-    for owner in [*made, pika_logger]:
-        for handler in [h for h in owner.handlers if h not in pika_before]:
-            owner.removeHandler(handler)
+    for logger, (handlers, level, propagate) in before.items():
+        for handler in [h for h in logger.handlers if h not in handlers]:
+            logger.removeHandler(handler)
             handler.close()
-    pika_logger.setLevel(pika_level)
+        logger.setLevel(level)
+        logger.propagate = propagate
     logging._srcfile, logging.logThreads, logging.logMultiprocessing = collected
 
 
@@ -88,11 +96,19 @@ def test_setup_twice_gives_the_same_logger_and_handlers(script_logger):
     assert again.handlers == handlers
 
 
-def test_closing_the_handlers_twice_does_not_fail(script_logger):
-    logger, _path = script_logger()
+def test_handlers_shared_with_the_utils_logger_close_twice_quietly(script_logger, capsys):
+    """At exit logging closes each handler once per logger that holds it: the script's and
+    `utils`'s. The file is closed, its lines are all there, and nothing is printed."""
+    logger, path = script_logger()
+    logger.info(" [x] before the end")
     for handler in logger.handlers:
         handler.close()
         handler.close()
+
+    [file_handler] = [h for h in logger.handlers if isinstance(h, logging.FileHandler)]
+    assert file_handler.stream is None  # closed
+    assert " [x] before the end" in path.read_text()
+    assert capsys.readouterr().err == ""
 
 
 def test_pika_is_quiet_unless_pika_log_level_is_set(script_logger, monkeypatch):
@@ -160,7 +176,7 @@ def test_a_closed_console_pipe_does_not_stop_the_script(tmp_path):
 
 
 def test_workers_started_together_never_truncate_or_garble_the_log(tmp_path):
-    """Defect 6: the logger opened its file with "w"; workers truncated each other's lines."""
+    """Workers appending to one log file together: every line whole, none lost."""
     probe = "concurrent_log_probe"
     log_file = tmp_path / "logs" / f"{probe}.log"
     writer = (
@@ -192,7 +208,7 @@ def test_workers_started_together_never_truncate_or_garble_the_log(tmp_path):
 
 
 def test_logs_go_to_the_project_whatever_the_current_directory(tmp_path):
-    """Defect 8: logs/ was created in whatever directory the script was started from.
+    """logs/ is the project's, whatever directory the script is started from.
 
     The default, WORK_QUEUE_LOG_DIR unset, on a copy of the script and of utils/: the copy's
     logs/ gets the lines, and the project's own logs/ is left as it was.

@@ -234,16 +234,6 @@ def test_a_worker_without_the_read_permission_says_so(vhost, tmp_path):
     )
 
 
-def test_the_passive_declare_needs_no_permission(vhost):
-    """What use_queue_as_it_is relies on: RabbitMQ answers a passive declare to anyone."""
-    declare(vhost, "task_queue")
-    with (
-        user_with(vhost, configure="^$", write="^$", read="^$") as (_name, url),
-        pika.BlockingConnection(pika.URLParameters(url)) as connection,
-    ):
-        connection.channel().queue_declare("task_queue", passive=True)
-
-
 def test_least_privilege_users_run_the_demo_tasks_through_an_administrators_queue(
     vhost, workers, tmp_path
 ):

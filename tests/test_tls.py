@@ -30,8 +30,8 @@ from tests.tls_support import (
     make_certificates,
     tls_url,
 )
-from utils.broker import connection_parameters
 from utils.errors import BrokerError, SettingsError
+from utils.parameters import connection_parameters
 from utils.tls import TLSOptions
 from utils.urls import redact
 
@@ -138,7 +138,7 @@ def test_a_client_certificate_and_external_login(certs):
 
 
 def test_verify_none_checks_nothing_and_says_so_each_run(caplog):
-    with caplog.at_level(logging.WARNING, logger="utils.broker"):
+    with caplog.at_level(logging.WARNING, logger="utils.tls"):
         params = one("amqps://u:p@rabbit.example:5671/?verify=verify_none")
         one("amqps://u:p@rabbit.example:5671/?verify=verify_none", warn=False)
     assert params.ssl_options.context.verify_mode == ssl.CERT_NONE

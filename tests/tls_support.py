@@ -1,5 +1,6 @@
-"""What the TLS tests need: throwaway certificates, the TLS node of
-scripts/local_tls_broker.sh, and a bare TLS server that fails handshakes on purpose."""
+"""What the TLS tests need: throwaway certificates, a TLS node, a bare TLS server.
+
+The node is scripts/local_tls_broker.sh's; the bare server fails handshakes on purpose."""
 
 from __future__ import annotations
 

@@ -1,2 +1,4 @@
-"""Programs a user runs besides the six scripts (the demo, the queue watcher), and what only
-they use. Each runs from the project root as `python -m tools.<name>`."""
+"""Programs a user runs besides the six scripts (the demo, the lab, the queue watcher).
+
+What only they use lives here too. Each runs from the project root as
+`python -m tools.<name>`."""

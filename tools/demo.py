@@ -30,13 +30,14 @@ from tools.supervisor import (
     wait_for,
 )
 from utils import PROJECT_ROOT, arguments
-from utils.broker import broker_error, connect, connection_parameters
-from utils.errors import ExitCode, ScriptError, SettingsError
+from utils.broker_errors import broker_error
+from utils.connect import connect
+from utils.errors import ExitCode, ScriptError
+from utils.parameters import connection_parameters
 from utils.tasks import DEFAULT_TASKS_FILE, Task, TaskFile, seconds_per_dot, work_seconds
 from utils.urls import rabbitmq_url
 
 PROG = "demo"
-INTERRUPTED = 130  # exit status after Ctrl+C or SIGTERM, as a shell reports a SIGINT death
 WORKER_SCRIPT = PROJECT_ROOT / "v3_listening_worker.py"
 EMITTER_SCRIPT = PROJECT_ROOT / "v3_emitter_of_tasks.py"
 STOP_PATIENCE = 15.0  # seconds a stopping child may take beyond its longest task
@@ -80,7 +81,7 @@ def make_argument_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--seconds-per-dot",
-        type=seconds_flag,
+        type=arguments.seconds,
         help="seconds of work per '.' in a task (default SECONDS_PER_DOT, else 1)",
     )
     parser.add_argument(
@@ -114,15 +115,6 @@ def worker_count(raw: str) -> int:
     if not raw.isdigit() or not 1 <= int(raw) <= 50:
         raise argparse.ArgumentTypeError(f"must be a whole number from 1 to 50 (got {raw!r})")
     return int(raw)
-
-
-def seconds_flag(raw: str) -> float:
-    """--seconds-per-dot: a number of seconds, 0 or more."""
-    try:
-        return seconds_per_dot({"SECONDS_PER_DOT": raw})
-    except SettingsError:
-        message = f"must be a number of seconds, 0 or more (got {raw!r})"
-        raise argparse.ArgumentTypeError(message) from None
 
 
 # --- the broker and the queue, before anything starts ---------------------------------------
@@ -341,7 +333,7 @@ def run_demo(supervisor: Supervisor, settings: Settings, compare: bool) -> int:
             if left
             else f"stopped; no row left in queue {settings.queue}"
         )
-        return INTERRUPTED
+        return ExitCode.INTERRUPTED
     except ScriptError:
         supervisor.stop_all(rounds[-1][1] if rounds else RoundLog(), settings.patience())
         raise
@@ -370,7 +362,7 @@ def main(argv: list[str] | None = None) -> int:
     except ScriptError as error:
         return fail(error)
     except KeyboardInterrupt:  # before any child started
-        return INTERRUPTED
+        return ExitCode.INTERRUPTED
 
 
 if __name__ == "__main__":

@@ -15,8 +15,8 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 
-from utils.broker import connection_parameters
 from utils.errors import ScriptError
+from utils.parameters import connection_parameters
 from utils.urls import address
 
 MANAGEMENT_PORT = 15672

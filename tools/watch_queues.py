@@ -19,8 +19,10 @@ import pika
 import pika.exceptions
 
 from tools.management import Api, add_broker_arguments
-from utils.broker import broker_error, connect, connection_parameters
+from utils.broker_errors import broker_error
+from utils.connect import connect
 from utils.errors import ExitCode, ScriptError
+from utils.parameters import connection_parameters
 from utils.urls import rabbitmq_url
 
 PROG = "watch_queues"

@@ -5,7 +5,8 @@ would seem to hang. say_when_blocked() makes a connection say so within a moment
 repeat it every REPEAT_EVERY seconds, and say when publishing resumes. With the URL's
 blocked_connection_timeout (or the v3 emitter's --blocked-timeout, which sets it) pika gives
 up after that many seconds (ConnectionBlockedTimeout); gave_up() is then the one line that
-says why, naming the setting that set the bound.
+says why, naming the setting that set the bound; broker_error() calls it when handed the
+watch.
 """
 
 from __future__ import annotations
@@ -32,6 +33,18 @@ WHAT_TO_DO = {
 }
 
 
+def _frames_as_they_arrive(connection):
+    """The connection that runs callbacks and timers as frames arrive.
+
+    A BlockingConnection runs its blocked callbacks and timers only from
+    process_data_events, never while it waits inside a publish or close(), which is exactly
+    where a blocked publisher waits. pika offers no public way to reach the SelectConnection
+    underneath it, which runs them as the frames arrive: its private `_impl` is the only way,
+    and this is the only place that uses it. A SelectConnection is its own.
+    """
+    return getattr(connection, "_impl", connection)
+
+
 class BlockedPublishing:
     """What one connection was told: blocked since when, and why (None: not blocked)."""
 
@@ -42,11 +55,7 @@ class BlockedPublishing:
         limit: str = URL_LIMIT,
         on_blocked: Callable[[], None] | None = None,
     ) -> None:
-        # A BlockingConnection runs its blocked callbacks and timers only from
-        # process_data_events, never while it waits inside a publish or close(), which is
-        # exactly where a blocked publisher waits; the SelectConnection underneath it
-        # (`_impl`) runs them as the frames arrive. A SelectConnection is its own.
-        self.connection = getattr(connection, "_impl", connection)
+        self.connection = _frames_as_they_arrive(connection)
         self.logger = logger
         self.limit = limit  # the setting that bounds the wait, named when pika gives up
         self.on_blocked = on_blocked  # called once blocked, on the connection's own thread
@@ -95,9 +104,6 @@ class BlockedPublishing:
         )
 
 
-_watched: list[BlockedPublishing] = []  # the script's publishing connections, newest last
-
-
 def say_when_blocked(
     connection,
     logger: logging.Logger,
@@ -105,16 +111,6 @@ def say_when_blocked(
     on_blocked: Callable[[], None] | None = None,
 ) -> BlockedPublishing:
     """Make `connection` say when RabbitMQ blocks its publishing, and why, then call
-    `on_blocked()`; `limit` names the setting that bounds the wait."""
-    watch = BlockedPublishing(connection, logger, limit, on_blocked)
-    _watched.append(watch)
-    return watch
-
-
-def blocked_too_long() -> BrokerError:
-    """The error for pika's ConnectionBlockedTimeout, naming the alarm that caused it."""
-    blocked = [watch for watch in _watched if watch.since is not None]
-    if blocked:
-        return blocked[-1].gave_up()
-    limit = _watched[-1].limit if _watched else URL_LIMIT
-    return BrokerError(f"blocked by RabbitMQ longer than {limit}")
+    `on_blocked()`; `limit` names the setting that bounds the wait. Hand the watch it returns
+    to broker_error(), which names the alarm if pika gives up waiting."""
+    return BlockedPublishing(connection, logger, limit, on_blocked)

@@ -1,4 +1,4 @@
-"""A work queue that someone else set up: used as it is, with a word about what differs.
+"""Work queues: our settings for them, or a queue someone else set up, used as it is.
 
 Each script declares its queue with its own settings (durable, and a type for v3). The
 broker refuses that declare when the queue already exists with other settings (406
@@ -15,12 +15,14 @@ from __future__ import annotations
 import logging
 import re
 
+import pika
 import pika.exceptions
 
 from utils.errors import BrokerError
 
 LOGGER = logging.getLogger(__name__)
 PRECONDITION_FAILED, ACCESS_REFUSED, NOT_FOUND = 406, 403, 404
+PERSISTENT = pika.DeliveryMode.Persistent  # delivery mode 2: written to disk by the broker
 
 INEQUIVALENT = re.compile(r"inequivalent arg '([^']+)'.* but current is (?:the value )?'?([^' ]*)")
 REFUSED_FOR = re.compile(r"in vhost '([^']*)' refused for user '([^']*)'")
@@ -175,3 +177,8 @@ def access_refused(reply_text: str) -> str:
             "(it needs the read permission on it): ask the broker's administrator"
         )
     return f"the broker refused: {reply_text}"
+
+
+def queue_arguments(queue_type: str) -> dict[str, str] | None:
+    """queue_declare arguments for a queue type: classic (the broker's default) or quorum."""
+    return None if queue_type == "classic" else {"x-queue-type": queue_type}

@@ -1,5 +1,6 @@
-"""TLS the RabbitMQ way: its URI query parameters turned into an SSLContext, and what a
-failed handshake means, in words a user can act on."""
+"""TLS the RabbitMQ way: its URI query parameters turned into an SSLContext.
+
+Also what a failed handshake means, in words a user can act on."""
 
 from __future__ import annotations
 

@@ -24,15 +24,19 @@ def url_source(url: str) -> str:
 
 
 def redact(url: str) -> str:
-    """The URL with its password replaced by ***, fit for logs and messages.
+    """The URL with its password field shown as ***, fit for logs and messages.
 
-    A `password=` query parameter (RabbitMQ's, for an encrypted key) is hidden too.
+    Only the password field changes: a user name, host or path that happens to contain the
+    same text is shown as it is. A `password=` query parameter (RabbitMQ's, for an
+    encrypted key) is hidden too.
     """
     parts = urllib.parse.urlsplit(url)
     query = re.sub(r"(^|&)(password=)[^&]*", r"\1\2***", parts.query, flags=re.IGNORECASE)
     netloc = parts.netloc
     if parts.password is not None:
-        netloc = netloc.replace(f":{parts.password}@", ":***@", 1)
+        user_and_password, _, host = netloc.rpartition("@")
+        user = user_and_password.partition(":")[0]
+        netloc = f"{user}:***@{host}"
     if (netloc, query) == (parts.netloc, parts.query):
         return url
     return urllib.parse.urlunsplit(parts._replace(netloc=netloc, query=query))

@@ -15,22 +15,22 @@ import sys
 
 import pika.exceptions
 
-from tools.demo import seconds_flag
-from tools.lab import confirms, crash, heartbeat, poison, prefetch, restart
+from tools.lab import confirms, crash, heartbeat, poison, restart
 from tools.lab.session import Lab
 from tools.management import add_broker_arguments
 from tools.supervisor import STOP, use_colour
-from utils.broker import broker_error, connect, connection_parameters
+from utils.arguments import seconds
+from utils.broker_errors import broker_error
+from utils.connect import connect
 from utils.errors import ExitCode, ScriptError, SettingsError
+from utils.parameters import connection_parameters
 from utils.signals import STOP_SIGNALS
 from utils.tasks import seconds_per_dot
 from utils.urls import rabbitmq_url
 
 PROG = "lab"
-INTERRUPTED = 130  # exit status after Ctrl+C or SIGTERM, as a shell reports a SIGINT death
 EXPERIMENTS = {
-    experiment.NAME: experiment
-    for experiment in (crash, restart, confirms, heartbeat, poison, prefetch)
+    experiment.NAME: experiment for experiment in (crash, restart, confirms, heartbeat, poison)
 }
 
 
@@ -61,7 +61,7 @@ def make_argument_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--seconds-per-dot",
-        type=seconds_flag,
+        type=seconds,
         help="seconds of work per '.' in a task (default SECONDS_PER_DOT, else 1)",
     )
     add_broker_arguments(parser)
@@ -114,7 +114,7 @@ def run(lab: Lab, experiment) -> int:
         lines = experiment.run(lab)
     except KeyboardInterrupt:
         lab.say("interrupted: cleaning up (Ctrl+C is ignored until that is done)")
-        return INTERRUPTED
+        return ExitCode.INTERRUPTED
     except ScriptError as error:
         failure = error
     except pika.exceptions.AMQPError as error:

@@ -30,9 +30,12 @@ import pika
 import pika.exceptions
 
 from tools.lab.stand_ins import stand_in_parser
-from utils.broker import PERSISTENT, broker_error, connect, connection_parameters
+from utils.broker_errors import broker_error
+from utils.connect import connect
 from utils.console_lines import sent_line
 from utils.errors import ExitCode, ScriptError
+from utils.parameters import connection_parameters
+from utils.queues import PERSISTENT
 from utils.tasks import DEFAULT_TASKS_FILE, TaskFile
 from utils.urls import rabbitmq_url
 

@@ -48,6 +48,22 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def node_environment(name: str, port: int, state_dir: Path) -> dict[str, str]:
+    """What scripts/local_broker.sh reads: the node's name, its AMQP port, a free port for
+    Erlang distribution, and the directory for its state."""
+    return {
+        "RMQ_SCRATCH_DIR": str(state_dir),
+        "RMQ_SCRATCH_NODE": name,
+        "RMQ_SCRATCH_PORT": str(port),
+        "RMQ_SCRATCH_DIST_PORT": str(free_port()),
+    }
+
+
+def guest_url(port: int) -> str:
+    """The AMQP URL of a local node's default vhost, as guest."""
+    return f"amqp://guest:guest@127.0.0.1:{port}/%2F"
+
+
 class ThrowawayNode:
     """rmqlab<pid>@localhost: started by `up`, restarted by `restart`, gone after `down`."""
 
@@ -55,15 +71,9 @@ class ThrowawayNode:
         self.name = f"rmqlab{os.getpid()}"
         self.port = free_port()
         self.state_dir = Path(tempfile.mkdtemp(prefix="rmq-lab-"))
-        self.env = dict(
-            os.environ,
-            RMQ_SCRATCH_DIR=str(self.state_dir),
-            RMQ_SCRATCH_NODE=self.name,
-            RMQ_SCRATCH_PORT=str(self.port),
-            RMQ_SCRATCH_DIST_PORT=str(free_port()),
-            RMQ_START_TIMEOUT="60",
-        )
-        self.url = f"amqp://guest:guest@127.0.0.1:{self.port}/%2F"
+        self.env = dict(os.environ, **node_environment(self.name, self.port, self.state_dir))
+        self.env["RMQ_START_TIMEOUT"] = "60"
+        self.url = guest_url(self.port)
         self.starting: subprocess.Popen | None = None
 
     def _script(self, *args: str) -> subprocess.Popen:

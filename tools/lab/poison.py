@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from tools.lab.session import PATIENCE, Lab, Side
 from tools.lab.verdict import Tally, counted, verdict_of_runs
 from tools.supervisor import RoundLog
-from utils.broker import dead_letter_queue
+from utils.dead_letter import dead_letter_queue
 from utils.tasks import DEFAULT_TASKS_FILE, TaskFile, work_seconds
 
 NAME = "poison"

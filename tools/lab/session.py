@@ -24,8 +24,11 @@ from tools.management import Api, ManagementError, quoted
 from tools.schedule_view import draw_timelines
 from tools.supervisor import BOLD, COLOURS, Child, RoundLog, Supervisor, child_environment
 from utils import PROJECT_ROOT
-from utils.broker import PERSISTENT, broker_error, connect, connection_parameters
+from utils.broker_errors import broker_error
+from utils.connect import connect
 from utils.errors import ScriptError
+from utils.parameters import connection_parameters
+from utils.queues import PERSISTENT
 
 QUIET = 1.0  # seconds without a line from an idle worker before the lab calls it idle
 PATIENCE = 30.0  # seconds a step may take beyond its work before the lab gives up on it

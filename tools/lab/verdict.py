@@ -7,8 +7,8 @@
     tasks sent   │ 18                              │ 18
     lost         │ none                            │ 6: rows 2, 5, 8, 11, 14, 17
 
-The lab writes it with `verdict_lines`; the tests read it back with `read_verdict`, so the
-two cannot drift apart. The tallies (`tally`, `counted`) are pure, and unit-tested.
+The lab writes it with `verdict_lines`; tests/lab_verdicts.py reads it back with the same
+TITLE, BAR, RULE and CROSS. The tallies (`tally`, `counted`) are pure, and unit-tested.
 """
 
 from __future__ import annotations
@@ -61,35 +61,6 @@ def verdict_lines(verdict: Verdict) -> list[str]:
     rule = f"{RULE}{CROSS}{RULE}".join(RULE * width for width in [label_width, *widths])
     body = [line(label, cells) for label, cells in lines]
     return [f"{TITLE}{verdict.experiment}): {verdict.what}", *body[:2], rule, *body[2:]]
-
-
-@dataclass(frozen=True)
-class ReadVerdict:
-    """A verdict read back from the lab's output."""
-
-    experiment: str
-    columns: list[str]  # the column titles
-    rows: dict[str, list[str]]  # fact: one cell per column
-
-
-def read_verdict(text: str) -> ReadVerdict:
-    """The last verdict in `text` (the lab's output); ValueError if there is none."""
-    lines = text.splitlines()
-    starts = [index for index, line in enumerate(lines) if line.startswith(TITLE)]
-    if not starts:
-        raise ValueError("no verdict in the text")
-    title, *table = lines[starts[-1] :]
-    experiment = title[len(TITLE) : title.index(")")]
-    cells = []
-    for line in table:
-        if CROSS in line and not line.strip(RULE + CROSS):
-            continue  # the rule under the headers
-        if f" {BAR}" not in line:
-            break
-        cells.append([cell.strip() for cell in line.split(f" {BAR}")])
-    columns = cells[0][1:]
-    rows = {row[0]: row[1:] + [""] * (len(columns) + 1 - len(row)) for row in cells[2:]}
-    return ReadVerdict(experiment, columns, rows)
 
 
 # --- tallies --------------------------------------------------------------------------------

@@ -28,9 +28,10 @@ import pika
 import pika.exceptions
 
 from tools.lab.stand_ins import stand_in_parser
-from utils.broker import connect, connection_parameters
+from utils.connect import connect
 from utils.console_lines import done_line, ready_line, received_line
 from utils.errors import ExitCode, ScriptError
+from utils.parameters import connection_parameters
 from utils.signals import raise_keyboard_interrupt_on_stop_signals
 from utils.tasks import seconds_per_dot, work_seconds
 from utils.urls import rabbitmq_url

@@ -1,0 +1,89 @@
+"""Why a connection could not be opened: the cause by exception type and errno, no password.
+
+The errors pika raises are built here as pika builds them.
+"""
+
+from __future__ import annotations
+
+import errno
+
+import pika.exceptions
+import pytest
+from pika.adapters.utils.connection_workflow import (
+    AMQPConnectionWorkflowFailed,
+    AMQPConnectorSocketConnectError,
+)
+
+from utils.connect_failure import connection_failure
+from utils.parameters import connection_parameters
+from utils.urls import redact
+
+REFUSED_HINT = "is RabbitMQ running? see the README, 'Troubleshooting'"
+LOGIN_REFUSED = "login refused (wrong user name or password; guest can only log in from localhost)"
+
+
+def as_blocking_connection_raises(socket_error: OSError) -> Exception:
+    """BlockingConnection's error for a failed TCP connect: pika wraps the socket error (made
+    from the SO_ERROR number and os.strerror of it) in the connector's error, then in its own."""
+    return pika.exceptions.AMQPConnectionError(AMQPConnectorSocketConnectError(socket_error))
+
+
+def as_select_connection_reports(socket_error: OSError) -> Exception:
+    """SelectConnection.create_connection's error for the same: one error per attempt."""
+    return AMQPConnectionWorkflowFailed([AMQPConnectorSocketConnectError(socket_error)])
+
+
+# On Windows os.strerror knows no socket error numbers: pika's text reads "Unknown error".
+WINDOWS_REFUSED = [ConnectionRefusedError(10061, "Unknown error"), OSError(10061, "Unknown error")]
+WINDOWS_TIMED_OUT = [TimeoutError(10060, "Unknown error"), OSError(10060, "Unknown error")]
+POSIX_REFUSED = [OSError(errno.ECONNREFUSED, "Connection refused")]
+
+
+@pytest.mark.parametrize("wrap", [as_blocking_connection_raises, as_select_connection_reports])
+@pytest.mark.parametrize("socket_error", WINDOWS_REFUSED + POSIX_REFUSED, ids=repr)
+def test_a_refused_connection_says_is_rabbitmq_running_whatever_the_text(wrap, socket_error):
+    params = connection_parameters("amqp://guest:guest@localhost:5672/%2F")
+    assert str(connection_failure(wrap(socket_error), params)) == (
+        f"cannot connect to RabbitMQ at localhost:5672: Connection refused ({REFUSED_HINT})"
+    )
+
+
+@pytest.mark.parametrize("wrap", [as_blocking_connection_raises, as_select_connection_reports])
+@pytest.mark.parametrize("socket_error", WINDOWS_TIMED_OUT, ids=repr)
+def test_a_timed_out_connect_says_so_whatever_the_text(wrap, socket_error):
+    params = connection_parameters("amqp://guest:guest@example.invalid:5672/%2F")
+    assert str(connection_failure(wrap(socket_error), params)) == (
+        "cannot connect to RabbitMQ at example.invalid:5672: Connection timed out (is the "
+        "host reachable, and the port open in its firewall?)"
+    )
+
+
+def test_another_socket_error_is_given_in_its_own_words():
+    error = as_blocking_connection_raises(OSError(errno.EHOSTUNREACH, "No route to host"))
+    params = connection_parameters("amqp://guest:guest@10.0.0.1:5672/%2F")
+    assert str(connection_failure(error, params)) == (
+        "cannot connect to RabbitMQ at 10.0.0.1:5672: No route to host"
+    )
+
+
+@pytest.mark.parametrize("password", ["password", "guest", "wrong", "e"])
+def test_a_refused_login_line_is_whole_whatever_the_password(password):
+    params = connection_parameters(f"amqp://guest:{password}@localhost:5672/%2F")
+    error = pika.exceptions.ProbableAuthenticationError("ConnectionClosedByBroker: (403) ...")
+    assert str(connection_failure(error, params)) == (
+        f"cannot connect to RabbitMQ at localhost:5672: {LOGIN_REFUSED}"
+    )
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("amqp://guest:password@password/password", "amqp://guest:***@password/password"),
+        ("amqp://guest:guest@localhost/%2F", "amqp://guest:***@localhost/%2F"),
+        ("amqp://wrong:wrong@wrong.example/wrong", "amqp://wrong:***@wrong.example/wrong"),
+        ("amqp://e:e@e.example:5672/e?heartbeat=5", "amqp://e:***@e.example:5672/e?heartbeat=5"),
+        ("amqp://bob:p%40ss@h/v", "amqp://bob:***@h/v"),
+    ],
+)
+def test_redact_hides_the_password_field_only(url, shown):
+    assert redact(url) == shown

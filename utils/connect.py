@@ -1,0 +1,36 @@
+"""Opening a blocking connection to the first broker that answers, or one clear BrokerError."""
+
+from __future__ import annotations
+
+import pika
+import pika.exceptions
+from pika.adapters.utils.connection_workflow import AMQPConnectorException
+
+from utils.connect_failure import connection_failure
+
+# What pika raises when a connection cannot be opened: its own errors, a handshake that
+# times out (something other than RabbitMQ listening?), and socket errors such as DNS.
+CONNECT_ERRORS = (pika.exceptions.AMQPConnectionError, AMQPConnectorException, OSError)
+
+
+def connect(params_list: list[pika.ConnectionParameters]) -> pika.BlockingConnection:
+    """Open a blocking connection to the first broker that answers, or raise BrokerError."""
+    try:
+        return pika.BlockingConnection(params_list)
+    except CONNECT_ERRORS as error:
+        raise connection_failure(error, params_list) from None
+
+
+def connect_in_turn(
+    params_list: list[pika.ConnectionParameters], start: int = 0
+) -> tuple[pika.BlockingConnection, int]:
+    """Try the brokers in turn from index `start`, wrapping round; return the connection and
+    the index of the broker that answered (so a reconnection can start after a dead node)."""
+    failures: list[BaseException] = []
+    for step in range(len(params_list)):
+        index = (start + step) % len(params_list)
+        try:
+            return pika.BlockingConnection(params_list[index]), index
+        except CONNECT_ERRORS as failure:
+            failures.append(failure)
+    raise connection_failure(failures[-1], params_list) from None
