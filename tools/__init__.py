@@ -1,2 +1,4 @@
 """Programs a user runs besides the six scripts (the demo, the queue watcher), and what only
 they use. Each runs from the project root as `python -m tools.<name>`."""
+
+import utils  # noqa: F401  first: the Python version check and the console set-up

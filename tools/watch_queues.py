@@ -21,6 +21,7 @@ import pika.exceptions
 from tools.management import Api, add_broker_arguments
 from utils.broker import broker_error, connect, connection_parameters
 from utils.errors import ExitCode, ScriptError
+from utils.platforms import ansi_escapes_work
 from utils.urls import rabbitmq_url
 
 PROG = "watch_queues"
@@ -133,7 +134,7 @@ def table(api: Api, queues: list[dict], live: LiveCounts) -> list[str]:
 
 def watch(api: Api, live: LiveCounts, interval: float) -> None:
     """Redraw the table every `interval` seconds until Ctrl+C (a new table each time if piped)."""
-    on_terminal = sys.stdout.isatty()
+    on_terminal = sys.stdout.isatty() and ansi_escapes_work()
     while True:
         lines = table(api, api.queues(COLUMNS), live)
         print((CLEAR_SCREEN if on_terminal else "") + "\n".join(lines), flush=True)

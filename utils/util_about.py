@@ -34,7 +34,7 @@ def machine_report() -> str:
 def main() -> int:
     report = machine_report()
     OUTPUT.parent.mkdir(exist_ok=True)
-    OUTPUT.write_text(report)
+    OUTPUT.write_text(report, encoding="utf-8")
     print(report + f"\nWritten to {OUTPUT}")
     return 0
 

@@ -30,7 +30,7 @@ def environment_lines() -> list[str]:
 def requirement_lines(requirements: Path) -> tuple[list[str], bool]:
     """One line per requirement: the installed version, or MISSING; and whether all are met."""
     lines, all_met = [], True
-    for raw in requirements.read_text().splitlines():
+    for raw in requirements.read_text(encoding="utf-8").splitlines():
         spec = raw.split("#")[0].strip()
         if not spec or spec.startswith("-"):
             continue
@@ -61,7 +61,7 @@ def main() -> int:
     requirements, all_met = requirement_lines(REQUIREMENTS)
     report = "\n".join([*environment_lines(), "Requirements (requirements.txt):", *requirements])
     OUTPUT.parent.mkdir(exist_ok=True)
-    OUTPUT.write_text(report + "\n")
+    OUTPUT.write_text(report + "\n", encoding="utf-8")
     print(report + f"\n\nWritten to {OUTPUT}")
     return 0 if all_met else 1
 
