@@ -91,16 +91,24 @@ POWERSHELL_MODULES = (
     r"C:\Users\ana\Documents\WindowsPowerShell\Modules;C:\Program Files\WindowsPowerShell"
     r"\Modules;C:\Windows\system32\WindowsPowerShell\v1.0\Modules"
 )
-CMD_MODULES = (
-    r"C:\Program Files\WindowsPowerShell\Modules;C:\Windows\system32\WindowsPowerShell\v1.0\Modules"
+POWERSHELL_7_MODULES = (
+    r"C:\Users\ana\OneDrive\Documents\PowerShell\Modules;C:\Program Files\PowerShell\Modules;"
+    r"c:\program files\powershell\7\Modules;C:\Program Files\WindowsPowerShell\Modules;"
+    r"C:\WINDOWS\system32\WindowsPowerShell\v1.0\Modules"
+)
+CMD_MODULES = (  # the system's folders only, here with one a program added
+    r"C:\Program Files\WindowsPowerShell\Modules;"
+    r"C:\Windows\system32\WindowsPowerShell\v1.0\Modules;"
+    r"C:\Program Files (x86)\Microsoft SQL Server\150\Tools\PowerShell\Modules"
 )
 
 
-def test_in_powershell_the_line_gives_activate_ps1_and_the_execution_policy():
-    hint = missing_requirements_hint(
-        "v3_listening_worker.py", {"PSModulePath": POWERSHELL_MODULES}, True
-    )
-
+@pytest.mark.parametrize(
+    "modules", [POWERSHELL_MODULES, POWERSHELL_7_MODULES], ids=["PowerShell 5.1", "PowerShell 7"]
+)
+def test_in_powershell_the_line_gives_activate_ps1_and_the_execution_policy(modules):
+    environ = {"PSModulePath": modules, "USERPROFILE": r"C:\Users\ana"}
+    hint = missing_requirements_hint("v3_listening_worker.py", environ, True)
     assert hint.startswith(r"run .venv\Scripts\python v3_listening_worker.py, or ")
     assert r".venv\Scripts\Activate.ps1 (if PowerShell says running scripts is disabled: " in hint
     assert "Set-ExecutionPolicy -Scope CurrentUser RemoteSigned)" in hint
@@ -110,6 +118,7 @@ def test_in_powershell_the_line_gives_activate_ps1_and_the_execution_policy():
 def test_in_cmd_or_anaconda_prompt_the_line_gives_activate_bat_and_the_conda_environment():
     environ = {
         "PSModulePath": CMD_MODULES,
+        "USERPROFILE": r"C:\Users\ana",
         "CONDA_PREFIX": r"C:\conda\envs\rabbit",
         "CONDA_DEFAULT_ENV": "rabbit",
     }

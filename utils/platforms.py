@@ -93,16 +93,24 @@ def shell_command(words: "list[str]", windows: bool = sys.platform == "win32") -
     return subprocess.list2cmdline(words) if windows else shlex.join(words)
 
 
+def in_powershell(environ: "Mapping[str, str]") -> bool:
+    """Whether PSModulePath holds a folder of the user's own: PowerShell put it there."""
+    profile = environ.get("USERPROFILE", "").rstrip("\\").lower()
+    folders = environ.get("PSModulePath", "").lower().split(";")
+    return bool(profile) and any(folder.startswith(profile + "\\") for folder in folders)
+
+
 def missing_requirements_hint(script: str, environ: "Mapping[str, str]", windows: bool) -> str:
     """What to do when the project's requirements are missing, in the form of the shell in use.
 
-    Windows does not say which shell started us; PowerShell puts the user's own modules
-    folder in PSModulePath, so it has three entries or more there, and two in cmd. The form
-    without activation (.venv\\Scripts\\python SCRIPT) works in both.
+    Windows does not say which shell started us. PowerShell adds the user's own modules
+    folder (under USERPROFILE) to PSModulePath, which cmd has only with the system's
+    folders, unless cmd was started from PowerShell. The form without activation
+    (.venv\\Scripts\\python SCRIPT) works in both, whichever the guess.
     """
     if windows:
         run = ".venv\\Scripts\\python " + script
-        if len(environ.get("PSModulePath", "").split(";")) >= 3:
+        if in_powershell(environ):
             activate = (
                 ".venv\\Scripts\\Activate.ps1 (if PowerShell says running scripts is "
                 "disabled: Set-ExecutionPolicy -Scope CurrentUser RemoteSigned)"
