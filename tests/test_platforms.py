@@ -12,11 +12,18 @@ import signal
 import subprocess
 import sys
 import sysconfig
+import types
+from importlib import metadata
 
 import pytest
 
 from tests.support import PROJECT_ROOT, script_env
-from utils.platforms import missing_requirements_hint, python_too_old, shell_command
+from utils.platforms import (
+    ansi_escapes_work,
+    missing_requirements_hint,
+    python_too_old,
+    shell_command,
+)
 
 TASK = "✓ naïve 日本 task.."  # '✓' and '日本' are not in cp1252; 'ï' is
 SHOWN = "? naïve ?? task.."  # what a cp1252 console shows of it
@@ -130,6 +137,39 @@ def test_in_cmd_or_anaconda_prompt_the_line_gives_activate_bat_and_the_conda_env
         "install the requirements for this Python (conda's rabbit): python -m pip install" in hint
     )
     assert "Activate.ps1" not in hint and "source" not in hint
+
+
+# --- ANSI escapes (colours, the watcher's redraw) -----------------------------------------------
+
+
+def test_tqdm_a_requirement_brings_colorama_on_windows():
+    requires = [requirement.replace("'", '"') for requirement in metadata.requires("tqdm") or []]
+    assert 'colorama; platform_system == "Windows"' in requires
+
+
+def test_on_windows_escapes_are_turned_on_by_colorama(monkeypatch):
+    fixed = []
+    colorama = types.ModuleType("colorama")
+    colorama.just_fix_windows_console = lambda: fixed.append(True)  # type: ignore[attr-defined]
+    monkeypatch.setattr(sys, "platform", "win32")
+    monkeypatch.setitem(sys.modules, "colorama", colorama)
+
+    assert ansi_escapes_work() is True
+    assert fixed == [True]
+
+
+def test_on_windows_without_colorama_there_are_no_escapes(monkeypatch):
+    monkeypatch.setattr(sys, "platform", "win32")
+    monkeypatch.setitem(sys.modules, "colorama", None)  # import colorama: ImportError
+
+    assert ansi_escapes_work() is False
+
+
+def test_elsewhere_a_terminal_takes_escapes_as_they_are(monkeypatch):
+    monkeypatch.setattr(sys, "platform", "darwin")
+    monkeypatch.setitem(sys.modules, "colorama", None)
+
+    assert ansi_escapes_work() is True
 
 
 # --- shell quoting ----------------------------------------------------------------------------

@@ -7,6 +7,7 @@ is 1 when a requirement is missing or does not satisfy requirements.txt.
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import sys
@@ -58,6 +59,8 @@ def satisfies(spec: str, version: str) -> bool | None:
 
 
 def main() -> int:
+    if isinstance(sys.stdout, io.TextIOWrapper):  # a character the console lacks: '?'
+        sys.stdout.reconfigure(errors="replace")
     requirements, all_met = requirement_lines(REQUIREMENTS)
     report = "\n".join([*environment_lines(), "Requirements (requirements.txt):", *requirements])
     OUTPUT.parent.mkdir(exist_ok=True)
