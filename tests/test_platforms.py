@@ -150,7 +150,7 @@ def test_tqdm_a_requirement_brings_colorama_on_windows():
 def test_on_windows_escapes_are_turned_on_by_colorama(monkeypatch):
     fixed = []
     colorama = types.ModuleType("colorama")
-    colorama.just_fix_windows_console = lambda: fixed.append(True)  # type: ignore[attr-defined]
+    colorama.just_fix_windows_console = lambda: fixed.append(True)
     monkeypatch.setattr(sys, "platform", "win32")
     monkeypatch.setitem(sys.modules, "colorama", colorama)
 
