@@ -133,7 +133,8 @@ def table(api: Api, queues: list[dict], live: LiveCounts) -> list[str]:
 
 
 def watch(api: Api, live: LiveCounts, interval: float) -> None:
-    """Redraw the table every `interval` seconds until Ctrl+C (a new table each time if piped)."""
+    """Redraw the table every `interval` seconds until Ctrl+C (a new table each time if piped,
+    or where the console takes no escapes)."""
     on_terminal = sys.stdout.isatty() and ansi_escapes_work()
     while True:
         lines = table(api, api.queues(COLUMNS), live)

@@ -8,8 +8,8 @@
   Prompt) shows raw unless a program turns their processing on.
 - Shell commands shown to the user are quoted for the platform's shell.
 
-This module runs on old Pythons too (it must, to say they are too old): no syntax or
-library call newer than Python 3.6 here.
+This module runs on old Pythons too (it must, to say they are too old): its import and
+check_python use nothing newer than Python 3.6.
 """
 
 import shlex
