@@ -28,7 +28,6 @@ import argparse
 import contextlib
 import itertools
 import logging
-import shlex
 import sys
 import time
 from collections.abc import Iterator
@@ -54,6 +53,7 @@ from utils.broker_errors import broker_error, dropped
 from utils.connect_failure import connection_failure
 from utils.console_lines import sent_line
 from utils.parameters import connection_parameters
+from utils.platforms import shell_command
 from utils.queues import PERSISTENT, AsyncDeclare, queue_arguments
 from utils.signals import GracefulStop
 from utils.tasks import DEFAULT_TASKS_FILE, Task, TaskFile, from_row, rows_named
@@ -575,7 +575,7 @@ def resume_command(args: argparse.Namespace, row: int) -> str:
         words += ["--queue-type", args.queue_type]
     if args.quiet:
         words.append("--quiet")
-    return shlex.join([*words, "--from-row", str(row)])
+    return shell_command([*words, "--from-row", str(row)])  # quoted for this platform's shell
 
 
 def summary_line(outcome: Outcome, args: argparse.Namespace, seconds: float, skipped: int) -> str:

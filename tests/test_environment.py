@@ -33,4 +33,5 @@ def test_a_script_run_outside_the_venv_says_to_activate_it(script, tmp_path):
     assert result.returncode == 1
     [line] = result.stderr.splitlines()
     assert line.startswith(f"{script[:-3]}: error: the module 'pika' is not installed for ")
-    assert "activate the project's virtual environment (source .venv/bin/activate" in line
+    assert f"run .venv/bin/python {script}, or activate the project's virtual environment " in line
+    assert "first: source .venv/bin/activate; or install the requirements for this " in line

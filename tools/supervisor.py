@@ -31,6 +31,7 @@ from utils.console_lines import (
     parse_received,
     sent_rows,
 )
+from utils.platforms import ansi_escapes_work
 from utils.signals import STOP_SIGNALS
 
 POLL = 0.2  # seconds between checks while waiting for a child's next line
@@ -95,13 +96,21 @@ def second_of_day(now: float) -> float:
 
 
 def use_colour() -> bool:
-    """Colours only on a terminal, and not when NO_COLOR is set (https://no-color.org)."""
-    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    """Colours only on a terminal that shows them, and not when NO_COLOR is set
+    (https://no-color.org)."""
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR") and ansi_escapes_work()
 
 
 def child_environment(url: str, per_dot: float) -> dict[str, str]:
-    """The children's environment: the URL there, not on a command line that ps shows."""
-    return dict(os.environ, RABBITMQ_URL=url, SECONDS_PER_DOT=repr(per_dot), PYTHONUNBUFFERED="1")
+    """The children's environment: the URL there, not on a command line that ps shows; and
+    their output in UTF-8, as we read it (on Windows a pipe is written in the ANSI code page)."""
+    return dict(
+        os.environ,
+        RABBITMQ_URL=url,
+        SECONDS_PER_DOT=repr(per_dot),
+        PYTHONUNBUFFERED="1",
+        PYTHONIOENCODING="utf-8",
+    )
 
 
 @dataclass

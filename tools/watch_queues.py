@@ -23,6 +23,7 @@ from utils.broker_errors import broker_error
 from utils.connect import connect
 from utils.errors import ExitCode, ScriptError
 from utils.parameters import connection_parameters
+from utils.platforms import ansi_escapes_work
 from utils.urls import rabbitmq_url
 
 PROG = "watch_queues"
@@ -134,8 +135,9 @@ def table(api: Api, queues: list[dict], live: LiveCounts) -> list[str]:
 
 
 def watch(api: Api, live: LiveCounts, interval: float) -> None:
-    """Redraw the table every `interval` seconds until Ctrl+C (a new table each time if piped)."""
-    on_terminal = sys.stdout.isatty()
+    """Redraw the table every `interval` seconds until Ctrl+C (a new table each time if piped,
+    or where the console takes no escapes)."""
+    on_terminal = sys.stdout.isatty() and ansi_escapes_work()
     while True:
         lines = table(api, api.queues(COLUMNS), live)
         print((CLEAR_SCREEN if on_terminal else "") + "\n".join(lines), flush=True)

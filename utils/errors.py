@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import enum
 import logging
+import os
 import sys
 from pathlib import Path
+
+from utils.platforms import missing_requirements_hint
 
 
 class ExitCode(enum.IntEnum):
@@ -45,9 +48,8 @@ def report(logger: logging.Logger, error: ScriptError) -> int:
 
 def missing_module(script_file: str, error: ModuleNotFoundError) -> str:
     """The line for a script run by a Python without the project's requirements."""
+    hint = missing_requirements_hint(Path(script_file).name, os.environ, sys.platform == "win32")
     return (
         f"{Path(script_file).stem}: error: the module {error.name!r} is not installed for "
-        f"{sys.executable}: activate the project's virtual environment (source "
-        ".venv/bin/activate; on Windows .venv\\Scripts\\activate), or run "
-        "pip install -r requirements.txt"
+        f"{sys.executable}: {hint}"
     )

@@ -6,6 +6,7 @@ It prints the report and writes it to utils/util_outputs/util_about.txt.
 
 from __future__ import annotations
 
+import io
 import os
 import platform
 import sys
@@ -32,9 +33,11 @@ def machine_report() -> str:
 
 
 def main() -> int:
+    if isinstance(sys.stdout, io.TextIOWrapper):  # a character the console lacks: '?'
+        sys.stdout.reconfigure(errors="replace")
     report = machine_report()
     OUTPUT.parent.mkdir(exist_ok=True)
-    OUTPUT.write_text(report)
+    OUTPUT.write_text(report, encoding="utf-8")
     print(report + f"\nWritten to {OUTPUT}")
     return 0
 

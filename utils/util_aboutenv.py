@@ -7,6 +7,7 @@ is 1 when a requirement is missing or does not satisfy requirements.txt.
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import sys
@@ -30,7 +31,7 @@ def environment_lines() -> list[str]:
 def requirement_lines(requirements: Path) -> tuple[list[str], bool]:
     """One line per requirement: the installed version, or MISSING; and whether all are met."""
     lines, all_met = [], True
-    for raw in requirements.read_text().splitlines():
+    for raw in requirements.read_text(encoding="utf-8").splitlines():
         spec = raw.split("#")[0].strip()
         if not spec or spec.startswith("-"):
             continue
@@ -58,10 +59,12 @@ def satisfies(spec: str, version: str) -> bool | None:
 
 
 def main() -> int:
+    if isinstance(sys.stdout, io.TextIOWrapper):  # a character the console lacks: '?'
+        sys.stdout.reconfigure(errors="replace")
     requirements, all_met = requirement_lines(REQUIREMENTS)
     report = "\n".join([*environment_lines(), "Requirements (requirements.txt):", *requirements])
     OUTPUT.parent.mkdir(exist_ok=True)
-    OUTPUT.write_text(report + "\n")
+    OUTPUT.write_text(report + "\n", encoding="utf-8")
     print(report + f"\n\nWritten to {OUTPUT}")
     return 0 if all_met else 1
 

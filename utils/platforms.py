@@ -1,0 +1,128 @@
+"""What differs between Windows, macOS and Linux, in one place.
+
+- A Python older than the project's stops with one line saying what to install, before
+  anything that Python cannot run (utils/__init__.py calls check_python first).
+- A console that cannot show a character gets '?' instead of a crash: on Windows a pipe
+  is written in the ANSI code page (cp1252), which has no '✓' or '日本'.
+- Colours and redraws are ANSI escapes, which Windows' classic console (cmd, Anaconda
+  Prompt) shows raw unless a program turns their processing on.
+- Shell commands shown to the user are quoted for the platform's shell.
+
+This module runs on old Pythons too (it must, to say they are too old): its import and
+check_python use nothing newer than Python 3.6.
+"""
+
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+MINIMUM_PYTHON = (3, 10)
+
+INSTALL_PYTHON = {
+    "darwin": "brew install python@3.12, then make the venv with python3.12 -m venv .venv",
+    "win32": (
+        "install Python 3.12 from python.org (or: conda create -n rabbit python=3.12), "
+        "then make the venv with it"
+    ),
+}
+INSTALL_PYTHON_ELSEWHERE = (
+    "install python3.12 with your package manager (or pyenv), "
+    "then make the venv with python3.12 -m venv .venv"
+)
+
+
+def python_too_old(version_info: tuple, platform: str) -> "str | None":
+    """The line that says this Python is too old and what to install; None if it will do."""
+    if tuple(version_info[:2]) >= MINIMUM_PYTHON:
+        return None
+    running = ".".join(str(part) for part in version_info[:3])
+    needed = ".".join(str(part) for part in MINIMUM_PYTHON)
+    what_to_do = INSTALL_PYTHON.get(platform, INSTALL_PYTHON_ELSEWHERE)
+    program = Path(sys.argv[0]).stem  # "-m" while `python -m tools.demo` imports the package
+    if not program or program.startswith("-"):
+        program = "python"
+    return (
+        f"{program}: error: Python {running} is too old for this project, which needs "
+        f"{needed} or newer: {what_to_do}"
+    )
+
+
+def check_python() -> None:
+    """Stop with one line (exit status 1) when this Python is older than the project needs."""
+    too_old = python_too_old(sys.version_info, sys.platform)
+    if too_old:
+        sys.exit(too_old)
+
+
+def never_crash_on_console() -> None:
+    """Make stdout and stderr write '?' for a character their encoding lacks, not raise.
+
+    Without it, a task such as '✓ naïve 日本' printed to a cp1252 pipe raises
+    UnicodeEncodeError: logging prints '--- Logging error ---' and the line is lost.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        if getattr(stream, "errors", None) == "strict" and hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="replace")
+
+
+def ansi_escapes_work() -> bool:
+    """Whether the console will act on ANSI escapes (colours, the watcher's redraw).
+
+    Windows 10's classic console shows them raw unless a program turns on their
+    processing: colorama, which tqdm installs on Windows, does that. Without colorama,
+    no escapes at all.
+    """
+    if sys.platform != "win32":
+        return True
+    try:
+        from colorama import just_fix_windows_console  # colorama 0.4.6 or newer
+    except ImportError:
+        return False
+    just_fix_windows_console()
+    return True
+
+
+def shell_command(words: "list[str]", windows: bool = sys.platform == "win32") -> str:
+    """`words` as one command line to copy into the shell: Windows' quoting there
+    ("my tasks.csv", which cmd and PowerShell both take), POSIX shells' elsewhere."""
+    return subprocess.list2cmdline(words) if windows else shlex.join(words)
+
+
+def in_powershell(environ: "Mapping[str, str]") -> bool:
+    """Whether PSModulePath holds a folder of the user's own: PowerShell put it there."""
+    profile = environ.get("USERPROFILE", "").rstrip("\\").lower()
+    folders = environ.get("PSModulePath", "").lower().split(";")
+    return bool(profile) and any(folder.startswith(profile + "\\") for folder in folders)
+
+
+def missing_requirements_hint(script: str, environ: "Mapping[str, str]", windows: bool) -> str:
+    """What to do when the project's requirements are missing, in the form of the shell in use.
+
+    Windows does not say which shell started us. PowerShell adds the user's own modules
+    folder (under USERPROFILE) to PSModulePath, which cmd has only with the system's
+    folders, unless cmd was started from PowerShell. The form without activation
+    (.venv\\Scripts\\python SCRIPT) works in both, whichever the guess.
+    """
+    if windows:
+        run = ".venv\\Scripts\\python " + script
+        if in_powershell(environ):
+            activate = (
+                ".venv\\Scripts\\Activate.ps1 (if PowerShell says running scripts is "
+                "disabled: Set-ExecutionPolicy -Scope CurrentUser RemoteSigned)"
+            )
+        else:
+            activate = ".venv\\Scripts\\activate.bat"
+    else:
+        run, activate = ".venv/bin/python " + script, "source .venv/bin/activate"
+    conda = environ.get("CONDA_DEFAULT_ENV") or environ.get("CONDA_PREFIX")
+    here = f" (conda's {conda})" if conda else ""
+    return (
+        f"run {run}, or activate the project's virtual environment first: {activate}; "
+        f"or install the requirements for this Python{here}: "
+        "python -m pip install -r requirements.txt"
+    )
