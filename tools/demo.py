@@ -16,7 +16,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import pika.exceptions
+from utils.errors import missing_module
+
+try:
+    import pika.exceptions
+except ModuleNotFoundError as missing:  # run outside the project's virtual environment
+    sys.exit(missing_module(__file__, missing))
 
 from tools.schedule_view import Block, draw_timelines, ideal_schedule, makespan
 from tools.supervisor import (
