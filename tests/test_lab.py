@@ -37,7 +37,7 @@ ALL_ROWS = list(range(1, 19))
 
 def run_lab(name: str, url: str, tmp_path: Path, timeout: float = 90) -> tuple[str, ReadVerdict]:
     """`python -m tools.lab NAME --seconds-per-dot SPEED`: its output and its verdict, after
-    checking that it succeeded, left nothing behind, and prints what the README quotes."""
+    checking that it succeeded, left nothing behind, and prints what docs/lab.md quotes."""
     result = run_tool(
         "lab", name, "--seconds-per-dot", SPEED, url=url, log_dir=tmp_path, timeout=timeout
     )
@@ -91,10 +91,10 @@ def children_of(pid: int) -> list[int]:
 
 
 def readme_verdict(name: str) -> ReadVerdict:
-    """The verdict of that experiment that the README quotes."""
-    readme = (PROJECT_ROOT / "README.md").read_text()
-    block = re.search(rf"^```\n(Verdict \({name}\).*?)^```", readme, re.MULTILINE | re.DOTALL)
-    assert block, f"the README quotes no verdict of {name}"
+    """The verdict of that experiment that docs/lab.md quotes."""
+    page = (PROJECT_ROOT / "docs" / "lab.md").read_text()
+    block = re.search(rf"^```\n(Verdict \({name}\).*?)^```", page, re.MULTILINE | re.DOTALL)
+    assert block, f"docs/lab.md quotes no verdict of {name}"
     return read_verdict(block[1])
 
 
