@@ -363,8 +363,8 @@ class ConfirmedPublisher:
         again = self.confirms.new_channel()
         if again:
             logger.info(
-                " [*] publishing again the %d rows not confirmed when the connection was lost: %s",
-                len(again),
+                " [*] publishing again the %s not confirmed when the connection was lost: %s",
+                count_of(len(again), "row"),
                 rows_named(task.row for task in again),
             )
         for task in again:

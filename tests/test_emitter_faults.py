@@ -181,7 +181,7 @@ def test_a_broker_restart_mid_stream_is_ridden_out_and_every_row_arrives(scratch
     summary = re.search(r"(\d+) confirmed by the broker, 0 blank rows skipped(.*)\.$", output)
     assert summary, output
     assert int(summary[1]) == ROWS
-    again = sum(map(int, re.findall(r"publishing again the (\d+) rows not confirmed", output)))
+    again = sum(map(int, re.findall(r"publishing again the (\d+) rows? not confirmed", output)))
     assert again > 0, output
     assert summary[2] == f", {again} republished (so up to {again} may be in the queue twice)"
     messages = take_all(scratch_broker.url, "restarted")
