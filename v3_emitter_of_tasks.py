@@ -630,6 +630,8 @@ def summary_line(outcome: Outcome, args: argparse.Namespace, seconds: float, ski
 
 def ask_about_the_admin_panel(url: str) -> None:
     """The offer to open the admin panel; Ctrl+C at the question ends the run, nothing sent."""
+    # a process started in the background by a script inherits SIGINT ignored: take it back
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         offer_rabbitmq_admin_site(url, logger)
     except KeyboardInterrupt:
