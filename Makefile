@@ -1,23 +1,33 @@
 # make demo   three v3 workers and the v3 emitter on tasks.csv, then who did which rows
 # make lab    the lab's experiments; make lab EXPERIMENT=crash runs one (LAB_ARGS: its options)
 # make test   lint and the whole test suite, against a real local RabbitMQ (what CI runs);
-#             it restarts the broker's application once and starts a 3-node cluster
-# make check  lint and every test that leaves your broker running (no restart, no cluster)
-# make bench  the benchmarks (bench/), results in bench/results.md
-# Each target sets up what it needs: .venv with the requirements, and a running RabbitMQ.
+#             it never stops, restarts or alarms that broker (throwaway nodes do), and
+#             starts a 3-node cluster of its own on ports 5701-5703
+# make check  lint and every test but the cluster's
+# make bench  the benchmarks (bench/), results in bench/results.md; BENCH_ARGS: their options,
+#             e.g. make bench BENCH_ARGS="--only worker --runs 7"
+# Each target sets up what it needs: .venv with the requirements (the demo and the lab only
+# requirements.txt; lint, test and bench also requirements-dev.txt), and a running RabbitMQ.
 
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo lab test check bench lint broker venv clean
+.PHONY: demo lab test check bench lint broker venv dev clean
 
 venv: $(VENV)/.installed
+dev: $(VENV)/.installed-dev
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
-	@$(PYTHON) -m venv $(VENV) || { \
+# the runtime requirements: all the demo, the lab and the six scripts need
+$(VENV)/.installed: requirements.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || { \
 	  echo "make: '$(PYTHON) -m venv' failed; on Debian or Ubuntu install the venv module:"; \
 	  echo "  sudo apt-get install python3-venv"; rm -rf $(VENV); exit 1; }
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
+	touch $@
+
+# the development tools on top (pytest, ruff, mypy, vermin): only lint, test and bench
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
@@ -30,20 +40,20 @@ demo: venv broker
 lab: venv broker
 	$(PY) -m tools.lab $(EXPERIMENT) $(LAB_ARGS)
 
-lint: venv
+lint: dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 	$(VENV)/bin/vermin --quiet --violations --no-tips --target=3.10- --exclude-regex '^\./(\.venv|bench/out)/' .
 
-test: venv broker lint
+test: dev broker lint
 	$(PY) -m pytest
 
-check: venv broker lint
-	$(PY) -m pytest -m "not restart and not cluster"
+check: dev broker lint
+	$(PY) -m pytest -m "not cluster"
 
-bench: venv broker
-	$(PY) -m bench.run_all
+bench: dev broker
+	$(PY) -m bench.run_all $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache logs/*.log

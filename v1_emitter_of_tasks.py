@@ -7,13 +7,12 @@ second of simulated work for the worker that takes it.
     python v1_emitter_of_tasks.py First task....
 """
 
-import sys
-
 import pika
 import pika.exceptions
 
 from utils.admin_panel import offer_rabbitmq_admin_site
 from utils.alarms import say_when_blocked
+from utils.arguments import task_words
 from utils.exit_on_error import exit_on_error
 from utils.parameters import connection_parameters
 from utils.queues import PERSISTENT, use_queue_as_it_is
@@ -23,6 +22,7 @@ from utils.util_logger import setup_logger
 logger, logname = setup_logger(__file__)
 
 url = rabbitmq_url()  # RABBITMQ_URL, or guest@localhost
+words = task_words(__file__, __doc__)  # the command-line words; -h or --help: the usage
 
 # any failure below is one clear line and exit status 1 (2 for a bad RABBITMQ_URL)
 with exit_on_error(logger, url) as explain:
@@ -40,7 +40,7 @@ with exit_on_error(logger, url) as explain:
     except pika.exceptions.ChannelClosedByBroker as refused:  # someone else set it up
         channel = use_queue_as_it_is(connection, "task_queue", refused)
 
-    message = " ".join(sys.argv[1:]) or "New task..."
+    message = " ".join(words) or "New task..."
 
     # delivery mode 2 (persistent): the message is written to disk, so it too survives
     channel.basic_publish(

@@ -11,6 +11,7 @@ import time
 import pika
 import pika.exceptions
 
+from utils.arguments import no_arguments
 from utils.broker_errors import consuming_cancelled
 from utils.dead_letter import set_aside
 from utils.errors import ExitCode
@@ -32,6 +33,7 @@ raise_keyboard_interrupt_on_stop_signals()
 # any failure below is one clear line and exit status 1 (2 for bad settings);
 # a worker stopped by Ctrl+C exits 0
 with exit_on_error(logger, url, interrupted=ExitCode.OK):
+    no_arguments(__file__, __doc__)  # -h or --help: the usage; settings are in the environment
     per_dot = seconds_per_dot()  # SECONDS_PER_DOT, default 1
 
     # connect to the broker and open a channel on the connection

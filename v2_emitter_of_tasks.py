@@ -19,6 +19,7 @@ except ModuleNotFoundError as missing:  # run outside the project's virtual envi
 
 from utils.admin_panel import offer_rabbitmq_admin_site
 from utils.alarms import say_when_blocked
+from utils.arguments import task_words
 from utils.broker_errors import broker_error
 from utils.connect import connect
 from utils.parameters import connection_parameters
@@ -59,11 +60,11 @@ def send_message(url: str, queue_name: str, message: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Send the command-line words, or the default task."""
-    args = sys.argv[1:] if argv is None else argv
+    words = task_words(__file__, __doc__, argv)  # -h or --help prints the usage and exits
     url = rabbitmq_url()
     try:
         offer_rabbitmq_admin_site(url, logger)
-        send_message(url, QUEUE, " ".join(args) or DEFAULT_MESSAGE)
+        send_message(url, QUEUE, " ".join(words) or DEFAULT_MESSAGE)
     except ScriptError as error:
         return report(logger, error)
     except pika.exceptions.AMQPError as error:

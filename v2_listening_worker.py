@@ -17,6 +17,7 @@ try:
 except ModuleNotFoundError as missing:  # run outside the project's virtual environment
     sys.exit(missing_module(__file__, missing))
 
+from utils.arguments import no_arguments
 from utils.broker_errors import broker_error, consuming_cancelled
 from utils.connect import connect
 from utils.dead_letter import set_aside
@@ -75,10 +76,11 @@ def listen(url: str, queue_name: str, per_dot: float) -> None:
             connection.close()
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     """Listen on task_queue2; exit 0 on Ctrl+C or SIGTERM."""
     raise_keyboard_interrupt_on_stop_signals()
     try:
+        no_arguments(__file__, __doc__, argv)  # -h or --help prints the usage and exits
         listen(rabbitmq_url(), QUEUE, seconds_per_dot())
     except ScriptError as error:
         return report(logger, error)

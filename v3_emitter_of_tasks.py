@@ -28,9 +28,10 @@ import argparse
 import contextlib
 import itertools
 import logging
+import signal
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,7 +52,7 @@ from utils.arguments import add_queue_arguments, seconds
 from utils.backoff import backoff
 from utils.broker_errors import broker_error, dropped
 from utils.connect_failure import connection_failure
-from utils.console_lines import sent_line
+from utils.console_lines import count_of, sent_line
 from utils.parameters import connection_parameters
 from utils.platforms import shell_command
 from utils.queues import PERSISTENT, AsyncDeclare, queue_arguments
@@ -262,7 +263,7 @@ class ConfirmedPublisher:
         settings: Settings,
         tasks: Iterator[Task],
         stop: GracefulStop,
-        progress: tqdm | None = None,
+        progress: Callable[[int], None] | None = None,
     ) -> None:
         self.params, self.settings, self.tasks = params, settings, tasks
         self.stop, self.progress = stop, progress
@@ -286,7 +287,7 @@ class ConfirmedPublisher:
         try:
             self.ioloop.start()
         except KeyboardInterrupt:  # a second stop signal: at once, whatever is in flight
-            self.outcome.error = ScriptError(f"{self.stop.cause()} twice: stopped at once")
+            self.outcome.error = ScriptError(self._stopped_at_once())
         finished = self.outcome.at_end and not self.confirms.pending
         if self.stop.requested.is_set() and not finished:
             self.outcome.error = self.outcome.error or ScriptError(
@@ -294,6 +295,18 @@ class ConfirmedPublisher:
             )
         self.confirms.unanswered()
         return self.outcome
+
+    def _stopped_at_once(self) -> str:
+        """What a second stop signal cost: the rows in flight, published but not confirmed,
+        may be in the queue already, and a resumed run sends them again."""
+        in_flight = len(self.confirms.pending)
+        if not in_flight:
+            return f"{self.stop.cause()} twice: stopped at once"
+        return (
+            f"{self.stop.cause()} twice: stopped at once, without waiting for the confirms of "
+            f"{count_of(in_flight, 'row')} in flight: up to {in_flight} of the rows to resume "
+            "from may already be in the queue, and would then be sent twice"
+        )
 
     # --- connection and channel ----------------------------------------------------------
 
@@ -346,8 +359,8 @@ class ConfirmedPublisher:
         again = self.confirms.new_channel()
         if again:
             logger.info(
-                " [*] publishing again the %d rows not confirmed when the connection was lost: %s",
-                len(again),
+                " [*] publishing again the %s not confirmed when the connection was lost: %s",
+                count_of(len(again), "row"),
                 rows_named(task.row for task in again),
             )
         for task in again:
@@ -448,8 +461,16 @@ class ConfirmedPublisher:
         self.reading = False
         if self.channel is None or not self.confirms.pending:
             self._close()
-        else:
-            self.ioloop.call_later(STOP_GRACE, self._close)
+            return
+        again = "Ctrl+C again" if self.stop.signum == signal.SIGINT else "a second signal"
+        logger.info(
+            " [*] %s: waiting up to %g s for the confirms of %s in flight; %s stops at once",
+            self.stop.cause(),
+            STOP_GRACE,
+            count_of(len(self.confirms.pending), "row"),
+            again,
+        )
+        self.ioloop.call_later(STOP_GRACE, self._close)
 
     # --- publishing and confirms --------------------------------------------------------
 
@@ -499,8 +520,8 @@ class ConfirmedPublisher:
         method = frame.method
         acked = isinstance(method, pika.spec.Basic.Ack)
         settled = self.confirms.confirmed(method.delivery_tag, method.multiple, acked)
-        if self.progress is not None:
-            self.progress.update(settled)
+        if settled and self.progress is not None:
+            self.progress(self.outcome.confirmed)
         self._publish_more()
 
     def _on_return(self, _channel, _method, properties, _body) -> None:
@@ -527,13 +548,23 @@ def bound_blocked_waits(params_list: list[pika.URLParameters], flag: float | Non
 
 
 @contextlib.contextmanager
-def progress_bar(path: Path) -> Iterator[tqdm | None]:
-    """A bar of confirmed rows for a large file on a terminal; None otherwise (no extra output)."""
-    if not sys.stdout.isatty() or path.stat().st_size < PROGRESS_BAR_FROM_BYTES:
+def progress_bar(task_file: TaskFile) -> Iterator[Callable[[int], None] | None]:
+    """For a large file on a terminal, a bar of the bytes of the file read, with the rate and
+    the time left, and the rows confirmed so far; a function that updates it with that
+    count. None otherwise (no extra output)."""
+    size = task_file.path.stat().st_size
+    if not sys.stdout.isatty() or size < PROGRESS_BAR_FROM_BYTES:
         yield None
         return
-    with tqdm(unit=" rows", desc="confirmed", mininterval=0.5) as bar:
-        yield bar
+    with tqdm(
+        total=size, unit="B", unit_scale=True, unit_divisor=1024, desc="read", mininterval=0.5
+    ) as bar:
+
+        def show(confirmed: int) -> None:
+            bar.set_postfix_str(f"{count_of(confirmed, 'row')} confirmed", refresh=False)
+            bar.update(task_file.bytes_read() - bar.n)
+
+        yield show
 
 
 def failure_line(outcome: Outcome, resume: str = "") -> str:
@@ -544,7 +575,8 @@ def failure_line(outcome: Outcome, resume: str = "") -> str:
         return str(outcome.error)
     parts = []
     if outcome.error is not None:
-        parts.append(f"{outcome.error}; {outcome.sent} rows were already sent")
+        were = "was" if outcome.sent == 1 else "were"
+        parts.append(f"{outcome.error}; {count_of(outcome.sent, 'row')} {were} already sent")
     if failed:
         causes = [
             f"{len(outcome.refused)} refused by the broker" if outcome.refused else "",
@@ -586,9 +618,21 @@ def summary_line(outcome: Outcome, args: argparse.Namespace, seconds: float, ski
     # at least once: a row confirmed but for the lost ack is in the queue twice
     twice = f", {again} republished (so up to {again} may be in the queue twice)" if again else ""
     return (
-        f" [x] Sent {outcome.sent} rows of {name}{start} to {args.queue} in {seconds:.2f} s: "
-        f"{outcome.confirmed} confirmed by the broker, {skipped} blank rows skipped{twice}."
+        f" [x] Sent {count_of(outcome.sent, 'row')} of {name}{start} to {args.queue} in "
+        f"{seconds:.2f} s: {outcome.confirmed} confirmed by the broker, "
+        f"{count_of(skipped, 'blank row')} skipped{twice}."
     )
+
+
+def ask_about_the_admin_panel(url: str) -> None:
+    """The offer to open the admin panel; Ctrl+C at the question ends the run, nothing sent."""
+    # a process started in the background by a script inherits SIGINT ignored: take it back
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        offer_rabbitmq_admin_site(url, logger)
+    except KeyboardInterrupt:
+        print()  # end the question's line
+        raise ScriptError("interrupted (Ctrl+C) at the question; nothing was sent") from None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -602,10 +646,10 @@ def main(argv: list[str] | None = None) -> int:
         params = connection_parameters(url)
         limits = bound_blocked_waits(params, args.blocked_timeout)
         tasks = from_row(iter(task_file), args.from_row)  # a bad path fails before connecting
-        offer_rabbitmq_admin_site(url, logger)
+        ask_about_the_admin_panel(url)
         stop.install()  # Ctrl+C, SIGTERM: stop reading, wait briefly for the confirms
         started = time.monotonic()
-        with progress_bar(task_file.path) as progress:
+        with progress_bar(task_file) as progress:
             quiet = args.quiet or progress is not None
             settings = Settings(args.queue, args.queue_type, quiet, limits, args.retry_for)
             outcome = ConfirmedPublisher(params, settings, tasks, stop, progress).run()
@@ -617,6 +661,9 @@ def main(argv: list[str] | None = None) -> int:
         resume = resume_command(args, row) if row is not None else ""
         logger.error("%s: error: %s", logger.name, failure_line(outcome, resume))
         return ExitCode.FAILURE
+    if outcome.sent == 0:
+        start = f" from row {args.from_row} on" if args.from_row > 1 else ""
+        logger.warning(" [!] %s has no task rows%s: nothing was sent", args.csv_file, start)
     logger.info("%s", summary_line(outcome, args, seconds, task_file.skipped))
     return ExitCode.OK
 

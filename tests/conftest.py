@@ -92,8 +92,3 @@ def disk_alarm(scratch_broker):
         yield alarm
     finally:
         alarm.clear()
-
-
-def pytest_collection_modifyitems(config, items):
-    """Tests that restart the broker run last, so they cannot disturb the others."""
-    items.sort(key=lambda item: item.get_closest_marker("restart") is not None)

@@ -43,3 +43,39 @@ def test_bad_seconds_per_dot_is_a_usage_error_naming_it(tmp_path, worker_script,
     assert result.returncode == 2
     [line] = result.stderr.strip().splitlines()
     assert f"SECONDS_PER_DOT must be a number of seconds, 0 or more (got '{value}')" in line
+
+
+@pytest.mark.parametrize(
+    ("script", "queue", "usage"),
+    [
+        ("v1_emitter_of_tasks.py", "task_queue", "usage: python v1_emitter_of_tasks.py [WORD ...]"),
+        (
+            "v2_emitter_of_tasks.py",
+            "task_queue2",
+            "usage: python v2_emitter_of_tasks.py [WORD ...]",
+        ),
+        ("v1_listening_worker.py", "task_queue", "usage: python v1_listening_worker.py"),
+        ("v2_listening_worker.py", "task_queue2", "usage: python v2_listening_worker.py"),
+    ],
+)
+@pytest.mark.parametrize("flag", ["-h", "--help"])
+def test_v1_v2_help_prints_the_usage_and_sends_nothing(vhost, tmp_path, script, queue, usage, flag):
+    result = run_script(script, flag, env=script_env(vhost.url, log_dir=tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0] == usage
+    assert "RABBITMQ_URL" in result.stdout
+    assert result.stderr == ""
+    assert vhost.ready_count(queue, missing_ok=True) == 0  # nothing sent, no queue declared
+
+
+@pytest.mark.parametrize("worker_script", ["v1_listening_worker.py", "v2_listening_worker.py"])
+def test_v1_v2_workers_given_arguments_say_they_take_none(tmp_path, worker_script):
+    env = script_env("amqp://guest:guest@127.0.0.1:1/", log_dir=tmp_path)
+    result = run_script(worker_script, "--queue", "mine", env=env)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [
+        f"{worker_script[:-3]}: error: takes no arguments (got --queue mine); its settings are "
+        "the environment variables RABBITMQ_URL and SECONDS_PER_DOT (see python "
+        f"{worker_script} -h)"
+    ]

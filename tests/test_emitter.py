@@ -5,9 +5,15 @@ CSV files that cannot be read, no terminal, a closed pipe."""
 
 from __future__ import annotations
 
+import fcntl
+import os
+import pty
 import re
+import select
 import socket
+import struct
 import subprocess
+import termios
 import threading
 
 import pytest
@@ -115,6 +121,69 @@ def test_v3_emitter_reads_the_file_it_is_given(vhost, tmp_path):
     messages = vhost.take_all("mine")
     assert [body for body, _ in messages] == [b"only this", b'and "that".']
     assert [properties.headers["row"] for _, properties in messages] == [1, 4]
+
+
+@pytest.mark.parametrize(
+    ("content", "args", "warning"),
+    [
+        ("", [], " [!] {csv} has no task rows: nothing was sent"),
+        ("  ,\n\n", [], " [!] {csv} has no task rows: nothing was sent"),
+        (
+            "a.\nb.\n",
+            ["--from-row", "3"],
+            " [!] {csv} has no task rows from row 3 on: nothing was sent",
+        ),
+    ],
+)
+def test_a_csv_with_no_task_rows_warns_naming_the_file(vhost, tmp_path, content, args, warning):
+    csv_file = tmp_path / "empty.csv"
+    csv_file.write_text(content)
+    env = script_env(vhost.url, log_dir=tmp_path)
+    result = run_script("v3_emitter_of_tasks.py", str(csv_file), *args, env=env)
+    assert result.returncode == 0, result.stderr
+    assert warning.format(csv=csv_file) in result.stderr.splitlines()
+    assert " [x] Sent 0 rows of empty.csv" in result.stdout
+
+
+def test_the_progress_bar_shows_the_bytes_read_of_the_total_the_rate_and_the_time_left(
+    vhost, tmp_path
+):
+    csv_file = tmp_path / "big.csv"
+    csv_file.write_text("".join(f"task {row}.\n" for row in range(1, 20_001)))  # 228 kB
+    leader, follower = pty.openpty()  # a terminal: the bar is for people, not for pipes
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 120, 0, 0))  # 120 wide
+    env = script_env(vhost.url, log_dir=tmp_path)
+    process = start_script(
+        "v3_emitter_of_tasks.py", str(csv_file), env=env, stdout=follower, stderr=follower
+    )
+    os.close(follower)
+    output = b""
+    try:
+        while chunk := read_some(leader):
+            output += chunk
+        assert process.wait(timeout=60) == 0
+    finally:
+        process.kill()
+        os.close(leader)
+    # tqdm redraws its line with \r: the last drawing is the end of the run
+    last_bar = re.findall(r"read: +\d+%[^\r\n]*", output.decode())[-1]
+    assert re.fullmatch(
+        r"read: 100%\|█+\| 224k/224k \[\d\d:\d\d<00:00, [\d.]+[kM]?B/s, 20000 rows confirmed\]",
+        last_bar.strip(),
+    ), last_bar
+    first_bar = re.findall(r"read: +\d+%[^\r\n]*", output.decode())[0]
+    assert re.fullmatch(r"read: +0%\| +\| 0.00/224k \[00:00<\?, \?B/s\]", first_bar)  # the total
+    assert " [x] Sent row" not in output.decode()  # the bar instead of a line per row
+    assert vhost.ready_count("task_queue3") == 20_000
+
+
+def read_some(fd: int) -> bytes:
+    """What a pty has to read, waiting up to 60 s; b"" once the child has closed it."""
+    ready, _, _ = select.select([fd], [], [], 60)
+    try:
+        return os.read(fd, 65536) if ready else b""
+    except OSError:  # the child closed the terminal
+        return b""
 
 
 def test_v3_flags_override_the_environment(vhost, tmp_path):

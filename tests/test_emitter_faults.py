@@ -110,6 +110,34 @@ def test_a_stop_signal_while_blocked_exits_within_seconds(scratch_broker, tmp_pa
     assert "; resume with: python v3_emitter_of_tasks.py --queue task_queue3 --from-row" in last
 
 
+def test_a_second_ctrl_c_says_how_many_rows_to_resume_from_may_be_in_the_queue(
+    scratch_broker, tmp_path, disk_alarm
+):
+    """Blocked, no row is confirmed: a second Ctrl+C leaves all 18 in flight, perhaps stored."""
+    emitter = start_emitter(scratch_broker.url, tmp_path)
+    try:
+        emitter.wait_for(BLOCKED)
+        emitter.send(signal.SIGINT)
+        emitter.wait_for(
+            " [*] interrupted (Ctrl+C): waiting up to 5 s for the confirms of 18 rows in "
+            "flight; Ctrl+C again stops at once"
+        )
+        emitter.send(signal.SIGINT)
+        ended = emitter.wait(timeout=30)
+    finally:
+        emitter.kill()
+    last = emitter.output.strip().splitlines()[-1]
+    assert ended.code == 1
+    assert "Traceback" not in emitter.output
+    assert last == (
+        "v3_emitter_of_tasks: error: interrupted (Ctrl+C) twice: stopped at once, without "
+        "waiting for the confirms of 18 rows in flight: up to 18 of the rows to resume from "
+        "may already be in the queue, and would then be sent twice; 18 rows were already sent; "
+        "18 of 18 rows not confirmed (18 with no answer): rows 1-18 (0 confirmed); "
+        "resume with: python v3_emitter_of_tasks.py --queue task_queue3 --from-row 1"
+    )
+
+
 # --- a broker restart mid-stream ------------------------------------------------------------
 
 ROWS = 50_000
@@ -153,7 +181,7 @@ def test_a_broker_restart_mid_stream_is_ridden_out_and_every_row_arrives(scratch
     summary = re.search(r"(\d+) confirmed by the broker, 0 blank rows skipped(.*)\.$", output)
     assert summary, output
     assert int(summary[1]) == ROWS
-    again = sum(map(int, re.findall(r"publishing again the (\d+) rows not confirmed", output)))
+    again = sum(map(int, re.findall(r"publishing again the (\d+) rows? not confirmed", output)))
     assert again > 0, output
     assert summary[2] == f", {again} republished (so up to {again} may be in the queue twice)"
     messages = take_all(scratch_broker.url, "restarted")

@@ -10,6 +10,19 @@ import pytest
 from tests.support import PROJECT_ROOT, script_env
 
 
+def run_without_site_packages(*args: str, log_dir) -> subprocess.CompletedProcess:
+    """`python -S ARGS`: no site-packages, as a Python where pika was never installed."""
+    return subprocess.run(
+        [sys.executable, "-S", *args],
+        cwd=PROJECT_ROOT,
+        env=script_env("amqp://guest:guest@127.0.0.1:1/", log_dir=log_dir),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+
+
 @pytest.mark.parametrize(
     "script",
     [
@@ -20,18 +33,19 @@ from tests.support import PROJECT_ROOT, script_env
     ],
 )
 def test_a_script_run_outside_the_venv_says_to_activate_it(script, tmp_path):
-    # -S: no site-packages, as a Python where pika was never installed
-    result = subprocess.run(
-        [sys.executable, "-S", str(PROJECT_ROOT / script)],
-        cwd=PROJECT_ROOT,
-        env=script_env("amqp://guest:guest@127.0.0.1:1/", log_dir=tmp_path),
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    result = run_without_site_packages(str(PROJECT_ROOT / script), log_dir=tmp_path)
     assert result.returncode == 1
     [line] = result.stderr.splitlines()
     assert line.startswith(f"{script[:-3]}: error: the module 'pika' is not installed for ")
     assert f"run .venv/bin/python {script}, or activate the project's virtual environment " in line
     assert "first: source .venv/bin/activate; or install the requirements for this " in line
+
+
+@pytest.mark.parametrize("module", ["demo", "lab", "watch_queues"])
+def test_a_tool_run_outside_the_venv_says_to_activate_it(module, tmp_path):
+    result = run_without_site_packages("-m", f"tools.{module}", log_dir=tmp_path)
+    assert result.returncode == 1
+    assert result.stdout == ""
+    [line] = result.stderr.splitlines()
+    assert line.startswith(f"{module}: error: the module 'pika' is not installed for ")
+    assert f"run .venv/bin/python -m tools.{module}, or activate the project's virtual " in line

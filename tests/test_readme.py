@@ -1,6 +1,6 @@
-"""The README quotes only what the scripts print: each quoted console line of its code
-blocks (the v3 emitter's and workers' lines, the demo's report) matches a line of a real
-demo run, numbers, times and row lists aside."""
+"""The README and the docs pages made from it quote only what the scripts print: each
+quoted console line of their code blocks (the v3 emitter's and workers' lines, the demo's
+report) matches a line of a real demo run, numbers, times and row lists aside."""
 
 from __future__ import annotations
 
@@ -12,18 +12,24 @@ from tests.support import run_tool
 from utils import PROJECT_ROOT
 
 README = PROJECT_ROOT / "README.md"
+PAGES = [README] + [
+    PROJECT_ROOT / "docs" / f"{name}.md"
+    for name in ("benchmarks", "cluster", "lab", "permissions", "tls", "troubleshooting")
+]
 # lines a demo run prints: the v3 scripts' own, and the demo's report
 QUOTED = re.compile(r"^( \[[x*]\] .*|Makespan real / ideal .*|Real timeline .*|Ideal timeline .*)$")
 
 
 def quoted_lines() -> list[str]:
-    """The README's quoted console lines: those of its fenced code blocks that QUOTED takes."""
-    lines, in_block = [], False
-    for line in README.read_text().splitlines():
-        if line.startswith("```"):
-            in_block = not in_block
-        elif in_block and QUOTED.match(line) and line.strip() != "...":
-            lines.append(line)
+    """The pages' quoted console lines: those of their fenced code blocks that QUOTED takes."""
+    lines = []
+    for page in PAGES:
+        in_block = False
+        for line in page.read_text().splitlines():
+            if line.startswith("```"):
+                in_block = not in_block
+            elif in_block and QUOTED.match(line):
+                lines.append(line)
     return lines
 
 

@@ -16,7 +16,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import pika.exceptions
+from utils.errors import missing_module
+
+try:
+    import pika.exceptions
+except ModuleNotFoundError as missing:  # run outside the project's virtual environment
+    sys.exit(missing_module(__file__, missing, run_as="-m tools.demo"))
 
 from tools.schedule_view import Block, draw_timelines, ideal_schedule, makespan
 from tools.supervisor import (
@@ -32,6 +37,7 @@ from tools.supervisor import (
 from utils import PROJECT_ROOT, arguments
 from utils.broker_errors import broker_error
 from utils.connect import connect
+from utils.console_lines import count_of
 from utils.errors import ExitCode, ScriptError
 from utils.parameters import connection_parameters
 from utils.tasks import DEFAULT_TASKS_FILE, Task, TaskFile, seconds_per_dot, work_seconds
@@ -132,18 +138,18 @@ def check_queue_is_free(url: str, queue_name: str, purge: bool) -> str:
         declared = channel.queue_declare(queue_name, passive=True).method
         if declared.consumer_count:
             raise DemoError(
-                f"queue {queue_name} has {declared.consumer_count} consumers (workers running "
-                "elsewhere); the demo will not share its tasks with them: stop those workers "
-                "(Ctrl+C in their terminals), or give the demo another --queue"
+                f"queue {queue_name} has {count_of(declared.consumer_count, 'consumer')} "
+                "(workers running elsewhere); the demo will not share its tasks with them: stop "
+                "those workers (Ctrl+C in their terminals), or give the demo another --queue"
             )
         if declared.message_count and purge:
             channel.queue_purge(queue_name)
         elif declared.message_count:
             raise DemoError(
-                f"queue {queue_name} holds {declared.message_count} messages left from an "
-                "earlier run; the demo will not mix its tasks with them: run it with --purge "
-                "to empty the queue first (make demo DEMO_ARGS=--purge), or give it another "
-                "--queue"
+                f"queue {queue_name} holds {count_of(declared.message_count, 'message')} left "
+                "from an earlier run; the demo will not mix its tasks with them: run it with "
+                "--purge to empty the queue first (make demo DEMO_ARGS=--purge), or give it "
+                "another --queue"
             )
     except pika.exceptions.ChannelClosedByBroker as error:
         if error.reply_code != 404:  # 404: no such queue yet, the workers will declare it
@@ -212,7 +218,7 @@ def run_round(
             raise DemoError(f"the emitter failed (status {emitter.process.returncode})")
 
     wait_for(supervisor, log, lambda: emitter.closed and not log.rows_left(), emitter_succeeded)
-    supervisor.say(f"all {len(log.sent)} rows done: stopping the workers (SIGTERM)")
+    supervisor.say(f"all {count_of(len(log.sent), 'row')} done: stopping the workers (SIGTERM)")
     supervisor.stop_all(log, settings.patience())
     failed = [worker for worker in workers if worker.process.returncode != 0]
     if failed:
@@ -243,9 +249,15 @@ def ideal_blocks(settings: Settings) -> list[Block]:
 def rows_table(log: RoundLog, workers: int) -> list[str]:
     """'worker 1: rows 1, 4, 7, 18', one line per worker."""
     return [
-        f"worker {worker}: " + (f"rows {', '.join(map(str, rows))}" if rows else "no rows")
-        for worker, rows in log.rows_by_worker(workers).items()
+        f"worker {worker}: {row_list(rows)}" for worker, rows in log.rows_by_worker(workers).items()
     ]
+
+
+def row_list(rows: list[int]) -> str:
+    """'rows 1, 4, 7', 'row 5' or 'no rows'."""
+    if not rows:
+        return "no rows"
+    return f"{'row' if len(rows) == 1 else 'rows'} {', '.join(map(str, rows))}"
 
 
 def ratio(real: float, ideal: float) -> str:
@@ -312,7 +324,7 @@ def run_rounds(
 ) -> None:
     """Run each round of the plan in turn; each (title, log) is in `rounds` from its start."""
     for prefetch, title in plan:
-        supervisor.say(f"{settings.workers} workers, {title}")
+        supervisor.say(f"{count_of(settings.workers, 'worker')}, {title}")
         log = RoundLog()
         rounds.append((title, log))
         run_round(supervisor, settings, prefetch, log)
@@ -329,7 +341,7 @@ def run_demo(supervisor: Supervisor, settings: Settings, compare: bool) -> int:
         supervisor.stop_all(log, settings.patience())
         left = len(log.rows_left())
         supervisor.say(
-            f"stopped; {left} rows sent but not done are still in queue {settings.queue}"
+            f"stopped; {count_of(left, 'row')} sent but not done still in queue {settings.queue}"
             if left
             else f"stopped; no row left in queue {settings.queue}"
         )
@@ -355,8 +367,9 @@ def main(argv: list[str] | None = None) -> int:
             len(f"worker {settings.workers}"),
         )
         supervisor.say(
-            f"RabbitMQ at {where}, queue {settings.queue}; {len(settings.tasks)} tasks from "
-            f"{settings.csv_file.name}, {settings.per_dot:g} s per dot"
+            f"RabbitMQ at {where}, queue {settings.queue}; "
+            f"{count_of(len(settings.tasks), 'task')} from {settings.csv_file.name}, "
+            f"{settings.per_dot:g} s per dot"
         )
         return run_demo(supervisor, settings, args.compare_prefetch)
     except ScriptError as error:

@@ -15,8 +15,13 @@ import datetime
 import sys
 import time
 
-import pika
-import pika.exceptions
+from utils.errors import missing_module
+
+try:
+    import pika
+    import pika.exceptions
+except ModuleNotFoundError as missing:  # run outside the project's virtual environment
+    sys.exit(missing_module(__file__, missing, run_as="-m tools.watch_queues"))
 
 from tools.management import Api, add_broker_arguments
 from utils.broker_errors import broker_error

@@ -1,10 +1,18 @@
-"""The command-line options both v3 scripts share: which broker, which queue, which type."""
+"""The command line: the options both v3 scripts share (which broker, which queue, which
+type), and the plain one of the v1 and v2 scripts (task words, or nothing)."""
 
 from __future__ import annotations
 
 import argparse
+import shlex
+import sys
+from pathlib import Path
 
+from utils.errors import SettingsError
 from utils.tasks import parse_seconds
+from utils.urls import DEFAULT_URL
+
+HELP_FLAGS = (["-h"], ["--help"])
 
 DEFAULT_QUEUE = "task_queue3"
 MAX_NAME_BYTES = 255  # AMQP 0-9-1 short strings
@@ -52,3 +60,32 @@ def seconds(text: str) -> float:
     if value is None:
         raise argparse.ArgumentTypeError(f"must be a number of seconds, 0 or more (got {text!r})")
     return value
+
+
+def task_words(script_file: str, doc: str | None, argv: list[str] | None = None) -> list[str]:
+    """A v1/v2 emitter's command line: the words of its task. -h or --help, alone or first,
+    prints the usage and exits 0, sending nothing (as argparse does)."""
+    words = sys.argv[1:] if argv is None else argv
+    if words[:1] in HELP_FLAGS:
+        print_usage(f"{Path(script_file).name} [WORD ...]", doc)
+    return words
+
+
+def no_arguments(script_file: str, doc: str | None, argv: list[str] | None = None) -> None:
+    """A v1/v2 worker's command line: nothing. -h or --help prints the usage and exits 0;
+    any other word is a SettingsError (its settings come from the environment)."""
+    words = sys.argv[1:] if argv is None else argv
+    if words[:1] in HELP_FLAGS:
+        print_usage(Path(script_file).name, doc)
+    if words:
+        raise SettingsError(
+            f"takes no arguments (got {shlex.join(words)}); its settings are the environment "
+            f"variables RABBITMQ_URL and SECONDS_PER_DOT (see python {Path(script_file).name} -h)"
+        )
+
+
+def print_usage(command: str, doc: str | None) -> None:
+    """Print the usage of a v1/v2 script (its docstring) and exit 0."""
+    print(f"usage: python {command}\n\n{(doc or '').strip()}\n")
+    print(f"environment: RABBITMQ_URL, the broker (default {DEFAULT_URL})")
+    raise SystemExit(0)

@@ -27,6 +27,11 @@ from utils.tasks import named_rows
 READY_WORDS = "ready for work"  # in the worker's first line, once it consumes
 
 
+def count_of(count: int, noun: str) -> str:
+    """`count` and the noun, singular for one: "1 row", "0 rows", "18 rows"."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 def ready_line(worker: str, queue: str) -> str:
     """The worker's line once it consumes from the queue."""
     return f" [*] worker {worker} {READY_WORDS} on {queue}. To exit press CTRL+C"

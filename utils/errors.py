@@ -46,9 +46,13 @@ def report(logger: logging.Logger, error: ScriptError) -> int:
     return int(error.exit_code)
 
 
-def missing_module(script_file: str, error: ModuleNotFoundError) -> str:
-    """The line for a script run by a Python without the project's requirements."""
-    hint = missing_requirements_hint(Path(script_file).name, os.environ, sys.platform == "win32")
+def missing_module(script_file: str, error: ModuleNotFoundError, run_as: str = "") -> str:
+    """The line for a program run by a Python without the project's requirements.
+
+    `run_as` is what follows `python` to run it again (default: the script's file name).
+    """
+    run_as = run_as or Path(script_file).name
+    hint = missing_requirements_hint(run_as, os.environ, sys.platform == "win32")
     return (
         f"{Path(script_file).stem}: error: the module {error.name!r} is not installed for "
         f"{sys.executable}: {hint}"

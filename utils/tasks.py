@@ -8,7 +8,7 @@ import math
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import NamedTuple
+from typing import BinaryIO, NamedTuple
 
 from utils import PROJECT_ROOT
 from utils.errors import InputError, SettingsError
@@ -165,10 +165,18 @@ class TaskFile:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
         self.skipped = 0
+        self._binary: BinaryIO | None = None
 
     def __iter__(self) -> Iterator[Task]:
         """Open the file now (so a bad path fails at once), and read its rows lazily."""
-        return self._rows(_open_binary(self.path))
+        self._binary = _open_binary(self.path)
+        return self._rows(self._binary)
+
+    def bytes_read(self) -> int:
+        """How far the reading has gone into the file, in bytes (for a progress bar)."""
+        if self._binary is None:
+            return 0
+        return self.path.stat().st_size if self._binary.closed else self._binary.tell()
 
     def _rows(self, binary) -> Iterator[Task]:
         with binary:
