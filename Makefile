@@ -3,6 +3,8 @@
 # make test   lint and the whole test suite, against a real local RabbitMQ (what CI runs);
 #             it restarts the broker's application once and starts a 3-node cluster
 # make check  lint and every test that leaves your broker running (no restart, no cluster)
+# make partition  a 3-node cluster in network namespaces, cut and healed under load (root;
+#             under 4 min): one line, exit 0 only if no confirmed row was lost (docs/partitions.md)
 # make bench  the benchmarks (bench/), results in bench/results.md
 # Each target sets up what it needs: .venv with the requirements, and a running RabbitMQ.
 
@@ -10,7 +12,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo lab test check bench lint broker venv clean
+.PHONY: demo lab test check partition bench lint broker venv clean
 
 venv: $(VENV)/.installed
 
@@ -41,6 +43,9 @@ test: venv broker lint
 
 check: venv broker lint
 	$(PY) -m pytest -m "not restart and not cluster"
+
+partition: venv broker
+	$(PY) -m tools.partition $(PARTITION_ARGS)
 
 bench: venv broker
 	$(PY) -m bench.run_all
