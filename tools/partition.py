@@ -279,20 +279,26 @@ def run_schedule(cuts: list[Cut], say: Callable[[str], None]) -> None:
         say("healed")
 
 
-def confirmed_rows(emitter: Child, rows: int) -> tuple[set[int], bool]:
-    """The rows the broker confirmed to the emitter, and whether that set is exact (a long
-    'not confirmed' line names only the first runs of rows: then it is an upper bound)."""
-    if emitter.process.returncode == 0:
+def confirmed_rows(status: int | None, lines: list[str], rows: int) -> tuple[set[int], bool]:
+    """The rows the broker confirmed to an emitter of `rows` rows that exited with `status`
+    and said `lines`, and whether that set is exact (a long 'not confirmed' line names only
+    its first runs of rows: then the set is an upper bound)."""
+    if status == ExitCode.OK:
         return set(range(1, rows + 1)), True  # exit 0: every row confirmed
-    for _, line in emitter.lines:
+    for line in lines:
         failed = parse_not_confirmed(line)
         if failed is not None:
             exact = len(failed.rows) == failed.failed
             return set(range(1, failed.sent + 1)) - set(failed.rows), exact
         sent = SENT_ALREADY.search(line)
-        if sent is not None:
+        if sent is not None:  # stopped with no row left unconfirmed
             return set(range(1, int(sent[1]) + 1)), True
     return set(), True
+
+
+def emitter_confirmed(emitter: Child, rows: int) -> tuple[set[int], bool]:
+    lines = [line for _, line in list(emitter.lines)]
+    return confirmed_rows(emitter.process.poll(), lines, rows)
 
 
 def done_rows(workers: list[Child]) -> list[tuple[float, int]]:
@@ -317,7 +323,7 @@ def drained(emitter: Child, workers: list[Child], rows: int) -> bool:
     if emitter.process.poll() is None or ready_count() != 0:
         return False
     done = done_rows(workers)
-    confirmed, _ = confirmed_rows(emitter, rows)
+    confirmed, _ = emitter_confirmed(emitter, rows)
     if confirmed <= {row for _, row in done}:
         return True
     last = max((when for when, _ in done), default=0.0)
@@ -339,7 +345,7 @@ def tally(
     drained_in: float,
     ended: bool,
 ) -> Result:
-    confirmed, exact = confirmed_rows(emitter, rows)
+    confirmed, exact = emitter_confirmed(emitter, rows)
     done = done_rows(workers)
     times = Counter(row for _, row in done)
     lost = len(confirmed - set(times))
