@@ -42,7 +42,7 @@ test: venv broker lint
 	$(PY) -m pytest
 
 check: venv broker lint
-	$(PY) -m pytest -m "not restart and not cluster"
+	$(PY) -m pytest -m "not restart and not cluster and not partition"
 
 partition: venv broker
 	$(PY) -m tools.partition $(PARTITION_ARGS)

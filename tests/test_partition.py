@@ -1,12 +1,23 @@
-"""make partition's bookkeeping: which rows the emitter had confirmed, read from what it says.
+"""Partitions: make partition's bookkeeping, and every worker noticing a silent cut.
 
-The run itself (tools/partition.py, root, network namespaces, about 4 minutes) is `make
-partition`; these tests check that it reads the emitter's lines as the emitter writes them.
+The run itself (tools/partition.py, root, network namespaces, 2-4 minutes) is `make
+partition`; the first tests check that it reads the emitter's lines as the emitter writes
+them. The last one (marked partition: root, scripts/partition_cluster.sh's nodes) cuts a
+node off silently under the v1, v2 and v3 workers.
 """
 
 from __future__ import annotations
 
-from tools.partition import confirmed_rows
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from tests.support import Child, script_env
+from tools.partition import CLUSTER, HEARTBEAT, confirmed_rows, node_url
 from utils.errors import BrokerError, ExitCode
 from v3_emitter_of_tasks import Outcome, failure_line
 
@@ -44,3 +55,68 @@ def test_an_emitter_that_said_nothing_had_nothing_confirmed():
         set(),
         True,
     )
+
+
+# --- a real silent cut: every worker notices it within twice its heartbeat -------------------
+
+NOTICE_HEARTBEAT = 2  # seconds: the URL's heartbeat= in this test
+
+
+def cluster(*args: str) -> None:
+    subprocess.run(["bash", str(CLUSTER), *args], check=True, capture_output=True, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def cut_cluster() -> Iterator[None]:
+    """scripts/partition_cluster.sh's three nodes, up for this module, down after it."""
+    if os.geteuid() != 0:
+        pytest.fail("the partition tests need root (network namespaces); run them as root")
+    cluster("up")
+    try:
+        yield
+    finally:
+        cluster("down")
+
+
+def url(*nodes: str) -> str:
+    """The nodes' URLs, a small heartbeat in each."""
+    urls = [
+        node_url(node).replace(f"heartbeat={HEARTBEAT}", f"heartbeat={NOTICE_HEARTBEAT}")
+        for node in nodes
+    ]
+    return ",".join(urls)
+
+
+@pytest.mark.partition
+def test_every_worker_notices_a_silent_cut_within_twice_its_heartbeat(cut_cluster, tmp_path):
+    def start(script: str, nodes: tuple[str, ...]) -> Child:
+        env = script_env(url(*nodes), log_dir=tmp_path)
+        return Child(script, env=env, out_path=tmp_path / f"{script}.out")
+
+    v1 = start("v1_listening_worker.py", ("rmq1",))
+    v2 = start("v2_listening_worker.py", ("rmq1",))
+    v3 = start("v3_listening_worker.py", ("rmq1", "rmq2"))
+    try:
+        for worker in (v1, v2):
+            worker.wait_for("Ready for work")
+        v3.wait_for("ready for work")
+        cut = time.monotonic()
+        cluster("cut", "silent", "isolate", "rmq1")  # packets to and from rmq1 vanish
+        try:
+            v3.wait_for(" [!] ", timeout=4 * NOTICE_HEARTBEAT)
+            v3_noticed = time.monotonic() - cut
+            ended = [(worker, worker.wait(timeout=4 * NOTICE_HEARTBEAT)) for worker in (v1, v2)]
+            v1_v2_noticed = time.monotonic() - cut  # both had exited by then
+            v3.wait_for("reconnected to 10.77.0.2:5712")
+        finally:
+            cluster("heal")
+        assert v3_noticed < 2 * NOTICE_HEARTBEAT, v3.output
+        assert v1_v2_noticed < 2 * NOTICE_HEARTBEAT
+        for worker, status in ended:  # one clear line, exit 1: v1 and v2 do not reconnect
+            assert status.code == ExitCode.FAILURE, worker.output
+            assert "Traceback" not in worker.output
+            assert "lost" in worker.output.lower() or "connection" in worker.output.lower()
+        assert v3.stop(signal.SIGTERM).code == ExitCode.OK
+    finally:
+        for worker in (v1, v2, v3):
+            worker.kill()

@@ -74,7 +74,8 @@ QUIET_FOR = 4.0 * HEARTBEAT
 PREFETCH = 10
 STOP_PATIENCE = 20.0  # seconds a worker may take to stop after SIGTERM
 POLL = 0.5  # seconds between two looks while waiting
-NOTICE_WORDS = re.compile(r" \[!\] ")  # a script's warning: the first after a cut is its notice
+LOST = re.compile(r" \[!\] .*\blost\b")  # a script's warning that it lost its connection
+MOVED = re.compile(r" \[\*\] .*\breconnected to ([\d.]+:\d+)")  # and where it went
 NOT_FOUND = 404
 SENT_ALREADY = re.compile(r"; (\d+) rows were already sent")
 
@@ -173,6 +174,7 @@ class Child:
 
     name: str
     process: subprocess.Popen
+    first_node: str  # host:port of the first URL in its list, where it connects first
     lines: list[tuple[float, str]] = field(default_factory=list)
     done: list[tuple[float, int]] = field(default_factory=list)  # (when, row) of a Done line
     reader: threading.Thread | None = None
@@ -187,10 +189,11 @@ class Child:
                 self.done.append((now, fact.row))
 
 
-def start(name: str, argv: list[str], url: str, out: Path) -> Child:
+def start(name: str, argv: list[str], first: int, out: Path) -> Child:
+    """Start `python ARGV` on the URL list that begins with NODES[first]."""
     env = dict(
         os.environ,
-        RABBITMQ_URL=url,
+        RABBITMQ_URL=url_list(first),
         SECONDS_PER_DOT="0",
         WORK_QUEUE_LOG_DIR=str(out),
         PYTHONUNBUFFERED="1",
@@ -207,7 +210,8 @@ def start(name: str, argv: list[str], url: str, out: Path) -> Child:
         errors="replace",
         start_new_session=True,  # our Ctrl+C is ours; the run stops them itself
     )
-    child = Child(name, process)
+    host, port = address(NODES[first])
+    child = Child(name, process, f"{host}:{port}")
     child.reader = threading.Thread(target=child.read, daemon=True)
     child.reader.start()
     return child
@@ -306,13 +310,31 @@ def done_rows(workers: list[Child]) -> list[tuple[float, int]]:
     return [done for worker in workers for done in list(worker.done)]
 
 
+def node_at(client: Child, moment: float) -> str:
+    """host:port of the node the client was on (or last on) at time.monotonic() `moment`."""
+    node = client.first_node
+    for when, line in list(client.lines):
+        if when > moment:
+            break
+        moved = MOVED.search(line)
+        if moved is not None:
+            node = moved[1]
+    return node
+
+
 def notices(cut: Cut, clients: list[Child], until: float) -> list[float]:
-    """For each client that warned of a lost connection during the cut: how soon it did."""
+    """For each client on a node the cut took away from its clients (the isolated one), or
+    on a node that then paused (and closed them): how soon after the cut it said it had
+    lost its connection."""
+    host, port = address(cut.node)
+    isolated = f"{host}:{port}"
     seconds = []
     for client in clients:
+        on_node = node_at(client, cut.started)
         for when, line in list(client.lines):
-            if cut.started <= when <= until and NOTICE_WORDS.search(line):
-                seconds.append(when - cut.started)
+            if cut.started <= when <= until and LOST.search(line):
+                if cut.shape == "bridge" or on_node == isolated:
+                    seconds.append(when - cut.started)
                 break
     return seconds
 
@@ -343,7 +365,7 @@ def tally(
     workers: list[Child],
     rows: int,
     drained_in: float,
-    ended: bool,
+    problems: list[str],
 ) -> Result:
     confirmed, exact = emitter_confirmed(emitter, rows)
     done = done_rows(workers)
@@ -377,9 +399,9 @@ def tally(
         f"{slowest:.1f} s (heartbeat {HEARTBEAT} s); the emitter exited "
         f"{emitter.process.returncode}"
     )
-    if not ended:
-        line += "; a process did not end by itself"
-    return Result(line, lost == 0 and ended and in_time, table)
+    if problems:
+        line += "; " + "; ".join(problems)
+    return Result(line, lost == 0 and not problems and in_time, table)
 
 
 def run(args: argparse.Namespace, out: Path, say: Callable[[str], None]) -> Result:
@@ -404,7 +426,7 @@ def run(args: argparse.Namespace, out: Path, say: Callable[[str], None]) -> Resu
                 "--prefetch",
                 str(PREFETCH),
             ]
-            started.append(start(f"worker {number}", argv, url_list(number - 1), out))
+            started.append(start(f"worker {number}", argv, number - 1, out))
         workers = list(started)
         wait_until(
             lambda: all(
@@ -424,7 +446,7 @@ def run(args: argparse.Namespace, out: Path, say: Callable[[str], None]) -> Resu
             "--retry-for",
             "300",
         ]
-        emitter = start("emitter", argv, url_list(0), out)
+        emitter = start("emitter", argv, 0, out)
         started.append(emitter)
         say(f"emitting {args.rows} rows; the schedule: {len(cuts)} cuts of {CUT_SECONDS:g} s")
         run_schedule(cuts, say)
@@ -433,18 +455,33 @@ def run(args: argparse.Namespace, out: Path, say: Callable[[str], None]) -> Resu
         )
         wait_until(lambda: drained(emitter, workers, args.rows), DRAIN_TIMEOUT, "the queue drained")
         drained_in = time.monotonic() - cuts[-1].healed
-        # the emitter ends by itself: 0 when every row was confirmed, 1 naming those not
-        ended = ended_by_itself(emitter, 0)
-        for worker in workers:
-            worker.process.terminate()  # SIGTERM: the worker finishes the task in hand
-        stopped = [ended_by_itself(worker, STOP_PATIENCE) for worker in workers]
-        ended = ended and all(worker.process.returncode == ExitCode.OK for worker in workers)
-        ended = ended and all(stopped)
+        problems = stop_workers(workers)
+        # the emitter ended by itself: 0 when every row was confirmed, 1 naming those not
+        if not ended_by_itself(emitter, 0):
+            problems.append(f"the emitter exited {emitter.process.returncode}")
     for child in started:
         (out / f"{child.name.replace(' ', '_')}.out").write_text(
             "".join(f"{when:.3f} {line}\n" for when, line in child.lines), encoding="utf-8"
         )
-    return tally(cuts, emitter, workers, args.rows, drained_in, ended)
+    return tally(cuts, emitter, workers, args.rows, drained_in, problems)
+
+
+def stop_workers(workers: list[Child]) -> list[str]:
+    """Ask the workers to stop (SIGTERM: each finishes the task in hand); what went wrong."""
+    running = [worker for worker in workers if worker.process.poll() is None]
+    problems = [
+        f"{worker.name} exited {worker.process.returncode} on its own"
+        for worker in workers
+        if worker not in running
+    ]
+    for worker in running:
+        worker.process.terminate()
+    for worker in running:
+        if not ended_by_itself(worker, STOP_PATIENCE):
+            problems.append(f"{worker.name} was killed: it did not stop on SIGTERM")
+        elif worker.process.returncode != ExitCode.OK:
+            problems.append(f"{worker.name} exited {worker.process.returncode} on SIGTERM")
+    return problems
 
 
 def make_argument_parser() -> argparse.ArgumentParser:
