@@ -529,7 +529,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.table is not None:
         args.table.write_text("\n".join(result.table) + "\n", encoding="utf-8")
     kept = "" if result.ok and not args.keep else f"; the scripts' output is in {out}"
-    print(f"{result.line} in {time.monotonic() - started:.0f} s{kept}")
+    print(f"{result.line}; {time.monotonic() - started:.0f} s in all{kept}")
     if result.ok and not args.keep:
         shutil.rmtree(out, ignore_errors=True)
     return ExitCode.OK if result.ok else ExitCode.FAILURE
