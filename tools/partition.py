@@ -341,8 +341,13 @@ def notices(cut: Cut, clients: list[Child], until: float) -> list[float]:
 
 def drained(emitter: Child, workers: list[Child], rows: int) -> bool:
     """The emitter has ended, the queue is empty, and every confirmed row is done, or no row
-    has been done for QUIET_FOR seconds (then the rows left will not be)."""
-    if emitter.process.poll() is None or ready_count() != 0:
+    has been done for QUIET_FOR seconds (then the rows left will not be), or every worker
+    has exited."""
+    if emitter.process.poll() is None:
+        return False
+    if all(worker.process.poll() is not None for worker in workers):
+        return True  # no worker left to drain it: the rows left stay undone
+    if ready_count() != 0:
         return False
     done = done_rows(workers)
     confirmed, _ = emitter_confirmed(emitter, rows)
@@ -453,9 +458,15 @@ def run(args: argparse.Namespace, out: Path, say: Callable[[str], None]) -> Resu
         wait_until(
             lambda: all(serves(node) for node in NODES), RECOVER_TIMEOUT, "every node serving again"
         )
-        wait_until(lambda: drained(emitter, workers, args.rows), DRAIN_TIMEOUT, "the queue drained")
+        late = []
+        try:
+            wait_until(
+                lambda: drained(emitter, workers, args.rows), DRAIN_TIMEOUT, "the queue drained"
+            )
+        except PartitionError as error:  # the line still says what was lost
+            late.append(str(error))
         drained_in = time.monotonic() - cuts[-1].healed
-        problems = stop_workers(workers)
+        problems = late + stop_workers(workers)
         # the emitter ended by itself: 0 when every row was confirmed, 1 naming those not
         if not ended_by_itself(emitter, 0):
             problems.append(f"the emitter exited {emitter.process.returncode}")
