@@ -18,6 +18,7 @@ import pytest
 
 from tests.support import Child, script_env
 from tools.partition import CLUSTER, HEARTBEAT, confirmed_rows, node_url
+from utils.broker import connection_parameters
 from utils.errors import BrokerError, ExitCode
 from v3_emitter_of_tasks import Outcome, failure_line
 
@@ -55,6 +56,20 @@ def test_an_emitter_that_said_nothing_had_nothing_confirmed():
         set(),
         True,
     )
+
+
+@pytest.mark.parametrize(
+    ("query", "tcp_options"),
+    [
+        ("?heartbeat=4", {"TCP_USER_TIMEOUT": 4000}),  # unacknowledged for 4 s: cut
+        ("", None),  # pika's and the broker's own heartbeat (60 s): left alone
+        ("?heartbeat=0", None),  # no heartbeat: no timeout either
+        ("?heartbeat=4&tcp_options={'TCP_KEEPIDLE':60}", {"TCP_KEEPIDLE": 60}),  # the URL's own
+    ],
+)
+def test_a_urls_heartbeat_bounds_how_long_data_may_go_unacknowledged(query, tcp_options):
+    [params] = connection_parameters(f"amqp://guest:guest@localhost:5672/{query}")
+    assert params.tcp_options == tcp_options
 
 
 # --- a real silent cut: every worker notices it within twice its heartbeat -------------------
