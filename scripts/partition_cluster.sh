@@ -41,6 +41,9 @@ TICKTIME="${PARTITION_TICKTIME:-6}"
 HEARTBEAT="${PARTITION_HEARTBEAT:-4}"
 # Each namespace has its own epmd, listening on the namespace's addresses.
 unset ERL_EPMD_ADDRESS
+# Every process started from here (a node, its epmd, a CLI call) carries it: `down` finds
+# them by it, even in a namespace that is no longer named.
+export PARTITION_CLUSTER_STATE="$STATE_DIR"
 # Nodes named rmqN@10.77.0.N: long names, whose host part is the address itself.
 export RABBITMQ_USE_LONGNAME=true
 
@@ -265,11 +268,19 @@ up() {
 
 # --- down --------------------------------------------------------------------------------
 
+own_pids() { # the processes started with our state, whichever namespace they are in
+  grep -lzx "PARTITION_CLUSTER_STATE=$STATE_DIR" /proc/[0-9]*/environ 2>/dev/null |
+    sed 's|^/proc/\([0-9]*\)/environ$|\1|' || true
+}
+
 # Stop the nodes (the data is thrown away: no need for a clean stop), then whatever else
 # runs in their namespaces (epmd), then the network and the state directory.
 down() {
   need_root
   local node ns pid
+  for pid in $(own_pids); do # (the grep and sed that listed them have exited by now)
+    [ "$pid" = "$$" ] || kill -KILL "$pid" 2>/dev/null || true
+  done
   for node in "${NODES[@]}"; do
     ns="$(namespace "$node")"
     if ip netns list | grep -qw "$ns"; then

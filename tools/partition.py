@@ -80,6 +80,11 @@ NOT_FOUND = 404
 SENT_ALREADY = re.compile(r"; (\d+) rows were already sent")
 
 
+# util-linux's setpriv: a script started through it gets SIGTERM when the run dies, even of
+# SIGKILL, so none is left running against nodes that `down` then removes
+STOP_WITH_THE_RUN = ["setpriv", "--pdeathsig", "TERM"] if shutil.which("setpriv") else []
+
+
 class PartitionError(Exception):
     """The run could not go on: one line saying what failed."""
 
@@ -199,7 +204,7 @@ def start(name: str, argv: list[str], first: int, out: Path) -> Child:
         PYTHONUNBUFFERED="1",
     )
     process = subprocess.Popen(
-        [sys.executable, *argv],
+        [*STOP_WITH_THE_RUN, sys.executable, *argv],
         cwd=PROJECT_ROOT,
         env=env,
         stdin=subprocess.DEVNULL,
