@@ -2,15 +2,17 @@
 was lost.
 
 scripts/partition_cluster.sh starts three RabbitMQ nodes, each in a network namespace of its
-own (pause_minority). Three v3 workers (0 s per dot) and the v3 emitter (ROWS rows) run on
-the list of the three nodes' URLs, a small heartbeat in each. Under that load the cluster is
-cut and healed on a schedule (SCHEDULE: clean and silent cuts, a node isolated and a node
-bridging two others), each cut lasting CUT_SECONDS, longer than the heartbeat and the
-nodes' net_ticktime. Then the queue is drained, the workers are asked to stop, and one
-line says: cuts made, rows the emitter had confirmed, rows done, rows lost (confirmed and
-never done), duplicates (rows done more than once), and the seconds from the last heal
-until the queue was drained. Exit status 0 only if no confirmed row was lost, every
-process ended by itself, and every client noticed a cut within twice its heartbeat.
+own (pause_minority). Three v3 workers (0 s per dot, prefetch PREFETCH) and the v3 emitter
+(ROWS rows) run on the list of the three nodes' URLs, a small heartbeat in each. Under that
+load the cluster is cut and healed on a schedule (SCHEDULE: clean and silent cuts, a node
+isolated and a node bridging two others), each cut lasting CUT_SECONDS, longer than the
+heartbeat and the nodes' net_ticktime. Then the queue is drained, the workers are asked
+to stop, and one line says: cuts made, rows the emitter had confirmed, rows done, rows
+lost (confirmed and never done), duplicates (rows done more than once), and the seconds
+from the last heal until the queue was drained. Exit status 0 only if no confirmed row
+was lost, every process ended by itself (the emitter on its own, the workers on SIGTERM
+with status 0), and every client on a node that a cut isolated said it had lost it within
+twice its heartbeat.
 
 What the children print is read back through utils/console_lines.py: the workers' Done
 lines say which rows were done; the emitter's exit status, and its "not confirmed" line,
