@@ -7,9 +7,9 @@ own (pause_minority). Three v3 workers (0 s per dot, prefetch PREFETCH) and the 
 load the cluster is cut and healed on a schedule (SCHEDULE: clean and silent cuts, a node
 isolated and a node bridging two others), each cut lasting CUT_SECONDS, longer than the
 heartbeat and the nodes' net_ticktime. Then the queue is drained, the workers are asked
-to stop, and one line says: cuts made, rows the emitter had confirmed, rows done, rows
-lost (confirmed and never done), duplicates (rows done more than once), and the seconds
-from the last heal until the queue was drained. Exit status 0 only if no confirmed row
+to stop, and one line says: cuts made, the seconds from the last heal until the queue was
+drained, duplicates (rows done more than once), rows the emitter had confirmed, rows done,
+and last, rows lost (confirmed and never done). Exit status 0 only if no confirmed row
 was lost, every process ended by itself (the emitter on its own, the workers on SIGTERM
 with status 0), and every client on a node that a cut isolated said it had lost it within
 twice its heartbeat.
@@ -366,7 +366,8 @@ def drained(emitter: Child, workers: list[Child], rows: int) -> bool:
 
 @dataclass
 class Result:
-    line: str
+    line: str  # how the run went; the printed line ends with the time in all, then `counts`
+    counts: str  # the rows confirmed, done and lost: the line ends with the rows lost
     ok: bool
     table: list[str]
 
@@ -404,16 +405,18 @@ def tally(
         )
     in_time = slowest <= 2 * HEARTBEAT
     lost_text = f"{lost}" if exact else f"at most {lost}"
-    line = (
-        f"{PROG}: {len(cuts)} cuts, {len(confirmed)} rows confirmed by the emitter, "
-        f"{len(times)} done, {lost_text} lost, {duplicates} duplicates, drained "
-        f"{drained_in:.1f} s after the last heal; clients cut off noticed within "
-        f"{slowest:.1f} s (heartbeat {HEARTBEAT} s); the emitter exited "
-        f"{emitter.process.returncode}"
+    line = "; ".join(
+        [
+            f"{PROG}: {len(cuts)} cuts",
+            f"clients cut off noticed within {slowest:.1f} s (heartbeat {HEARTBEAT} s)",
+            f"the emitter exited {emitter.process.returncode}",
+            *problems,
+            f"drained {drained_in:.1f} s after the last heal",
+            f"{duplicates} duplicates",
+        ]
     )
-    if problems:
-        line += "; " + "; ".join(problems)
-    return Result(line, lost == 0 and not problems and in_time, table)
+    counts = f"{len(confirmed)} rows confirmed by the emitter, {len(times)} done, lost: {lost_text}"
+    return Result(line, counts, lost == 0 and not problems and in_time, table)
 
 
 def run(args: argparse.Namespace, out: Path, say: Callable[[str], None]) -> Result:
@@ -546,10 +549,11 @@ def main(argv: list[str] | None = None) -> int:
             cluster("down")
     if args.table is not None:
         args.table.write_text("\n".join(result.table) + "\n", encoding="utf-8")
-    kept = "" if result.ok and not args.keep else f"; the scripts' output is in {out}"
-    print(f"{result.line}; {time.monotonic() - started:.0f} s in all{kept}")
+    print(f"{result.line}; {time.monotonic() - started:.0f} s in all; {result.counts}")
     if result.ok and not args.keep:
         shutil.rmtree(out, ignore_errors=True)
+    else:
+        print(f"{PROG}: the scripts' output is in {out}", file=sys.stderr)
     return ExitCode.OK if result.ok else ExitCode.FAILURE
 
 
