@@ -322,13 +322,18 @@ class ConfirmedPublisher:
             self._no_broker(connection_failure(connection, self.params))
             return
         self.connection = connection
-        self.node = self._index_of(connection)
+        lost, self.node = self.node, self._index_of(connection)
         connection.add_on_close_callback(self._on_connection_closed)
         # RabbitMQ low on disk or memory blocks publishers: said at once, and every 30 s
         self.watch = say_when_blocked(connection, logger, self.settings.limits[self.node])
         if self.lost_at is not None:
             waited = time.monotonic() - self.lost_at
-            logger.info(" [*] reconnected to %s after %.1f s", address(connection.params), waited)
+            logger.info(
+                " [*] reconnected to %s after %.1f s, having lost %s",
+                address(connection.params),
+                waited,
+                address(self.params[lost]),
+            )
             self.lost_at = None
         if self.stop.requested.is_set():
             self._close()

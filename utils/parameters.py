@@ -84,6 +84,10 @@ def _parameters(url: str, warn: bool = True) -> pika.URLParameters:
         params = pika.URLParameters(_with_default_timeouts(pika_url))
     except (ValueError, TypeError) as error:
         raise SettingsError(f"{redact(url)!r} is not valid: {error}") from None
+    if params.heartbeat and params.tcp_options is None:
+        # a silent cut (nothing answers) is noticed within the heartbeat: pika checks only
+        # every heartbeat + 5 s, TCP drops data left unacknowledged for TCP_USER_TIMEOUT ms
+        params.tcp_options = {"TCP_USER_TIMEOUT": int(params.heartbeat * 1000)}
     if scheme == "amqps" and not pikas_own_tls:
         params.ssl_options = tls_options(url, params, tls, warn)
     if external:
