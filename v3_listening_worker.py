@@ -331,6 +331,9 @@ class Consumer:
             return  # the broker has requeued it, and the tasks waiting
         if not delivery.error:
             self._ack(delivery)
+            self.rows_done.add(delivery.row)
+            seconds = time.monotonic() - delivery.started
+            logger.info(done_line(delivery.row, self.settings.name, seconds))
         else:
             where, headers, said = copy_of(delivery, self.settings)
             logger.warning(" [!] %s", said)
@@ -338,11 +341,8 @@ class Consumer:
         self._start_next()
 
     def _ack(self, delivery: Delivery) -> None:
+        """The one place a delivery is acked: its work done, or its copy in the broker's hands."""
         self.channel.basic_ack(delivery_tag=delivery.method.delivery_tag)
-        if delivery.text is not None:
-            self.rows_done.add(delivery.row)
-            seconds = time.monotonic() - delivery.started
-            logger.info(done_line(delivery.row, self.settings.name, seconds))
 
     def _copy_then_ack(self, delivery: Delivery, routing_key: str, headers: dict) -> None:
         """Ack a failed delivery once the broker has confirmed its copy, else requeue it.
