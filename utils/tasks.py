@@ -98,7 +98,9 @@ class RowRuns:
         single = len(named) == 1 and "-" not in named[0] and not self.hidden
         text = ("row " if single else "rows ") + ", ".join(named)
         text += f" and {self.hidden} more" if self.hidden else ""
-        repeats = {**self.repeats, **({"?": self.unnamed} if self.unnamed > 1 else {})}
+        repeats = dict(self.repeats)
+        if self.unnamed > 1:
+            repeats["?"] = self.unnamed
         return text + (f" ({repeats_named(repeats)})" if repeats else "")
 
 
@@ -132,8 +134,8 @@ def named_rows(text: str) -> list[int]:
 
     Rows counted but not named ('... and 5 more') are not in the list.
     """
-    runs = text.removeprefix("rows ").removeprefix("row ").split(" and ")[0].split(" (")[0]
-    runs = runs.split(", ")
+    named = text.removeprefix("rows ").removeprefix("row ").split(" and ")[0].split(" (")[0]
+    runs = named.split(", ")
     rows: list[int] = []
     for run in runs:
         first, _, last = run.partition("-")
