@@ -1,23 +1,16 @@
-"""v3 listening worker: the production version of the worker.
+"""v3 listening worker: the production version of the worker (docs/worker.md).
 
 Takes tasks from a durable queue (task_queue3 by default) one at a time (prefetch 1, fair
-dispatch), does each with work(), and acknowledges it only once the work is done. Every
-task line names the CSV row and this worker. The flow, as in pika's
-examples/basic_consumer_threaded.py (docs/worker.md draws it):
-
-- the consumer (the main thread, pika's I/O loop) takes a delivery and hands it to the work
-  thread, one at a time;
-- the work thread says Received, runs work(task, seconds), and hands the delivery back with
-  connection.add_callback_threadsafe, so heartbeats flow during long work;
-- the consumer settles it in finish(), the one place every delivery ends: done, it is acked;
-  failed (work raised, or the body is not UTF-8 text), a confirmed copy goes to the back of
-  the queue (a retry, counted in its "x-failures" header) or to <queue>.dead-letter, and
-  then the task is acked; a copy the broker refuses sends the task back to its queue.
-
-A worker that dies or loses its connection mid-task fails nothing: the broker gives the task
-again, as the same try. A lost connection is retried, the next URL first, with backoff. The
-first Ctrl+C (SIGINT) or SIGTERM finishes the task in hand and exits 0; a second stops now.
-Real work: `import v3_listening_worker as w; sys.exit(w.main(work=mine))`.
+dispatch), does each with work(task, seconds), and acks it once the work is done. As in
+pika's examples/basic_consumer_threaded.py, the consumer (pika's I/O loop, the main thread)
+hands each delivery to the work thread, which says Received, works, and hands it back with
+add_callback_threadsafe (heartbeats flow meanwhile); finish() ends every delivery: acked
+when done; when the work raised (or the body is not UTF-8), acked once the broker confirms
+its copy, a retry at the back of the queue (counted in "x-failures") or a set-aside in
+<queue>.dead-letter; a copy the broker refuses sends the task back to its queue. A lost
+connection is retried, the next URL first, and fails no task. The first Ctrl+C or SIGTERM
+finishes the task in hand, a second stops now. Your own work, from the project root:
+`import v3_listening_worker as w; sys.exit(w.main(work=mine))`.
 """
 
 from __future__ import annotations
@@ -46,22 +39,12 @@ try:
 except ModuleNotFoundError as missing:  # run outside the project's virtual environment
     sys.exit(missing_module(__file__, missing))
 
+from utils import broker
 from utils.alarms import say_when_blocked
-from utils.arguments import add_queue_arguments
-from utils.broker import (
-    backoff,
-    broker_error,
-    connect_in_turn,
-    connection_parameters,
-    dead_letter_queue,
-    persistent_copy,
-    queue_arguments,
-    set_aside_headers,
-    side_channel,
-)
+from utils.arguments import add_queue_arguments, up_to
 from utils.console_lines import done_line, ready_line, received_line, received_note, try_of
 from utils.queues import use_queue_as_it_is
-from utils.signals import GracefulStop
+from utils.signals import GracefulStop, wait_or_stop
 from utils.tasks import RowRuns, seconds_per_dot, work_seconds
 from utils.urls import address, rabbitmq_url
 from utils.util_logger import setup_logger
@@ -72,23 +55,15 @@ MOST_UNACKED = 65535  # prefetch_count is a 16-bit field in AMQP
 DEFAULT_RETRIES, MOST_RETRIES = 1, 1000  # --retries: tries of a failing task after its first
 FAILURES = "x-failures"  # the header of a task's copy: how many times its work failed
 
-NO_FAIR_DISPATCH = (
-    " [*] worker %s: --prefetch 0 turns fair dispatch off: the broker hands it every task it "
-    "can at once, and they wait here in turn while other workers may have none"
-)
+STOPPING = " [*] worker %s %s: stopping after row %s (about %.0f s left); Ctrl+C again to stop now"
+NO_FAIR = " [*] worker %s: --prefetch 0, no fair dispatch: tasks may wait here while others idle"
 
 logger = logging.getLogger(Path(__file__).stem)  # its handlers: setup_logger, in main()
 
 
 def work(task: str, seconds: float) -> None:
-    """The work of one task: a sleep of `seconds`, its dots times SECONDS_PER_DOT.
-
-    Put your own in with main(work=...). An exception it raises is a failure of the task.
-    """
+    """A task's work: a sleep of its dots times SECONDS_PER_DOT. Raising fails the task."""
     time.sleep(seconds)
-
-
-Work = Callable[[str, float], None]
 
 
 def make_argument_parser() -> argparse.ArgumentParser:
@@ -107,30 +82,15 @@ def make_argument_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--name", default=str(os.getpid()), help="how this worker names itself (default its pid)"
     )
+    prefetch_help = "unacked tasks the broker may hand this worker at once (default 1: fair "
+    prefetch_help += f"dispatch; 0: no limit, plain round robin; at most {MOST_UNACKED})"
+    parser.add_argument("--prefetch", type=up_to(MOST_UNACKED), default=1, help=prefetch_help)
+    retries_help = f"more tries of a task whose work raises (default {DEFAULT_RETRIES}; at most "
+    retries_help += f"{MOST_RETRIES}), each at the back of the queue, before <queue>.dead-letter"
     parser.add_argument(
-        "--prefetch",
-        type=functools.partial(whole_number, most=MOST_UNACKED),
-        default=1,
-        help="unacked tasks the broker may hand this worker at once (default 1: fair "
-        f"dispatch; 0: no limit, plain round robin, to compare; at most {MOST_UNACKED})",
-    )
-    parser.add_argument(
-        "--retries",
-        type=functools.partial(whole_number, most=MOST_RETRIES),
-        default=DEFAULT_RETRIES,
-        help=f"how many more times a task whose work fails is tried (default {DEFAULT_RETRIES}; "
-        f"at most {MOST_RETRIES}) before it is set aside in <queue>.dead-letter; each retry "
-        "goes to the back of the queue. Only failures count: a task given again after a "
-        "worker died or lost its connection has not failed",
+        "--retries", type=up_to(MOST_RETRIES), default=DEFAULT_RETRIES, help=retries_help
     )
     return parser
-
-
-def whole_number(text: str, most: int) -> int:
-    """A whole number from 0 to `most`, or argparse's error for an option's value."""
-    if not text.isdigit() or int(text) > most:
-        raise argparse.ArgumentTypeError(f"must be a whole number from 0 to {most} (got {text!r})")
-    return int(text)
 
 
 @dataclass(frozen=True)
@@ -143,7 +103,7 @@ class Settings:
     prefetch: int
     per_dot: float
     retries: int
-    work: Work
+    work: Callable[[str, float], None]
 
 
 @dataclass
@@ -169,23 +129,19 @@ def failures_of(headers: dict | None) -> int:
 
 
 def copy_of(delivery: Delivery, settings: Settings) -> tuple[str, dict, str]:
-    """A failed delivery's copy: where it goes (back to its queue for another try, or to
-    <queue>.dead-letter), its headers, and the line that says so."""
-    queue_name, where = settings.queue, dead_letter_queue(settings.queue)
+    """A failed delivery's copy: where it goes (a retry, or a set-aside), its headers, the line."""
+    queue_name, where = settings.queue, broker.dead_letter_queue(settings.queue)
     if delivery.text is None:  # no try can read it: set aside at once
-        headers = set_aside_headers(delivery.properties, queue_name, delivery.error)
+        headers = broker.set_aside_headers(delivery.properties, queue_name, delivery.error)
         return where, headers, f"set aside a message that is not UTF-8 in {where}"
     failures = delivery.failures + 1
     failed = f"row {delivery.row} failed on {try_of(failures, settings.retries)} ({delivery.error})"
     if failures <= settings.retries:
-        headers = {**(delivery.properties.headers or {}), FAILURES: failures}
-        return (
-            queue_name,
-            headers,
-            f"{failed}; back to the end of {queue_name} for try {failures + 1}",
-        )
+        said = f"{failed}; back to the end of {queue_name} for try {failures + 1}"
+        return queue_name, {**(delivery.properties.headers or {}), FAILURES: failures}, said
     reason = f"work failed on {try_of(failures, settings.retries)}: {delivery.error}"
-    headers = {**set_aside_headers(delivery.properties, queue_name, reason), FAILURES: failures}
+    headers = broker.set_aside_headers(delivery.properties, queue_name, reason)
+    headers[FAILURES] = failures
     return where, headers, f"{failed}; set aside in {where}"
 
 
@@ -215,9 +171,8 @@ class WorkThread:
             return
         note = received_note(delivery.method.redelivered, delivery.failures, self.settings.retries)
         delivery.started = time.monotonic()
-        logger.info(
-            received_line(delivery.row, self.settings.name, time.time(), delivery.text, note)
-        )
+        said = received_line(delivery.row, self.settings.name, time.time(), delivery.text, note)
+        logger.info(said)
         try:
             self.settings.work(delivery.text, delivery.seconds)
         except Exception as error:  # noqa: BLE001 - a failed task must not stop the worker
@@ -250,8 +205,7 @@ class Consumer:
     def run(self) -> Ending:
         """Consume until asked to stop (then finish the task in hand) or cut off by the broker."""
         self._declare(self.settings.queue)
-        # fair dispatch: with prefetch 1 the broker gives this worker a new task only after
-        # it has acked the last one
+        # fair dispatch: with prefetch 1 the broker sends a new task once the last one is acked
         self.channel.basic_qos(prefetch_count=self.settings.prefetch)
         tag = self.channel.basic_consume(self.settings.queue, on_message_callback=self._on_message)
         logger.info(ready_line(self.settings.name, self.settings.queue))
@@ -264,19 +218,16 @@ class Consumer:
 
     def _declare(self, queue_name: str) -> None:
         """Declare the queue durable, or use it as it is if someone else set it up."""
-        arguments = queue_arguments(self.settings.queue_type)
+        arguments = broker.queue_arguments(self.settings.queue_type)
         try:
             self.channel.queue_declare(queue=queue_name, durable=True, arguments=arguments)
         except pika.exceptions.ChannelClosedByBroker as refused:  # 406 other settings, 403
             self.channel = use_queue_as_it_is(self.connection, queue_name, refused)
 
     def _wait_for_ending(self) -> Ending:
-        """Handle events until consuming must end: the one place that looks why.
-
-        Neither a signal (its handler only sets the stop flag), nor a channel the broker
-        closes, nor a consumer it cancels makes process_data_events return: a timer does,
-        every CHECK_EVERY seconds (one timer, not one a task), and the loop looks again.
-        """
+        """Handle events until consuming must end: the one place that looks why. Neither a
+        signal nor the broker makes process_data_events return: a timer does, every
+        CHECK_EVERY seconds (one timer, not one a task), and the loop looks again."""
         self._wake_every(CHECK_EVERY)
         while True:
             if self.channel.is_closed:  # e.g. a task held past the broker's consumer_timeout
@@ -292,15 +243,10 @@ class Consumer:
         self.connection.call_later(seconds, functools.partial(self._wake_every, seconds))
 
     def _say_stopping(self) -> None:
-        delivery = self.in_work
-        if delivery is None:
-            return
-        left = delivery.seconds - (time.monotonic() - delivery.started if delivery.started else 0)
-        logger.info(
-            " [*] worker %s %s: stopping after row %s (about %.0f s left); Ctrl+C again to "
-            "stop now",
-            *(self.settings.name, self.stop.cause(), delivery.row, max(left, 0.0)),
-        )
+        if (delivery := self.in_work) is not None:
+            spent = time.monotonic() - delivery.started if delivery.started else 0.0
+            left = max(delivery.seconds - spent, 0.0)
+            logger.info(STOPPING, self.settings.name, self.stop.cause(), delivery.row, left)
 
     def _on_message(self, _channel, method, properties, body: bytes) -> None:
         try:
@@ -319,8 +265,8 @@ class Consumer:
             self.work_thread.start(self.in_work)
 
     def finish_threadsafe(self, delivery: Delivery) -> None:
-        """From the work thread: finish the delivery on the I/O thread, if its connection lives."""
-        # a connection that is gone raises: the broker has requeued the task, nothing to ack
+        """From the work thread: finish on the I/O thread (a connection gone: the broker has
+        requeued the task, nothing to ack)."""
         with contextlib.suppress(pika.exceptions.ConnectionWrongStateError):
             self.connection.add_callback_threadsafe(functools.partial(self.finish, delivery))
 
@@ -345,35 +291,27 @@ class Consumer:
         self.channel.basic_ack(delivery_tag=delivery.method.delivery_tag)
 
     def _copy_then_ack(self, delivery: Delivery, routing_key: str, headers: dict) -> None:
-        """Ack a failed delivery once the broker has confirmed its copy, else requeue it.
-
-        While RabbitMQ blocks publishers the confirm waits, and the worker with it: it takes
-        no new task meanwhile, and says why (say_when_blocked).
-        """
-        properties = persistent_copy(delivery.properties, headers)
+        """Ack a failed delivery once the broker has confirmed its copy, else requeue it. While
+        RabbitMQ blocks publishers the worker waits for the confirm (_say_holding)."""
+        properties = broker.persistent_copy(delivery.properties, headers)
         try:
             if self.copies is None:  # confirm mode, <queue>.dead-letter declared
-                self.copies = side_channel(self.connection, self.settings.queue)
+                self.copies = broker.side_channel(self.connection, self.settings.queue)
             self.copies.basic_publish("", routing_key, delivery.body, properties, mandatory=True)
         except pika.exceptions.UnroutableError:
             self.copies = None  # next time, declare <queue>.dead-letter again first
-            self._requeue(delivery, f"the broker could not route its copy: no queue {routing_key}")
+            why = f"the broker could not route its copy: no queue {routing_key}"
         except pika.exceptions.NackError:
-            self._requeue(delivery, f"the broker refused its copy to {routing_key} (a nack)")
+            why = f"the broker refused its copy to {routing_key} (a nack)"
         else:
-            self._ack(delivery)
-
-    def _requeue(self, delivery: Delivery, why: str) -> None:
+            return self._ack(delivery)
         self.channel.basic_reject(delivery_tag=delivery.method.delivery_tag, requeue=True)
         logger.warning(" [!] row %s back to %s: %s", delivery.row, self.settings.queue, why)
 
     def _say_holding(self) -> None:
-        """As RabbitMQ blocks the connection, within a copy's publish: the worker waits."""
-        row = self.in_work.row if self.in_work else "?"
-        logger.warning(
-            " [!] worker %s holds row %s until RabbitMQ takes its copy; no new task meanwhile",
-            *(self.settings.name, row),
-        )
+        """Called as RabbitMQ blocks the connection, within the publish of a copy."""
+        holding = " [!] worker %s holds a task until RabbitMQ takes its copy; no new task meanwhile"
+        logger.warning(holding, self.settings.name)
 
 
 class Worker:
@@ -386,7 +324,7 @@ class Worker:
 
     def run(self) -> None:
         """Connect (failing fast at start-up), then consume and reconnect until stopped."""
-        connection, node = connect_in_turn(self.params)  # unreachable at start-up: an error
+        connection, node = broker.connect_in_turn(self.params)  # else: an error, at start-up
         while self._consume_on(connection, node) is not Ending.STOPPED:
             connected = self._reconnect(after=node)
             if connected is None:
@@ -399,8 +337,7 @@ class Worker:
         try:
             ending = consumer.run()
         except pika.exceptions.AMQPConnectionError as error:
-            where = address(self.params[node])
-            name = self.settings.name
+            where, name = address(self.params[node]), self.settings.name
             logger.warning(" [!] worker %s lost its connection to %s: %r", name, where, error)
             return None
         finally:
@@ -415,13 +352,12 @@ class Worker:
     def _reconnect(self, after: int) -> tuple[pika.BlockingConnection, int] | None:
         """Retry with capped, jittered backoff until connected, or None once a stop is asked."""
         for attempt in range(1, sys.maxsize):
-            delay = backoff(attempt, BACKOFF_CAP)
+            delay = broker.backoff(attempt, BACKOFF_CAP)
             logger.warning(" [!] reconnecting in %.1f s (attempt %d)", delay, attempt)
             if wait_or_stop(self.stop.requested, delay):
                 return None
-            try:
-                # with several brokers, start with the one after the broker that failed
-                connection, node = connect_in_turn(self.params, start=after + 1)
+            try:  # with several brokers, the one after the broker lost first
+                connection, node = broker.connect_in_turn(self.params, start=after + 1)
             except BrokerError as error:
                 logger.warning(" [!] %s", error)
                 continue
@@ -432,17 +368,7 @@ class Worker:
         return None
 
 
-def wait_or_stop(stop: threading.Event, seconds: float) -> bool:
-    """Wait `seconds` or until a stop is asked (True), in slices of at most CHECK_EVERY:
-    on Windows a signal handler runs only between them, never inside one Event.wait."""
-    deadline = time.monotonic() + seconds
-    while (left := deadline - time.monotonic()) > 0:
-        if stop.wait(min(left, CHECK_EVERY)):
-            return True
-    return stop.is_set()
-
-
-def main(argv: list[str] | None = None, work: Work = work) -> int:
+def main(argv: list[str] | None = None, work: Callable[[str, float], None] = work) -> int:
     """Run one worker, doing `work` for each task, until SIGINT or SIGTERM."""
     setup_logger(__file__)
     args = make_argument_parser().parse_args(argv)
@@ -450,22 +376,19 @@ def main(argv: list[str] | None = None, work: Work = work) -> int:
     stop.install()
     worker = None
     try:
-        params = connection_parameters(rabbitmq_url(args.url))
-        per_dot, options = seconds_per_dot(), (args.name, args.prefetch, args.retries)
-        settings = Settings(args.queue, args.queue_type, *options[:2], per_dot, *options[2:], work)
+        params = broker.connection_parameters(rabbitmq_url(args.url))
+        options = (args.queue, args.queue_type, args.name, args.prefetch, seconds_per_dot())
+        settings = Settings(*options, args.retries, work)
         if not args.prefetch:
-            logger.info(NO_FAIR_DISPATCH, args.name)
+            logger.info(NO_FAIR, args.name)
         worker = Worker(params, settings, stop)
         worker.run()
     except KeyboardInterrupt:
-        logger.info(
-            " [*] worker %s stopped at once; an unfinished task goes back to the queue",
-            args.name,
-        )
+        logger.info(" [*] worker %s stopped at once; its task in hand goes back", args.name)
     except ScriptError as error:
         return report(logger, error)
     except pika.exceptions.AMQPError as error:
-        return report(logger, broker_error(error))
+        return report(logger, broker.broker_error(error))
     if worker is not None:
         done = worker.rows_done
         tasks = "task" if done.count == 1 else "tasks"

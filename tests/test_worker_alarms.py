@@ -55,7 +55,7 @@ def test_a_copy_waits_for_a_blocked_publisher_and_so_does_the_worker(
     # the poison message came first: its copy waits, and the worker takes no other task
     worker.wait_for("RabbitMQ is blocking publishers (low on disk): ")
     worker.wait_for(
-        " [!] worker w holds row ? until RabbitMQ takes its copy; no new task meanwhile"
+        " [!] worker w holds a task until RabbitMQ takes its copy; no new task meanwhile"
     )
     assert counts(scratch_broker, queue) == (3, 1)
     assert "Received" not in worker.output

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 
 from utils.tasks import parse_seconds
 
@@ -52,3 +53,15 @@ def seconds(text: str) -> float:
     if value is None:
         raise argparse.ArgumentTypeError(f"must be a number of seconds, 0 or more (got {text!r})")
     return value
+
+
+def up_to(most: int) -> Callable[[str], int]:
+    """The argparse type of a whole number from 0 to `most` (a count, such as --retries)."""
+
+    def whole_number(text: str) -> int:
+        if not text.isdigit() or int(text) > most:
+            message = f"must be a whole number from 0 to {most} (got {text!r})"
+            raise argparse.ArgumentTypeError(message)
+        return int(text)
+
+    return whole_number
