@@ -116,6 +116,7 @@ def test_rows_of_two_runs_are_sorted_and_repeats_counted():
     assert str(rows) == "rows 1, 3-7, 9-10, 16-18 (twice: 3; 3 times: 5)"
     assert rows.count == len(done)
     assert rows_named(["?", 2, "?"]) == "rows 2, ? (twice: ?)"
+    assert rows_named([*range(1, 19), *range(1, 19)]) == "rows 1-18 (twice: 1-18)"
 
 
 def test_rows_stay_bounded_in_any_order_keeping_the_lowest():

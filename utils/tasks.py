@@ -105,14 +105,26 @@ class RowRuns:
 
 
 def repeats_named(repeats: dict[object, int]) -> str:
-    """'twice: 3, 5; 3 times: 7': rows by the number of times each was added."""
+    """'twice: 3-5, 9; 3 times: 7': rows by the number of times each was added."""
     by_times: dict[int, list[object]] = {}
     for row, times in sorted(repeats.items(), key=lambda item: str(item[0]).zfill(12)):
         by_times.setdefault(times, []).append(row)
     return "; ".join(
-        f"{'twice' if times == 2 else f'{times} times'}: {', '.join(map(str, rows))}"
+        f"{'twice' if times == 2 else f'{times} times'}: {runs_of(rows)}"
         for times, rows in sorted(by_times.items())
     )
+
+
+def runs_of(rows: list[object]) -> str:
+    """'3-5, 9, ?': sorted rows, consecutive ones shortened to a run."""
+    runs: list[list[object]] = []
+    for row in rows:
+        last = runs[-1][1] if runs else None
+        if isinstance(row, int) and isinstance(last, int) and row == last + 1:
+            runs[-1][1] = row
+        else:
+            runs.append([row, row])
+    return ", ".join(f"{first}" if first == last else f"{first}-{last}" for first, last in runs)
 
 
 def rows_named(rows: Iterable[object]) -> str:
