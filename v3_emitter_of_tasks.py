@@ -64,7 +64,6 @@ from utils.util_logger import setup_logger
 # Messages published but not yet confirmed, at most: a window keeps the broker busy while
 # it confirms earlier rows, and bounds memory (bench/README.md measures the sizes).
 WINDOW = 10_000
-LINES_PER_WRITE = 1000  # ' [x] Sent row' lines logged together (a bounded buffer)
 # On a terminal, a file this large gets a progress bar instead of a line per row.
 PROGRESS_BAR_FROM_BYTES = 100_000
 STOP_GRACE = 5.0  # seconds a stopping emitter waits for the confirms of the rows in flight
@@ -481,7 +480,6 @@ class ConfirmedPublisher:
 
     def _publish_more(self) -> None:
         """Publish until WINDOW messages are in flight or the reading is over."""
-        sent_lines = []
         while self.reading and len(self.confirms.pending) < WINDOW:
             try:
                 task = next(self.tasks)
@@ -494,18 +492,10 @@ class ConfirmedPublisher:
             else:
                 self._publish(task)
                 self.confirms.published(task)
-                sent_lines.append(sent_line(task.row, task.text))
-                if len(sent_lines) == LINES_PER_WRITE:
-                    self._log_sent(sent_lines)
-        self._log_sent(sent_lines)
+                if not self.settings.quiet:
+                    logger.info(sent_line(task.row, task.text))  # one record a row
         if self._all_done():
             self._close()
-
-    def _log_sent(self, lines: list[str]) -> None:
-        """Log a batch of ' [x] Sent row' lines as one record: one write, not one per row."""
-        if lines and not self.settings.quiet:
-            logger.info("\n".join(lines))
-        lines.clear()
 
     def _publish(self, task: Task) -> None:
         self.channel.basic_publish(

@@ -7,7 +7,10 @@ MODE is one of:
   sync-confirm        one connection; wait for the broker's confirm after each publish
   no-confirm          one connection, no confirms (unsafe: a reference, not a goal)
   pipelined           SelectConnection with up to --window unconfirmed publishes in flight:
-                      the fastest safe publisher pika allows (the limit)
+                      the fastest safe publisher pika allows (the limit); with --lines it
+                      logs the v3 emitter's " [x] Sent row" line for each row, one record a
+                      row, through the project's logger (a file and the console), as the
+                      v3 emitter does; without, it is silent, as `v3_emitter_of_tasks.py --quiet`
 
 Every mode reads the CSV as the v3 emitter does (fields joined by spaces, blank rows
 skipped) and publishes the same messages: persistent, text/plain, a "row" header, to a
@@ -26,6 +29,9 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 import pika
+
+from utils.console_lines import sent_line
+from utils.util_logger import setup_logger
 
 QUEUE = "task_queue3"
 DEFAULT_WINDOW = 1000
@@ -81,8 +87,11 @@ def one_connection(url: str, queue: str, rows: Iterable[tuple[int, str]], confir
 class PipelinedPublisher:
     """Publish on a SelectConnection, at most `window` unconfirmed; count the confirms."""
 
-    def __init__(self, url: str, queue: str, rows: Iterable[tuple[int, str]], window: int):
+    def __init__(
+        self, url: str, queue: str, rows: Iterable[tuple[int, str]], window: int, lines: bool
+    ):
         self.url, self.queue, self.window = url, queue, window
+        self.logger = setup_logger(__file__)[0] if lines else None
         self.rows = iter(rows)
         self.in_flight: collections.deque[int] = collections.deque()  # delivery tags, in order
         self.next_tag = 0
@@ -128,6 +137,8 @@ class PipelinedPublisher:
             )
             self.next_tag += 1
             self.in_flight.append(self.next_tag)
+            if self.logger is not None:
+                self.logger.info(sent_line(row, text))  # one record a row, as the v3 emitter
         if self.exhausted and not self.in_flight:
             self.connection.close()
 
@@ -148,16 +159,20 @@ class PipelinedPublisher:
         self._publish()
 
 
-def publish_pipelined(url: str, queue: str, rows, window: int = DEFAULT_WINDOW) -> int:
+def publish_pipelined(
+    url: str, queue: str, rows, window: int = DEFAULT_WINDOW, lines: bool = False
+) -> int:
     """Publish (row, text) pairs with pipelined confirms; return how many were confirmed."""
-    return PipelinedPublisher(url, queue, rows, window).run()
+    return PipelinedPublisher(url, queue, rows, window, lines).run()
 
 
 MODES = {
-    "per-row-connection": lambda url, queue, rows, _window: per_row_connection(url, queue, rows),
-    "sync-confirm": lambda url, queue, rows, _window: one_connection(url, queue, rows, True),
-    "no-confirm": lambda url, queue, rows, _window: one_connection(url, queue, rows, False),
-    "pipelined": lambda url, queue, rows, window: publish_pipelined(url, queue, rows, window),
+    "per-row-connection": lambda url, queue, rows, args: per_row_connection(url, queue, rows),
+    "sync-confirm": lambda url, queue, rows, args: one_connection(url, queue, rows, True),
+    "no-confirm": lambda url, queue, rows, args: one_connection(url, queue, rows, False),
+    "pipelined": lambda url, queue, rows, args: publish_pipelined(
+        url, queue, rows, args.window, args.lines
+    ),
 }
 
 
@@ -168,6 +183,7 @@ def make_argument_parser() -> argparse.ArgumentParser:
     parser.add_argument("csv_file")
     parser.add_argument("--queue", default=QUEUE)
     parser.add_argument("--window", type=int, default=DEFAULT_WINDOW)
+    parser.add_argument("--lines", action="store_true", help="pipelined: a Sent line a row")
     return parser
 
 
@@ -175,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
     """Publish the CSV file's rows in one mode; print how many."""
     args = make_argument_parser().parse_args(argv)
     url = os.environ["RABBITMQ_URL"]
-    count = MODES[args.mode](url, args.queue, read_rows(args.csv_file), args.window)
+    count = MODES[args.mode](url, args.queue, read_rows(args.csv_file), args)
     print(f"{args.mode}: {count} rows published")
     return 0
 

@@ -36,13 +36,16 @@ def test_v3_help_explains_every_option(tmp_path, script, options):
 
 
 @pytest.mark.parametrize("worker_script", WORKERS)
-@pytest.mark.parametrize("value", ["-1", "fast"])
+@pytest.mark.parametrize("value", ["-1", "fast", "3601", "1e308"])
 def test_bad_seconds_per_dot_is_a_usage_error_naming_it(tmp_path, worker_script, value):
     env = script_env("amqp://localhost/", log_dir=tmp_path, seconds_per_dot=value)
     result = run_script(worker_script, env=env)
     assert result.returncode == 2
     [line] = result.stderr.strip().splitlines()
-    assert f"SECONDS_PER_DOT must be a number of seconds, 0 or more (got '{value}')" in line
+    assert line.endswith(
+        f"SECONDS_PER_DOT must be a number of seconds, 0 or more, at most 3600 (got '{value}'); "
+        "for example SECONDS_PER_DOT=0.1"
+    )
 
 
 @pytest.mark.parametrize(

@@ -352,7 +352,7 @@ def test_crash_verdict_names_the_killed_task_redelivered_or_lost():
     facts = dict(crash.column(crash.Run(crash.SIDES[1], lost, 1)))
     assert facts["lost"] == "2: rows 1, 3"
     assert facts["worker 2's task when killed"] == "row 1: lost"
-    assert facts["also lost with worker 2"] == "1: rows 3"
+    assert facts["also lost with worker 2"] == "1: row 3"
     late = log_of([*sent(1), received(2, 1), done(2, 1)])
     assert (
         "done before the kill landed"

@@ -122,13 +122,13 @@ def test_a_least_privilege_v3_worker_works_through_queues_an_administrator_decla
 ):
     declare(vhost, "task_queue3")
     declare(vhost, "task_queue3.dead-letter")
-    # with a dot, work fails here (it overflows time.sleep): retried, then set aside
+    # the work fails on "Failing task" (tests/work_hooks.py): retried, then set aside
     send(vhost, "task_queue3", [b"\xff not UTF-8", b"Failing task.", b"Least privilege task"])
     # it reads its queue, and publishes to the default exchange: retries, set-aside messages
     worker_user = user_with(vhost, configure="^$", write="^amq\\.default$", read="^task_queue3$")
     with worker_user as (name, url):
-        env = script_env(url, log_dir=tmp_path, seconds_per_dot="1e308")
-        worker = workers("v3_listening_worker.py", env=env)
+        env = script_env(url, log_dir=tmp_path)
+        worker = workers("-m", "tests.work_hooks", "failing", env=env)
         worker.wait_for("Done")
         worker.wait_for("set aside in task_queue3.dead-letter")
         assert worker.stop().code == 0

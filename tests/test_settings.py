@@ -11,8 +11,10 @@ from utils.urls import redact
 from v3_emitter_of_tasks import BLOCKED_TIMEOUT, bound_blocked_waits
 
 
-@pytest.mark.parametrize(("raw", "value"), [("1", 1.0), ("0", 0.0), ("0.05", 0.05)])
-def test_seconds_per_dot_accepts_zero_or_more(raw, value):
+@pytest.mark.parametrize(
+    ("raw", "value"), [("1", 1.0), ("0", 0.0), ("0.05", 0.05), ("3600", 3600.0)]
+)
+def test_seconds_per_dot_accepts_zero_to_3600(raw, value):
     assert seconds_per_dot({"SECONDS_PER_DOT": raw}) == value
 
 
@@ -20,7 +22,7 @@ def test_seconds_per_dot_defaults_to_one():
     assert seconds_per_dot({}) == 1.0
 
 
-@pytest.mark.parametrize("raw", ["-1", "abc", "", "nan", "inf"])
+@pytest.mark.parametrize("raw", ["-1", "abc", "", "nan", "inf", "3600.5", "1e308"])
 def test_seconds_per_dot_rejects_bad_values_naming_the_variable(raw):
     with pytest.raises(SettingsError, match="SECONDS_PER_DOT must be a number"):
         seconds_per_dot({"SECONDS_PER_DOT": raw})

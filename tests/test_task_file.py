@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 
 from utils.errors import InputError
-from utils.tasks import MOST_ROWS_NAMED, Task, TaskFile, from_row, rows_named, work_seconds
+from utils.tasks import (
+    MOST_ROWS_NAMED,
+    RowRuns,
+    Task,
+    TaskFile,
+    from_row,
+    rows_named,
+    work_seconds,
+)
 
 
 def tasks_of(tmp_path, content: bytes) -> tuple[list[Task], int]:
@@ -87,10 +95,38 @@ def test_work_is_seconds_per_dot():
     assert work_seconds("a.b.", 0.25) == 0.5
 
 
-def test_rows_named_shortens_runs_of_consecutive_rows():
+def test_rows_named_shortens_runs_of_consecutive_rows_in_order():
     assert rows_named([1, 4, 7, 12]) == "rows 1, 4, 7, 12"
-    assert rows_named([6, 7, 8, 9, 3, 4, "?", 10]) == "rows 6-9, 3-4, ?, 10"
+    assert rows_named([6, 7, 8, 9, 3, 4, "?", 10]) == "rows 3-4, 6-10, ?"
     assert rows_named(range(1, 100_001)) == "rows 1-100000"
     assert rows_named([]) == "no rows"
     every_other = list(range(1, 2 * (MOST_ROWS_NAMED + 5), 2))
     assert rows_named(every_other).endswith(f", {2 * MOST_ROWS_NAMED - 1} and 5 more")
+
+
+def test_one_row_is_named_in_the_singular():
+    assert rows_named([7]) == "row 7"
+    assert rows_named([7, 8]) == "rows 7-8"
+
+
+def test_rows_of_two_runs_are_sorted_and_repeats_counted():
+    # a worker that served two emitter runs of tasks.csv, in the order it did them
+    done = [3, 1, 4, 5, 6, 9, 10, 16, 17, 3, 5, 7, 18, 5]
+    rows = RowRuns(done)
+    assert str(rows) == "rows 1, 3-7, 9-10, 16-18 (twice: 3; 3 times: 5)"
+    assert rows.count == len(done)
+    assert rows_named(["?", 2, "?"]) == "rows 2, ? (twice: ?)"
+    assert rows_named([*range(1, 19), *range(1, 19)]) == "rows 1-18 (twice: 1-18)"
+
+
+def test_rows_stay_bounded_in_any_order_keeping_the_lowest():
+    for order in (range(1, 300_000, 3), range(299_998, 0, -3)):  # one worker of three
+        rows = RowRuns(order)
+        assert rows.count == 100_000
+        assert len(rows.runs) == MOST_ROWS_NAMED
+        assert str(rows).endswith(f", 58 and {100_000 - MOST_ROWS_NAMED} more")
+    again = RowRuns([*range(1, 100, 2), *range(1, 100, 2)])  # 50 rows, each twice
+    assert str(again).endswith(
+        " and 60 more (twice: 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, "
+        "23, 25, 27, 29, 31, 33, 35, 37, 39)"
+    )

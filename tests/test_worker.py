@@ -3,13 +3,14 @@ poison messages or failing tasks; nothing is lost and nothing hangs."""
 
 from __future__ import annotations
 
+import re
 import signal
 import time
 
 import pytest
 
 from tests.support import QUEUE_OF, WORKERS, run_script, script_env, wait_until
-from utils.console_lines import READY_WORDS, done_rows, parse_all_received
+from utils.console_lines import READY_WORDS, done_rows, parse_all_received, parse_done
 
 pytestmark = pytest.mark.broker
 
@@ -145,19 +146,79 @@ def test_a_poison_message_is_set_aside_and_work_goes_on(vhost, workers, tmp_path
     assert "not UTF-8" in worker.output
 
 
-def test_a_task_that_fails_twice_is_set_aside_and_work_goes_on(vhost, workers, tmp_path):
-    """Work that raises (sleeping 2 x 1e308 s overflows): tried twice by default, then set aside."""
-    env = script_env(vhost.url, log_dir=tmp_path, seconds_per_dot="1e308")
-    vhost.publish("task_queue3", [b"Overflowing task..", b"Instant task"])
-    worker = workers("v3_listening_worker.py", env=env)
+def test_the_first_signal_mid_task_says_which_row_it_finishes_and_how_long_it_has_left(
+    vhost, workers, tmp_path
+):
+    env = script_env(vhost.url, log_dir=tmp_path, seconds_per_dot="0.5")
+    send_rows(env, tmp_path, ["Eight seconds................"])  # 16 dots
+    worker = workers("v3_listening_worker.py", "--name", "w", env=env)
+    worker.wait_for("Received")
 
+    worker.send(signal.SIGINT)
+    worker.wait_for("Ctrl+C again to stop now")
+    [line] = worker.lines("stopping after")
+    left = re.search(
+        r"worker w interrupted \(Ctrl\+C\): stopping after row 1 \(about (\d+) s left\)", line
+    )
+    assert left is not None, line
+    assert 0 <= int(left[1]) <= 8
+    assert worker.stop(signal.SIGINT).code == 0  # the second one: at once
+    assert "Done" not in worker.output
+    assert vhost.ready_count("task_queue3") == 1
+
+
+def test_received_is_written_when_the_work_starts_with_its_own_time(vhost, workers, tmp_path):
+    gate = tmp_path / "gate"
+    env = script_env(vhost.url, log_dir=tmp_path, seconds_per_dot="0", WORK_GATE=str(gate))
+    send_rows(env, tmp_path, ["Gated task"])
+    worker = workers("-m", "tests.work_hooks", "gated", env=env)
+
+    worker.wait_for("Received")  # the work has started, and cannot end before the gate opens
+    log = tmp_path / "v3_listening_worker.log"
+    assert " [x] Received row 1 " in log.read_text()
+    assert "Done" not in worker.output + log.read_text()
+    time.sleep(1.0)  # the work lasts at least this long: Done must say so, and be logged later
+    gate.touch()
     worker.wait_for("Done")
-    worker.wait_for("set aside in task_queue3.dead-letter")
     assert worker.stop().code == 0
 
-    assert "failed on try 1 of 2 (OverflowError" in worker.output
-    [(body, properties)] = vhost.take_all("task_queue3.dead-letter")
-    assert body == b"Overflowing task.."
-    assert properties.headers["x-set-aside-reason"].startswith("work failed on try 2 of 2: Over")
-    assert properties.headers["x-failures"] == 2
-    assert vhost.ready_count("task_queue3") == 0
+    [received] = parse_all_received(worker.output)
+    [received_record, done_record] = [
+        line for line in log.read_text().splitlines() if "Received" in line or "Done" in line
+    ]
+    assert received_record.endswith(worker.lines("Received")[0].strip())  # one record, one line
+    assert log_time(received_record) == pytest.approx(received.second_of_day, abs=0.1)
+    assert log_time(done_record) - log_time(received_record) >= 1.0
+    assert parse_done(done_record).seconds >= 1.0
+
+
+def test_with_prefetch_0_a_worker_says_that_fair_dispatch_is_off(vhost, workers, tmp_path):
+    worker = workers(
+        "v3_listening_worker.py",
+        "--prefetch",
+        "0",
+        "--name",
+        "w",
+        env=script_env(vhost.url, log_dir=tmp_path),
+    )
+    worker.wait_for(READY_WORDS)
+    assert worker.stop().code == 0
+    [line] = worker.lines("fair dispatch")
+    assert line.strip() == (
+        "[*] worker w: --prefetch 0, no fair dispatch: tasks may wait here while others idle"
+    )
+
+
+def send_rows(env: dict[str, str], tmp_path, tasks: list[str]) -> None:
+    """Send tasks as rows 1, 2, ... with the v3 emitter, each confirmed by the broker."""
+    csv_file = tmp_path / "tasks.csv"
+    csv_file.write_text("".join(task + "\n" for task in tasks))
+    sent = run_script("v3_emitter_of_tasks.py", str(csv_file), env=env)
+    assert sent.returncode == 0, sent.stderr
+
+
+def log_time(record: str) -> float:
+    """The second of the day of a log record, from its time stamp ('2026-12-02 15:42:14,718')."""
+    clock = record.split(" ")[1].split(".")[0]
+    hours, minutes, seconds = clock.split(":")
+    return int(hours) * 3600 + int(minutes) * 60 + float(seconds.replace(",", "."))

@@ -1,9 +1,7 @@
-"""A resource alarm blocks the v3 worker's publishing connection, never its consuming one.
-
-The worker publishes its copies of tasks (set-asides, retries) on a connection of its own,
-as RabbitMQ advises: while a disk alarm blocks that connection, the task it holds stays
-unacked and the worker goes on acking the others. On a throwaway node (the disk_alarm
-fixture, tests/conftest.py): the broker on 5672 never sees the alarm.
+"""While a resource alarm blocks publishing, a copy of a task (a set-aside, a retry) waits,
+and the v3 worker with it: it says so, naming the alarm, takes no new task, and carries on
+once the alarm clears; the task is acked once the broker has its copy. On a throwaway node
+(the disk_alarm fixture, tests/conftest.py): the broker on 5672 never sees the alarm.
 """
 
 from __future__ import annotations
@@ -47,22 +45,24 @@ def queued_then_blocked(scratch_broker, request) -> str:
     return queue
 
 
-def test_a_worker_whose_publisher_is_blocked_sets_aside_later_and_acks_the_other_tasks(
+def test_a_copy_waits_for_a_blocked_publisher_and_so_does_the_worker(
     scratch_broker, queued_then_blocked, disk_alarm, workers, tmp_path
 ):
     queue, dead_letter = queued_then_blocked, f"{queued_then_blocked}.dead-letter"
-    env = script_env(scratch_broker.url, log_dir=tmp_path)
-    worker = workers("v3_listening_worker.py", "--queue", queue, env=env)
+    env = script_env(scratch_broker.url, log_dir=tmp_path, seconds_per_dot="0")
+    worker = workers("v3_listening_worker.py", "--queue", queue, "--name", "w", env=env)
 
-    # the poison message came first: its copy waits, and the worker goes on meanwhile
-    worker.wait_for("Done", count=3)
-    assert "RabbitMQ is blocking publishers (low on disk): " in worker.output
-    assert "stay unacked until the broker takes their copies; other tasks go on" in worker.output
-    wait_until(lambda: counts(scratch_broker, queue) == (0, 1), "three tasks acked, one held")
-    assert counts(scratch_broker, dead_letter) == (0, 0)
+    # the poison message came first: its copy waits, and the worker takes no other task
+    worker.wait_for("RabbitMQ is blocking publishers (low on disk): ")
+    worker.wait_for(
+        " [!] worker w holds a task until RabbitMQ takes its copy; no new task meanwhile"
+    )
+    assert counts(scratch_broker, queue) == (3, 1)
+    assert "Received" not in worker.output
 
     disk_alarm.clear()
-    wait_until(lambda: counts(scratch_broker, queue) == (0, 0), "the poison message acked")
+    worker.wait_for("Done", count=3)
+    wait_until(lambda: counts(scratch_broker, queue) == (0, 0), "every task acked")
     assert worker.stop().code == 0
 
     assert "RabbitMQ unblocked publishers after" in worker.output

@@ -27,11 +27,31 @@ def test_a_worker_whose_connection_is_closed_reconnects_and_works_on(vhost, work
     for name in connections_of(vhost):
         api("DELETE", f"/connections/{quoted(name)}")
 
-    worker.wait_for("lost its connection")
-    worker.wait_for("reconnected to 127.0.0.1:5672", timeout=30)
+    worker.wait_for("worker w lost its connection to 127.0.0.1:5672: ")
+    worker.wait_for("worker w reconnected to 127.0.0.1:5672 (the same node)", timeout=30)
     worker.wait_for(READY_WORDS, count=2)
     assert run_script("v3_emitter_of_tasks.py", env=env).returncode == 0
     worker.wait_until(lambda output: len(done_rows(output)) == 18, "18 rows done")
     assert worker.stop().code == 0
     assert "worker w did 18 tasks: rows 1-18" in worker.output
     assert vhost.ready_count("task_queue3") == 0
+
+
+def test_a_worker_that_loses_its_node_says_which_and_moves_to_the_next_url(
+    vhost, workers, tmp_path
+):
+    # two URLs for one broker, by two names: the worker tells them apart as it would two nodes
+    other = vhost.url.replace("127.0.0.1", "localhost")
+    assert other != vhost.url
+    env = script_env(f"{vhost.url},{other}", log_dir=tmp_path, seconds_per_dot="0")
+    worker = workers("v3_listening_worker.py", "--name", "w", env=env)
+    worker.wait_for(READY_WORDS)
+    wait_until(lambda: connections_of(vhost), what="the worker's connection to be listed")
+
+    for name in connections_of(vhost):
+        api("DELETE", f"/connections/{quoted(name)}")
+
+    worker.wait_for("worker w reconnected to localhost:5672 (moved from 127.0.0.1:5672)")
+    assert "worker w lost its connection to 127.0.0.1:5672: " in worker.output
+    worker.wait_for(READY_WORDS, count=2)
+    assert worker.stop().code == 0

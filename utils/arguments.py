@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import shlex
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from utils.errors import SettingsError
@@ -89,3 +90,15 @@ def print_usage(command: str, doc: str | None) -> None:
     print(f"usage: python {command}\n\n{(doc or '').strip()}\n")
     print(f"environment: RABBITMQ_URL, the broker (default {DEFAULT_URL})")
     raise SystemExit(0)
+
+
+def up_to(most: int) -> Callable[[str], int]:
+    """The argparse type of a whole number from 0 to `most` (a count, such as --retries)."""
+
+    def whole_number(text: str) -> int:
+        if not text.isdigit() or int(text) > most:
+            message = f"must be a whole number from 0 to {most} (got {text!r})"
+            raise argparse.ArgumentTypeError(message)
+        return int(text)
+
+    return whole_number

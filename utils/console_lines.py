@@ -79,7 +79,7 @@ RECEIVED = re.compile(
 TRY = re.compile(r"\btry (\d+) of (\d+)")  # in a Received line's note
 DONE = re.compile(r"\[x\] Done row (\d+) by worker (\S+) in (\d+\.\d+) s\.")
 NOT_CONFIRMED = re.compile(
-    r"(\d+) of (\d+) rows not confirmed \((.*)\): (rows [\d, -]+(?: and \d+ more)?) "
+    r"(\d+) of (\d+) rows not confirmed \((.*)\): (rows? [\d, -]+(?: and \d+ more)?) "
     r"\((\d+) confirmed\)"
 )
 

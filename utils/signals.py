@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import signal
 import threading
+import time
 
 STOP_SIGNALS = tuple(
     signum
@@ -47,3 +48,18 @@ class GracefulStop:
         if self.signum == signal.SIGINT:
             return "interrupted (Ctrl+C)"
         return f"stopped by {signal.Signals(self.signum).name}" if self.signum else "stopped"
+
+
+SLICE = 0.5  # seconds: the longest wait a signal cannot cut short on Windows
+
+
+def wait_or_stop(stop: threading.Event, seconds: float) -> bool:
+    """Wait `seconds`, or less if `stop` is set (then True), in slices of at most SLICE.
+
+    On Windows, Ctrl+C runs its handler only between two slices, never inside one wait.
+    """
+    deadline = time.monotonic() + seconds
+    while (left := deadline - time.monotonic()) > 0:
+        if stop.wait(min(left, SLICE)):
+            return True
+    return stop.is_set()

@@ -17,6 +17,7 @@ from pathlib import Path
 from utils import PROJECT_ROOT
 
 LOG_DIR_VARIABLE = "WORK_QUEUE_LOG_DIR"  # where the logs go instead (the tests set it)
+FILE_ONLY = "file_only"  # a record with this attribute true goes to the log file only
 FILE_FORMAT = "%(asctime)s.%(name)s.%(levelname)s [pid %(process)d] %(message)s"
 
 
@@ -56,6 +57,8 @@ def _console_handlers() -> list[logging.Handler]:
     progress, problems = ConsoleHandler(sys.stdout), ConsoleHandler(sys.stderr)
     progress.addFilter(lambda record: record.levelno < logging.WARNING)
     problems.setLevel(logging.WARNING)
+    for handler in (progress, problems):
+        handler.addFilter(lambda record: not getattr(record, FILE_ONLY, False))
     return [progress, problems]
 
 
@@ -77,9 +80,6 @@ def setup_logger(current_file: str) -> tuple[logging.Logger, Path]:
     logger = logging.getLogger(name)
     if logger.handlers:
         return logger, log_path
-    # what no format here shows is not collected (the logging HOWTO, "Optimization")
-    logging.logThreads = logging.logMultiprocessing = False
-    logging._srcfile = None  # the caller's file, line and function
     file_handler = logging.FileHandler(log_path, mode="a", encoding="utf-8")
     file_handler.setFormatter(EveryLineFormatter(FILE_FORMAT))
     logger.setLevel(logging.INFO)
@@ -94,5 +94,5 @@ def setup_logger(current_file: str) -> tuple[logging.Logger, Path]:
     for handler in handlers:
         library.addHandler(handler)
     _pika_to_file_only(file_handler)
-    file_handler.handle(logger.makeRecord(name, logging.INFO, "", 0, _banner(log_path), (), None))
+    logger.info(_banner(log_path), extra={FILE_ONLY: True})
     return logger, log_path
