@@ -114,20 +114,26 @@ class HandshakeServer:
             except TimeoutError:
                 continue
             connection.settimeout(5)
+            # the TLS socket takes over the connection's file descriptor: it is the one to
+            # hang up on, and it must not close itself on a failed handshake
+            tls = self.context.wrap_socket(
+                connection, server_side=True, do_handshake_on_connect=False
+            )
             try:
-                with self.context.wrap_socket(connection, server_side=True) as tls:
-                    tls.recv(8)  # TLS 1.3: the client's certificate, or its absence, is seen here
+                tls.do_handshake()
+                tls.recv(8)  # TLS 1.3: the client's certificate, or its absence, is seen here
             except OSError:  # the handshake failed, as it was meant to
-                self._hang_up_gently(connection)
+                self._hang_up_gently(tls)
             finally:
-                connection.close()
+                tls.close()
 
     @staticmethod
     def _hang_up_gently(connection: socket.socket) -> None:
         """Close without a reset, so that the client reads the alert the handshake sent.
 
         (Closing a socket with unread bytes, the client's AMQP header, sends a reset,
-        which can overtake the alert: then the client learns nothing.)
+        which can overtake the alert: then the client learns nothing. On a TLS socket,
+        shutdown drops TLS, and recv then reads the raw bytes.)
         """
         try:
             connection.shutdown(socket.SHUT_WR)
