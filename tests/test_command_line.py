@@ -43,7 +43,7 @@ def test_bad_seconds_per_dot_is_a_usage_error_naming_it(tmp_path, worker_script,
     assert result.returncode == 2
     [line] = result.stderr.strip().splitlines()
     assert line.endswith(
-        f"SECONDS_PER_DOT must be a number of seconds, 0 or more, at most 3600 (got '{value}'); "
+        f"SECONDS_PER_DOT must be a number of seconds from 0 to 3600 (got '{value}'); "
         "for example SECONDS_PER_DOT=0.1"
     )
 

@@ -165,8 +165,8 @@ def seconds_per_dot(environ: dict[str, str] | None = None) -> float:
     value = parse_seconds(raw)
     if value is None or value > MOST_SECONDS_PER_DOT:
         raise SettingsError(
-            f"SECONDS_PER_DOT must be a number of seconds, 0 or more, at most "
-            f"{MOST_SECONDS_PER_DOT:.0f} (got {raw!r}); for example SECONDS_PER_DOT=0.1"
+            f"SECONDS_PER_DOT must be a number of seconds from 0 to {MOST_SECONDS_PER_DOT:.0f} "
+            f"(got {raw!r}); for example SECONDS_PER_DOT=0.1"
         )
     return value
 
