@@ -6,13 +6,14 @@ figure includes the same start-up (interpreter, imports, connection) as the v3 e
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
-from bench.children import bench_env, run
+from bench.children import BenchExit, bench_env, run
 from bench.results_table import Figure, Target, in_run_order
 from bench.sizes import Sizes
 from bench.task_files import cycled_tasks_csv
-from tests.support import Exit, Vhost
+from tests.support import Vhost
 
 SECTION = "1 Emitter"
 QUEUE = "task_queue3"  # the v3 emitter's default: it is run with default options
@@ -92,15 +93,25 @@ def publishers(sizes: Sizes) -> list[Publisher]:
     ]
 
 
-def publish_once(vhost: Vhost, args: list[str], rows: int, name: str) -> Exit:
+def publish_once(vhost: Vhost, args: list[str], rows: int, name: str) -> BenchExit:
     """Run one publisher into an empty queue; check every row arrived; empty the queue."""
     vhost.delete_queue(QUEUE)
     finished = run(args, bench_env(vhost.url), name)
-    arrived = vhost.wait_for_count(QUEUE, rows)
+    arrived = wait_for_count(vhost, QUEUE, rows)
     vhost.delete_queue(QUEUE)
     if arrived != rows:
         raise RuntimeError(f"{name}: {arrived} of {rows} rows in the queue")
     return finished
+
+
+def wait_for_count(vhost: Vhost, queue: str, count: int, timeout: float = 30) -> int:
+    """Wait until a queue holds `count` ready messages; return the last count seen."""
+    deadline = time.monotonic() + timeout
+    seen = vhost.ready_count(queue, missing_ok=True)
+    while seen != count and time.monotonic() < deadline:
+        time.sleep(0.1)
+        seen = vhost.ready_count(queue, missing_ok=True)
+    return seen
 
 
 def emitter_figures(vhost: Vhost, sizes: Sizes, log=print) -> list[Figure]:

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import signal
 
-from bench.children import bench_env, run, start
+from bench.children import BenchChild, bench_env, run, start
 from bench.results_table import Figure, Target
 from bench.sizes import Sizes
-from tests.support import Child, Vhost, wait_until
+from tests.support import Vhost, wait_until
 from tools.demo import RoundLog
 from tools.schedule_view import ideal_schedule, makespan
 from utils.console_lines import READY_WORDS, done_rows
@@ -31,7 +31,7 @@ def ideal_makespan() -> float:
     return max(end for _worker, _start, end in ideal_schedule(durations, WORKERS))
 
 
-def start_workers(vhost: Vhost, name: str) -> list[Child]:
+def start_workers(vhost: Vhost, name: str) -> list[BenchChild]:
     """Three v3 workers, named 1, 2, 3, each once it says it is ready for work."""
     env = bench_env(vhost.url, seconds_per_dot=SECONDS_PER_DOT)
     workers = []

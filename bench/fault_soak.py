@@ -27,10 +27,10 @@ import sys
 import time
 from dataclasses import dataclass, field
 
-from bench.children import bench_env, start
+from bench.children import BenchChild, bench_env, kill_all, start
 from bench.publishers import publish_pipelined
 from bench.task_files import OUT_DIR, numbered_bodies
-from tests.support import Child, Vhost, kill_all, wait_until
+from tests.support import Vhost, wait_until
 from utils.console_lines import READY_WORDS, done_rows, parse_all_received
 
 QUEUE = "task_queue3"
@@ -47,7 +47,7 @@ def clock_seconds(moment: datetime.datetime) -> float:
 class Incarnation:
     """One worker process: its output, and when (seconds since midnight) it was killed."""
 
-    child: Child
+    child: BenchChild
     killed_at: float | None = None
 
     def ready(self) -> bool:

@@ -20,13 +20,14 @@ from pathlib import Path
 
 import pika
 
+from bench.children import kill_all
 from bench.emitter_bench import emitter_figures
 from bench.fair_dispatch_bench import fair_dispatch_figures
 from bench.memory_bench import memory_figures
 from bench.results_table import Figure, markdown
 from bench.sizes import FULL, QUICK, Sizes
 from bench.worker_bench import worker_figures
-from tests.support import Vhost, api, kill_all
+from tests.support import Vhost, api
 from tools.management import ManagementError
 
 RESULTS = Path(__file__).resolve().parent / "results.md"

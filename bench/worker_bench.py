@@ -19,12 +19,12 @@ import signal
 import time
 from dataclasses import dataclass
 
-from bench.children import bench_env, start
+from bench.children import BenchChild, bench_env, start
 from bench.publishers import publish_pipelined
 from bench.results_table import Figure, Target, in_run_order
 from bench.sizes import Sizes
 from bench.task_files import numbered_bodies
-from tests.support import Child, Vhost
+from tests.support import Vhost
 
 SECTION = "2 Worker"
 QUEUE = "task_queue3"
@@ -100,7 +100,7 @@ def fill_queue(vhost: Vhost, tasks: int, dots: int) -> None:
         raise RuntimeError(f"the queue does not hold the {tasks} tasks just published")
 
 
-def drain(children: list[Child], tasks: int) -> float:
+def drain(children: list[BenchChild], tasks: int) -> float:
     """Wait until the children have acked `tasks` tasks; seconds since the first started."""
     deadline = time.monotonic() + DRAIN_TIMEOUT
     while sum(child.count_lines(b"Done") for child in children) < tasks:

@@ -1,7 +1,4 @@
-"""What the tests and the benchmarks share: a vhost of their own, the scripts as children.
-
-Also the local broker's management API (through tools.management), and waiting for a
-condition."""
+"""What the tests (and bench/) share: a vhost of one's own, the scripts run as children."""
 
 from __future__ import annotations
 
@@ -99,15 +96,6 @@ class Vhost:
     def ready_count(self, queue: str, missing_ok: bool = False) -> int:
         """Messages ready in a queue, exactly; with missing_ok, 0 for a queue not declared."""
         return ready_count(self.url, queue, missing_ok)
-
-    def wait_for_count(self, queue: str, count: int, timeout: float = 30) -> int:
-        """Wait until a queue holds `count` ready messages; return the last count seen."""
-        deadline = time.monotonic() + timeout
-        seen = self.ready_count(queue, missing_ok=True)
-        while seen != count and time.monotonic() < deadline:
-            time.sleep(0.1)
-            seen = self.ready_count(queue, missing_ok=True)
-        return seen
 
     def take_all(self, queue: str) -> list[tuple[bytes, pika.BasicProperties]]:
         """Take (and ack) every ready message of a queue: (body, properties) in queue order."""
@@ -233,20 +221,10 @@ def start_script(*args: str, env: dict[str, str], **popen) -> subprocess.Popen:
 
 @dataclass(frozen=True)
 class Exit:
-    """How a child ended: its exit code, seconds since it was started, and peak RSS."""
+    """How a child ended: its exit code, and seconds since it was started."""
 
     code: int
     seconds: float
-    peak_rss_kib: int
-
-
-RUNNING: set[Child] = set()  # started and not reaped yet: kill_all() ends them
-
-
-def kill_all() -> None:
-    """Kill and reap every child still running (after a failure or Ctrl+C)."""
-    for child in list(RUNNING):
-        child.kill()
 
 
 def _sigint_ignored() -> None:
@@ -255,7 +233,7 @@ def _sigint_ignored() -> None:
 
 class Child:
     """`python ARGS` run from the project root in a session of its own, as in a terminal of
-    its own; stdout and stderr go to one file. Reaped with wait4: exit code, seconds, peak RSS.
+    its own; stdout and stderr go to one file. Reaped: its exit code and seconds.
 
     With ignore_sigint it starts as a non-interactive shell starts a background job, SIGINT
     ignored: a script must install its own handling to stop on Ctrl+C.
@@ -275,10 +253,7 @@ class Child:
             start_new_session=True,  # our Ctrl+C is ours alone
             preexec_fn=_sigint_ignored if ignore_sigint else None,
         )
-        self._counted = 0  # bytes of output already scanned by count_lines
-        self._count = 0
         self.finished: Exit | None = None
-        RUNNING.add(self)
 
     @property
     def pid(self) -> int:
@@ -291,20 +266,6 @@ class Child:
     def lines(self, word: str) -> list[str]:
         """The output lines that contain `word`."""
         return [line for line in self.output.splitlines() if word in line]
-
-    def count_lines(self, word: bytes) -> int:
-        """How many times `word` is in the complete output lines so far (reads what is new)."""
-        with open(self.out_path, "rb") as file:
-            file.seek(self._counted)
-            new = file.read()
-        whole = new[: new.rfind(b"\n") + 1]
-        self._counted += len(whole)
-        self._count += whole.count(word)
-        return self._count
-
-    def remove_output(self) -> None:
-        """Delete the output file (once its lines have been read)."""
-        self.out_path.unlink(missing_ok=True)
 
     def running(self) -> bool:
         """Whether the child has not exited yet (without reaping it: wait() still can)."""
@@ -349,13 +310,13 @@ class Child:
         killer = threading.Timer(timeout, self.send, (signal.SIGKILL,))
         killer.start()
         try:
-            _pid, status, usage = os.wait4(self.pid, 0)
+            status = self._reap()
         except BaseException:  # interrupted (Ctrl+C, SIGTERM): leave no child behind
             self._reaped(self._kill_now())
             raise
         finally:
             killer.cancel()
-        return self._reaped(Exit(os.waitstatus_to_exitcode(status), 0.0, usage.ru_maxrss))
+        return self._reaped(status)
 
     def stop(self, signum: int = signal.SIGINT, timeout: float = 30) -> Exit:
         """Send a signal (Ctrl+C's by default) and reap the child."""
@@ -367,17 +328,21 @@ class Child:
         if self.finished is None:
             self._reaped(self._kill_now())
 
-    def _kill_now(self) -> Exit:
+    def _kill_now(self) -> int:
         os.kill(self.pid, signal.SIGKILL)
-        _pid, status, usage = os.wait4(self.pid, 0)
-        return Exit(os.waitstatus_to_exitcode(status), 0.0, usage.ru_maxrss)
+        return self._reap()
 
-    def _reaped(self, finished: Exit) -> Exit:
+    def _reap(self) -> int:
+        """Wait until the child exits; its wait status."""
+        _pid, status = os.waitpid(self.pid, 0)
+        return status
+
+    def _reaped(self, status: int) -> Exit:
         """Record how the child ended (its seconds measured now): it is gone for good."""
-        self.process.returncode = finished.code
+        code = os.waitstatus_to_exitcode(status)
+        self.process.returncode = code
         self._out.close()
-        self.finished = Exit(finished.code, time.monotonic() - self.started, finished.peak_rss_kib)
-        RUNNING.discard(self)
+        self.finished = Exit(code, time.monotonic() - self.started)
         return self.finished
 
 
