@@ -29,6 +29,7 @@ from bench.sizes import FULL, QUICK, Sizes
 from bench.worker_bench import worker_figures
 from tests.support import Vhost, api
 from tools.management import ManagementError
+from utils.errors import ExitCode
 
 RESULTS = Path(__file__).resolve().parent / "results.md"
 # sizes the issue does not set: `--full` runs these (the note names them so)
@@ -154,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
         figures = measure(sizes, [name for name in SECTIONS if name in (args.only or SECTIONS)])
     except KeyboardInterrupt:
         print("bench: interrupted; the vhost was deleted", file=sys.stderr)
-        return 130
+        return ExitCode.INTERRUPTED
     except ManagementError as error:  # before anything ran: no vhost to delete
         print(
             f"bench: error: {error}; run `make broker`",
