@@ -64,8 +64,9 @@ logger = logging.getLogger(Path(__file__).stem)  # its handlers: setup_logger, i
 
 
 def work(task: str, seconds: float) -> None:
-    """A task's work: a sleep of its dots times SECONDS_PER_DOT. Raising fails the task."""
-    time.sleep(seconds)
+    """A task's work: a sleep of its dots times SECONDS_PER_DOT, none for none. Raising fails it."""
+    if seconds:
+        time.sleep(seconds)
 
 
 def make_argument_parser() -> argparse.ArgumentParser:
@@ -210,8 +211,7 @@ class Consumer:
         self.channel.basic_qos(prefetch_count=self.settings.prefetch)
         tag = self.channel.basic_consume(self.settings.queue, on_message_callback=self._on_message)
         logger.info(ready_line(self.settings.name, self.settings.queue))
-        ending = self._wait_for_ending()
-        if ending is Ending.STOPPED:
+        if (ending := self._wait_for_ending()) is Ending.STOPPED:
             self.channel.basic_cancel(tag)  # no new task; the tasks waiting go back at close
             while self.in_work is not None and self.channel.is_open:
                 self.connection.process_data_events(time_limit=CHECK_EVERY)
