@@ -18,6 +18,7 @@ import pika.exceptions
 
 from tools.management import Api, ManagementError, quoted
 from utils import PROJECT_ROOT
+from utils.queues import messages_ready
 from utils.util_logger import LOG_DIR_VARIABLE
 
 AMQP = "amqp://guest:guest@127.0.0.1:5672"
@@ -120,12 +121,11 @@ def ready_count(url: str, queue: str, missing_ok: bool = False) -> int:
     """Messages ready in a queue of the broker at `url`, exactly (a passive declare); with
     missing_ok, 0 for a queue not declared."""
     with pika.BlockingConnection(pika.URLParameters(url)) as connection:
-        try:
-            return connection.channel().queue_declare(queue, passive=True).method.message_count
-        except pika.exceptions.ChannelClosedByBroker as error:
-            if missing_ok and error.reply_code == 404:
-                return 0
-            raise
+        ready = messages_ready(connection.channel(), queue)
+    if ready is None:
+        assert missing_ok, f"no queue {queue}"
+        return 0
+    return ready
 
 
 TAKE_AT_ONCE = 1000  # messages in flight to a test that takes a whole queue

@@ -47,6 +47,7 @@ import pika.exceptions
 from utils import PROJECT_ROOT
 from utils.console_lines import parse_done, parse_not_confirmed
 from utils.errors import ExitCode
+from utils.queues import messages_ready
 
 PROG = "partition"
 CLUSTER = PROJECT_ROOT / "scripts" / "partition_cluster.sh"
@@ -78,7 +79,6 @@ STOP_PATIENCE = 20.0  # seconds a worker may take to stop after SIGTERM
 POLL = 0.5  # seconds between two looks while waiting
 LOST = re.compile(r" \[!\] .*\blost\b")  # a script's warning that it lost its connection
 MOVED = re.compile(r" \[\*\] .*\breconnected to ([\d.]+:\d+)")  # and where it went
-NOT_FOUND = 404
 SENT_ALREADY = re.compile(r"; (\d+) rows were already sent")
 
 
@@ -153,12 +153,7 @@ def ready_count() -> int | None:
         with contextlib.suppress(pika.exceptions.AMQPError):
             connection = pika.BlockingConnection(pika.URLParameters(node_url(node)))
             try:
-                declared = connection.channel().queue_declare(QUEUE, passive=True)
-                return declared.method.message_count
-            except pika.exceptions.ChannelClosedByBroker as error:
-                if error.reply_code == NOT_FOUND:  # a queue that is gone holds no message
-                    return 0
-                raise
+                return messages_ready(connection.channel(), QUEUE) or 0  # gone: holds none
             finally:
                 with contextlib.suppress(pika.exceptions.AMQPError):
                     connection.close()

@@ -42,6 +42,17 @@ def broken_promise(setting: str, current: str) -> str:
     return BROKEN_PROMISES.get((setting, current)) or BROKEN_PROMISES.get((setting, ""), "")
 
 
+def messages_ready(channel, queue: str) -> int | None:
+    """Messages ready in `queue`, exactly (a passive declare); None when there is no such
+    queue (the broker then closes the channel)."""
+    try:
+        return channel.queue_declare(queue, passive=True).method.message_count
+    except pika.exceptions.ChannelClosedByBroker as error:
+        if error.reply_code == NOT_FOUND:
+            return None
+        raise
+
+
 def use_queue_as_it_is(
     connection, queue: str, refused: pika.exceptions.ChannelClosedByBroker
 ) -> object:

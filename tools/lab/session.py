@@ -28,7 +28,7 @@ from utils.broker_errors import broker_error
 from utils.connect import connect
 from utils.errors import ScriptError
 from utils.parameters import connection_parameters
-from utils.queues import PERSISTENT
+from utils.queues import PERSISTENT, messages_ready
 
 QUIET = 1.0  # seconds without a line from an idle worker before the lab calls it idle
 PATIENCE = 30.0  # seconds a step may take beyond its work before the lab gives up on it
@@ -255,10 +255,8 @@ class Lab:
         """Messages ready in a queue, exactly (a passive declare); None if there is no queue."""
         with self._channel(url) as channel:
             try:
-                return channel.queue_declare(queue, passive=True).method.message_count
+                return messages_ready(channel, queue)
             except pika.exceptions.ChannelClosedByBroker as error:
-                if error.reply_code == 404:
-                    return None
                 raise broker_error(error) from None
 
     def rows_in(self, url: str, queue: str) -> list[int]:
