@@ -60,14 +60,6 @@ write_state() {
   done
 }
 
-join_first_node() {
-  local node=$1
-  ctl "$node" stop_app >/dev/null
-  ctl "$node" join_cluster "$(node_name "${NODES[0]}")" >/dev/null
-  ctl "$node" start_app >/dev/null
-  ctl "$node" await_startup --timeout 60 >/dev/null
-}
-
 print_urls() {
   local node urls=()
   for node in "${NODES[@]}"; do

@@ -217,15 +217,6 @@ start_in_namespace() { # run as `$0 start-node NODE` in the node's namespace
     "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS=-kernel inet_dist_use_interface {$a} -kernel net_ticktime $TICKTIME"
 }
 
-join_first_node() {
-  local node=$1
-  ctl "$node" stop_app >/dev/null
-  # join_cluster logs the joining node's errors about its peers as it restarts: to the log
-  ctl "$node" join_cluster "$(node_name "${NODES[0]}")" >/dev/null 2>>"$(node_dir "$node")/log/join.log"
-  ctl "$node" start_app >/dev/null
-  ctl "$node" await_startup --timeout 60 >/dev/null
-}
-
 print_urls() {
   local node urls=()
   for node in "${NODES[@]}"; do

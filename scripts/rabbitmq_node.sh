@@ -63,6 +63,15 @@ ctl() { # ctl NODE ARGS...
 }
 pings() { cli rabbitmq-diagnostics -q -n "$(node_name "$1")" ping >/dev/null 2>&1; }
 
+join_first_node() { # join_first_node NODE: NODE joins the cluster of ${NODES[0]}
+  local node=$1
+  ctl "$node" stop_app >/dev/null
+  # join_cluster logs the joining node's errors about its peers as it restarts: to the log
+  ctl "$node" join_cluster "$(node_name "${NODES[0]}")" >/dev/null 2>>"$(node_dir "$node")/log/join.log"
+  ctl "$node" start_app >/dev/null
+  ctl "$node" await_startup --timeout 60 >/dev/null
+}
+
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 check_ports_free() { # check_ports_free PORT...
