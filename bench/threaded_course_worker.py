@@ -4,11 +4,12 @@
 
 The course loop (bench/course_worker.py), its two log records a task, with the one change
 the v3 worker needs so that the broker's heartbeats are answered during long work: the
-work runs on a thread of its own, as in pika's examples/basic_consumer_threaded.py. Pika's
-I/O thread hands each delivery to that thread (a queue); the thread says Received and
-sleeps per dot, then hands the ack back to the I/O thread (add_callback_threadsafe), which
-acks and says Done. Nothing else: no retries, no copies, no reconnection. A reference for
-the v3 worker's figures: the price of the two hand-offs alone. SIGINT or SIGTERM stops it.
+work runs on a thread of its own. Pika's I/O thread puts each delivery on a queue; one
+work thread (as in the v3 worker) says Received and sleeps per dot, then hands the ack
+back with add_callback_threadsafe, as in pika's examples/basic_consumer_threaded.py (which
+starts a thread a delivery); the I/O thread acks and says Done. Nothing else: no retries,
+no copies, no reconnection. A reference for the v3 worker's figures: the price of the two
+hand-offs alone. SIGINT or SIGTERM stops it.
 """
 
 from __future__ import annotations
