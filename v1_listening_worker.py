@@ -6,8 +6,6 @@ Each '.' in a task is SECONDS_PER_DOT seconds of simulated work (default 1).
     python v1_listening_worker.py
 """
 
-import time
-
 import pika
 import pika.exceptions
 
@@ -18,7 +16,12 @@ from utils.errors import ExitCode
 from utils.exit_on_error import exit_on_error
 from utils.parameters import connection_parameters
 from utils.queues import use_queue_as_it_is
-from utils.signals import raise_keyboard_interrupt_on_stop_signals
+from utils.signals import (
+    GracefulStop,
+    raise_keyboard_interrupt_on_stop_signals,
+    stop_consuming_when_asked,
+    wait_or_stop,
+)
 from utils.tasks import seconds_per_dot, work_seconds
 from utils.urls import rabbitmq_url
 from utils.util_logger import setup_logger
@@ -27,7 +30,8 @@ logger, logname = setup_logger(__file__)
 
 url = rabbitmq_url()  # RABBITMQ_URL, or guest@localhost
 
-# Ctrl+C and kill both stop us cleanly (a background job starts with Ctrl+C ignored)
+# Ctrl+C and kill both stop us (a background job starts with Ctrl+C ignored); until we
+# are connected, at once
 raise_keyboard_interrupt_on_stop_signals()
 
 # any failure below is one clear line and exit status 1 (2 for bad settings);
@@ -39,6 +43,11 @@ with exit_on_error(logger, url, interrupted=ExitCode.OK):
     # connect to the broker and open a channel on the connection
     connection = pika.BlockingConnection(connection_parameters(url))
     channel = connection.channel()
+
+    # connected: from now on Ctrl+C only asks to stop, and we stop where pika lets us, so
+    # the connection closes cleanly (a second Ctrl+C stops at once)
+    stop = GracefulStop()
+    stop.install()
 
     # the same durable queue the emitter declares: whoever starts first creates it
     try:
@@ -55,7 +64,8 @@ with exit_on_error(logger, url, interrupted=ExitCode.OK):
             set_aside(ch, "task_queue", method, properties, body, "body is not UTF-8")
             return
         logger.info(" [x] Received %s", task)
-        time.sleep(work_seconds(task, per_dot))
+        if wait_or_stop(stop.requested, work_seconds(task, per_dot)):  # the work, or Ctrl+C
+            return  # not acked: the broker gives the task to another worker
         logger.info(" [x] Done.")
         ch.basic_ack(delivery_tag=method.delivery_tag)
 
@@ -64,12 +74,11 @@ with exit_on_error(logger, url, interrupted=ExitCode.OK):
     channel.basic_consume(queue="task_queue", on_message_callback=callback)
 
     logger.info(" [*] Ready for work. To exit press CTRL+C")
-    try:
-        channel.start_consuming()
-    except KeyboardInterrupt:
-        # the task in hand, if any, was not acked: the broker gives it to another worker
-        logger.info(" [*] Stopping: closing the connection.")
-    else:  # start_consuming returns by itself only when the broker cancels our consuming
+    stop_consuming_when_asked(stop, connection, channel)
+    channel.start_consuming()
+    if not stop.requested.is_set():  # start_consuming returned: the broker cancelled us
         connection.close()
         raise consuming_cancelled("task_queue")
+    # the task in hand, if any, was not acked: the broker gives it to another worker
+    logger.info(" [*] Stopping: closing the connection.")
     connection.close()

@@ -21,7 +21,7 @@ from utils.admin_panel import offer_rabbitmq_admin_site
 from utils.alarms import say_when_blocked
 from utils.arguments import task_words
 from utils.broker_errors import broker_error
-from utils.connect import connect
+from utils.connect import closed_at_the_end, connect
 from utils.parameters import connection_parameters
 from utils.queues import PERSISTENT, use_queue_as_it_is
 from utils.urls import rabbitmq_url
@@ -37,25 +37,23 @@ def send_message(url: str, queue_name: str, message: str) -> None:
     """Publish one persistent message to a durable queue."""
     connection = connect(connection_parameters(url))  # an open connection, or it raises
     watch = say_when_blocked(connection, logger)  # RabbitMQ low on disk or memory blocks publishers
-    try:
-        channel = connection.channel()
+    with closed_at_the_end(connection, watch):
         try:
-            channel.queue_declare(queue=queue_name, durable=True)
-        except pika.exceptions.ChannelClosedByBroker as refused:  # someone else set it up
-            channel = use_queue_as_it_is(connection, queue_name, refused)
-        channel.basic_publish(
-            exchange="",
-            routing_key=queue_name,
-            body=message.encode("utf-8"),
-            properties=pika.BasicProperties(delivery_mode=PERSISTENT),
-        )
-        channel.close()  # waits for the broker: a publish it refused raises here
-        logger.info(" [x] Sent %s", message)
-    except pika.exceptions.AMQPError as error:
-        raise broker_error(error, watch) from None  # names the alarm if it blocked us too long
-    finally:
-        if connection.is_open:  # the broker may have closed it (a blocked-connection timeout)
-            connection.close()
+            channel = connection.channel()
+            try:
+                channel.queue_declare(queue=queue_name, durable=True)
+            except pika.exceptions.ChannelClosedByBroker as refused:  # someone else set it up
+                channel = use_queue_as_it_is(connection, queue_name, refused)
+            channel.basic_publish(
+                exchange="",
+                routing_key=queue_name,
+                body=message.encode("utf-8"),
+                properties=pika.BasicProperties(delivery_mode=PERSISTENT),
+            )
+            channel.close()  # waits for the broker: a publish it refused raises here
+            logger.info(" [x] Sent %s", message)
+        except pika.exceptions.AMQPError as error:
+            raise broker_error(error, watch) from None  # names the alarm if it blocked us long
 
 
 def main(argv: list[str] | None = None) -> int:

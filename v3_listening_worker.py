@@ -41,7 +41,7 @@ from utils.alarms import say_when_blocked
 from utils.arguments import add_queue_arguments, up_to
 from utils.backoff import backoff
 from utils.broker_errors import broker_error
-from utils.connect import connect_in_turn
+from utils.connect import closed_at_the_end, connect_in_turn
 from utils.console_lines import done_line, ready_line, received_line, received_note, try_of
 from utils.dead_letter import dead_letter_queue, persistent_copy, set_aside_headers, side_channel
 from utils.parameters import connection_parameters
@@ -335,15 +335,14 @@ class Worker:
         """Run a Consumer on the connection, then close it; None when the connection was lost."""
         consumer = Consumer(connection, self.settings, self.stop, self.work_thread, self.rows_done)
         try:
-            ending = consumer.run()
+            with closed_at_the_end(connection, consumer.blocked):
+                ending = consumer.run()
         except pika.exceptions.AMQPConnectionError as error:
             where, name = address(self.params[node]), self.settings.name
             logger.warning(" [!] worker %s lost its connection to %s: %r", name, where, error)
             return None
         finally:
             consumer.open = False
-            if connection.is_open and consumer.blocked.since is None:  # else exit closes it
-                connection.close()
         if ending is not Ending.STOPPED:
             message = ending.value.format(queue=self.settings.queue)
             logger.warning(" [!] worker %s: %s; starting over", self.settings.name, message)

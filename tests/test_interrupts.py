@@ -1,4 +1,4 @@
-"""Ctrl+C at any moment ends a v1 or v2 script with one line and no traceback."""
+"""Ctrl+C at any moment ends a script with one line and no traceback, and loses nothing."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import sys
 
 import pytest
 
-from tests.support import PROJECT_ROOT, script_env
+from tests.signal_in_pika import SIGNALLED
+from tests.support import PROJECT_ROOT, QUEUE_OF, WORKERS, script_env
 
 
 @pytest.fixture
@@ -57,3 +58,26 @@ def test_ctrl_c_while_connecting_is_one_line_without_traceback(
     assert process.returncode == status
     assert "Traceback" not in stdout + stderr
     assert (stdout + stderr).strip().splitlines() == [line.strip()]
+
+
+@pytest.mark.broker
+@pytest.mark.parametrize("worker_script", WORKERS)
+@pytest.mark.parametrize("signals", [1, 2], ids=["one Ctrl+C", "two at once"])
+def test_ctrl_c_inside_pika_stops_a_busy_worker_and_loses_no_task(
+    vhost, workers, tmp_path, worker_script, signals
+):
+    """The signals arrive just after pika buffered an ack, before it asked to send it: a
+    KeyboardInterrupt raised there once left that ack unsent and the close waiting forever."""
+    queue, tasks = QUEUE_OF[worker_script[:2]], 20
+    vhost.publish(queue, [b"Quick task"] * tasks)  # no dots: the worker is all pika, acking
+    env = script_env(vhost.url, log_dir=tmp_path, seconds_per_dot="0")
+    worker = workers("-m", "tests.signal_in_pika", str(signals), worker_script, env=env)
+
+    assert worker.wait(timeout=30).code == 0, worker.output
+    assert SIGNALLED in worker.output
+    assert "Traceback" not in worker.output
+    done, left = worker.output.count("Done"), vhost.ready_count(queue)
+    if signals == 1:  # a clean stop: the buffered ack goes out, then the connection closes
+        assert done + left == tasks, worker.output
+    else:  # at once: an ack still in pika's buffer is lost with the socket, its task redone
+        assert done + left >= tasks, worker.output

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import pika
 import pika.exceptions
 from pika.adapters.utils.connection_workflow import AMQPConnectorException
 
+from utils.alarms import BlockedPublishing
 from utils.connect_failure import connection_failure
 
 # What pika raises when a connection cannot be opened: its own errors, a handshake that
@@ -34,3 +38,23 @@ def connect_in_turn(
         except CONNECT_ERRORS as failure:
             failures.append(failure)
     raise connection_failure(failures[-1], params_list) from None
+
+
+@contextmanager
+def closed_at_the_end(
+    connection: pika.BlockingConnection, watch: BlockedPublishing | None = None
+) -> Iterator[None]:
+    """Close the connection when the block ends, after an error too. Not while RabbitMQ
+    blocks it (`watch`: it would not read our Close), nor after a KeyboardInterrupt, which
+    may have cut pika mid-step so that a close waits forever (utils/signals.py): the exit
+    of the process closes the socket then."""
+    interrupted = False
+    try:
+        yield
+    except KeyboardInterrupt:
+        interrupted = True
+        raise
+    finally:
+        blocked = watch is not None and watch.since is not None
+        if connection.is_open and not blocked and not interrupted:
+            connection.close()

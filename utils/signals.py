@@ -1,8 +1,12 @@
 """Stopping the scripts on Ctrl+C (SIGINT) and kill (SIGTERM); on Windows also Ctrl+Break.
 
 A process that a non-interactive shell starts in the background inherits SIGINT
-*ignored*, so every worker installs its handlers itself. Handlers never call pika:
-they only raise or set a flag, and the connection is closed in one place.
+*ignored*, so every worker installs its handlers itself. Handlers never call pika.
+Once connected, a first signal only sets a flag that pika's own loop looks at: an exception
+raised at a random point inside pika can cut it between buffering a frame and asking to send
+it, and its connection then never closes (a Ctrl+C that hangs). Before the connection is
+open, and at a second signal, KeyboardInterrupt stops at once, and nothing closes the
+connection politely after it: the process exits and the socket goes with it.
 Windows has no SIGTERM to send: a program stops another one there with CTRL_BREAK_EVENT,
 which arrives as SIGBREAK, so SIGBREAK counts as SIGTERM.
 """
@@ -21,7 +25,8 @@ STOP_SIGNALS = tuple(
 
 
 def raise_keyboard_interrupt_on_stop_signals() -> None:
-    """Make SIGINT and SIGTERM raise KeyboardInterrupt, as Ctrl+C does in a terminal."""
+    """Make SIGINT and SIGTERM raise KeyboardInterrupt, as Ctrl+C does in a terminal (until a
+    GracefulStop is installed, once connected)."""
     for signum in STOP_SIGNALS:
         signal.signal(signum, signal.default_int_handler)
 
@@ -48,6 +53,22 @@ class GracefulStop:
         if self.signum == signal.SIGINT:
             return "interrupted (Ctrl+C)"
         return f"stopped by {signal.Signals(self.signum).name}" if self.signum else "stopped"
+
+
+STOP_CHECK_EVERY = 0.2  # seconds: how soon an idle v1 or v2 worker notices a stop signal
+
+
+def stop_consuming_when_asked(stop: GracefulStop, connection, channel) -> None:
+    """Make channel.start_consuming() return soon after a stop signal: a timer on pika's own
+    loop looks at the flag and cancels the consuming there, at a point of pika's choosing."""
+
+    def look() -> None:
+        if stop.requested.is_set():
+            channel.stop_consuming()
+        else:
+            connection.call_later(STOP_CHECK_EVERY, look)
+
+    connection.call_later(STOP_CHECK_EVERY, look)
 
 
 SLICE = 0.5  # seconds: the longest wait a signal cannot cut short on Windows

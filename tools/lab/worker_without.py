@@ -22,17 +22,23 @@ from __future__ import annotations
 
 import argparse
 import sys
+import threading
 import time
 
 import pika
 import pika.exceptions
 
 from tools.lab.stand_ins import stand_in_parser
-from utils.connect import connect
+from utils.connect import closed_at_the_end, connect
 from utils.console_lines import done_line, ready_line, received_line
 from utils.errors import ExitCode, ScriptError
 from utils.parameters import connection_parameters
-from utils.signals import raise_keyboard_interrupt_on_stop_signals
+from utils.signals import (
+    GracefulStop,
+    raise_keyboard_interrupt_on_stop_signals,
+    stop_consuming_when_asked,
+    wait_or_stop,
+)
 from utils.tasks import seconds_per_dot, work_seconds
 from utils.urls import rabbitmq_url
 
@@ -51,8 +57,9 @@ def make_argument_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def make_callback(name: str, per_dot: float, auto_ack: bool):
-    """The tutorial's callback, with the v3 worker's lines: Received, sleep, ack, Done."""
+def make_callback(name: str, per_dot: float, auto_ack: bool, stop: threading.Event):
+    """The tutorial's callback, with the v3 worker's lines: Received, sleep, ack, Done; a
+    stop signal cuts the sleep short, and the task is not acked."""
 
     def callback(channel, method, properties, body: bytes) -> None:
         text = body.decode("utf-8", errors="replace")
@@ -60,7 +67,8 @@ def make_callback(name: str, per_dot: float, auto_ack: bool):
         note = "redelivered" if method.redelivered else ""
         started = time.monotonic()
         print(received_line(row, name, time.time(), text, note), flush=True)
-        time.sleep(work_seconds(text, per_dot))  # no heartbeat goes out meanwhile
+        if wait_or_stop(stop, work_seconds(text, per_dot)):  # no heartbeat goes out meanwhile
+            return
         if not auto_ack:
             channel.basic_ack(delivery_tag=method.delivery_tag)
         print(done_line(row, name, time.monotonic() - started), flush=True)
@@ -68,27 +76,35 @@ def make_callback(name: str, per_dot: float, auto_ack: bool):
     return callback
 
 
-def consume(connection: pika.BlockingConnection, args: argparse.Namespace, per_dot: float) -> None:
-    """Declare the queue and consume until a signal or a lost connection."""
+def consume(
+    connection: pika.BlockingConnection,
+    args: argparse.Namespace,
+    per_dot: float,
+    stop: GracefulStop,
+) -> None:
+    """Declare the queue and consume until a stop signal or a lost connection."""
     auto_ack = args.setting == "manual-ack"
     channel = connection.channel()
     channel.queue_declare(queue=args.queue, durable=True)
     channel.basic_qos(prefetch_count=1)  # ignored by the broker under auto_ack
-    callback = make_callback(args.name, per_dot, auto_ack)
+    callback = make_callback(args.name, per_dot, auto_ack, stop.requested)
     channel.basic_consume(queue=args.queue, on_message_callback=callback, auto_ack=auto_ack)
     print(ready_line(args.name, args.queue), flush=True)
+    stop_consuming_when_asked(stop, connection, channel)
     channel.start_consuming()
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the worker until a signal (exit 0) or a lost connection (exit 1)."""
     args = make_argument_parser().parse_args(argv)
-    raise_keyboard_interrupt_on_stop_signals()
-    connection = None
+    raise_keyboard_interrupt_on_stop_signals()  # until connected (utils/signals.py)
     try:
         per_dot = seconds_per_dot()
         connection = connect(connection_parameters(rabbitmq_url()))
-        consume(connection, args, per_dot)
+        stop = GracefulStop()
+        stop.install()
+        with closed_at_the_end(connection):
+            consume(connection, args, per_dot, stop)
     except ScriptError as error:
         print(f"{PROG}: error: {error}", file=sys.stderr, flush=True)
         return int(error.exit_code)
@@ -102,9 +118,6 @@ def main(argv: list[str] | None = None) -> int:
         return ExitCode.FAILURE
     except KeyboardInterrupt:
         pass
-    finally:
-        if connection is not None and connection.is_open:
-            connection.close()
     return ExitCode.OK
 
 
