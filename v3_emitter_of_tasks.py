@@ -16,7 +16,10 @@ the emitter waits, and gives up after --blocked-timeout seconds.
 
 A connection lost mid-stream is opened again, the next broker in the list first, for up
 to --retry-for seconds; the rows it left unconfirmed are published again (at least once:
-some may then be in the queue twice, and the summary says how many may).
+some may then be in the queue twice, and the summary says how many may). Rows the broker
+refuses (nacks: a quorum queue electing a new leader, a queue at its length limit with
+x-overflow reject-publish) are published again after a backoff, reading no new row
+meanwhile, until --retry-for seconds of refusals have passed.
 
 Ctrl+C or SIGTERM stops the reading; the rows in flight get STOP_GRACE seconds to be
 confirmed. A second signal stops at once.
@@ -72,7 +75,7 @@ CHECK_STOP_EVERY = 0.2  # seconds: how soon the I/O loop notices a stop signal
 # --blocked-timeout: seconds a resource alarm may block publishing before the emitter gives
 # up; generous, as freeing disk space or letting workers drain takes an operator minutes
 BLOCKED_TIMEOUT = 300.0
-RETRY_FOR = 60.0  # --retry-for: seconds to keep reconnecting after losing the connection
+RETRY_FOR = 60.0  # --retry-for: seconds to keep reconnecting, or publishing refused rows again
 RECONNECT_CAP = 10.0  # seconds between two reconnection attempts, at most
 
 logger = logging.getLogger(Path(__file__).stem)  # its handlers: setup_logger, in main()
@@ -124,7 +127,8 @@ def make_argument_parser() -> argparse.ArgumentParser:
         help="when the connection is lost mid-stream, reconnect (the next URL in the list "
         "first, then each in turn, waiting longer after each failed round) for up to this "
         "long, and publish again every row the broker had not confirmed: such a row may "
-        f"then be in the queue twice (default {RETRY_FOR:g}; 0 gives up at once). A broker "
+        "then be in the queue twice; rows the broker refuses (nacks) are published again "
+        f"for up to this long too (default {RETRY_FOR:g}; 0 gives up at once). A broker "
         "that cannot be reached at start-up is an error at once",
     )
     parser.add_argument(
@@ -154,7 +158,7 @@ class Settings:
     queue_type: str
     quiet: bool  # no line per row
     limits: list[str]  # for each broker, the setting that bounds a blocked wait (in words)
-    retry_for: float  # seconds to keep reconnecting after a connection is lost
+    retry_for: float  # seconds to keep reconnecting, or publishing refused rows again
 
 
 @dataclass
@@ -163,8 +167,8 @@ class Outcome:
 
     sent: int = 0  # rows read and published (once each, however often published again)
     confirmed: int = 0
-    republished: int = 0  # publishes again of rows a lost connection left unconfirmed
-    refused: list[int] = field(default_factory=list)  # nacked by the broker
+    republished: int = 0  # rows a lost connection left unconfirmed, published again
+    refused: list[int] = field(default_factory=list)  # nacked by the broker, at the end
     unroutable: list[int] = field(default_factory=list)  # returned: no queue took them
     unconfirmed: list[int] = field(default_factory=list)  # no answer before the end
     last_row: int | None = None  # the last row read and sent
@@ -190,23 +194,23 @@ class Confirms:
 
     Delivery tags count the channel's publishes from 1. The broker confirms each tag, or
     every tag up to one ("multiple"); a mandatory message no queue took is returned
-    first, then acked: that row is unroutable, not confirmed.
+    first, then acked: that row is unroutable, not confirmed. A nacked row waits in
+    `refused` to be published again.
     """
 
     def __init__(self, outcome: Outcome) -> None:
         self.outcome = outcome
         self.pending: dict[int, Task] = {}  # delivery tag -> task, oldest first
+        self.refused: list[Task] = []  # nacked: to publish again
         self.returned: set[int] = set()  # rows the broker handed back as unroutable
         self.next_tag = 0
 
     def published(self, task: Task, again: bool = False) -> None:
-        """The task was just published (`again`: after a lost connection left it unconfirmed):
-        it has the channel's next delivery tag."""
+        """The task was just published (`again`: it was published before, and either left
+        unconfirmed by a lost connection or refused): it has the channel's next delivery tag."""
         self.next_tag += 1
         self.pending[self.next_tag] = task
-        if again:
-            self.outcome.republished += 1
-        else:
+        if not again:
             self.outcome.sent += 1
             self.outcome.last_row = task.row
 
@@ -214,10 +218,16 @@ class Confirms:
         """A new channel numbers its publishes from 1 again. Return the tasks still in flight
         on the last one, to publish again (not a row handed back: it reached no queue)."""
         again = [task for task in self.pending.values() if task.row not in self.returned]
+        self.outcome.republished += len(again)  # each may have reached the queue already
         self.pending.clear()
         self.returned.clear()
         self.next_tag = 0
         return again
+
+    def take_refused(self) -> list[Task]:
+        """The refused tasks, to publish again now, oldest first."""
+        refused, self.refused = self.refused, []
+        return sorted(refused, key=lambda task: task.row)
 
     def returned_row(self, row: int) -> None:
         """The broker handed the row back (no queue took it); its ack follows."""
@@ -231,9 +241,10 @@ class Confirms:
         else:
             tags = [delivery_tag]
         for tag in tags:
-            row = self.pending.pop(tag).row
+            task = self.pending.pop(tag)
+            row = task.row
             if not acked:
-                self.outcome.refused.append(row)
+                self.refused.append(task)
             elif row in self.returned:
                 self.returned.discard(row)  # acked, but no queue took it: counted as unroutable
             else:
@@ -241,8 +252,9 @@ class Confirms:
         return len(tags)
 
     def unanswered(self) -> None:
-        """The end: rows still in flight had no answer."""
+        """The end: rows still in flight had no answer; rows waiting to go again were refused."""
         self.outcome.unconfirmed.extend(task.row for task in self.pending.values())
+        self.outcome.refused.extend(task.row for task in self.take_refused())
         self.pending.clear()
 
 
@@ -253,7 +265,7 @@ class ConfirmedPublisher:
     connection is closed: every row confirmed, a failure, or a stop signal (the handler
     only sets a flag, which the loop looks at every CHECK_STOP_EVERY seconds). A connection
     dropped mid-stream is opened again, on the same loop, and the rows it left unconfirmed
-    are published again.
+    are published again; so are rows the broker refused, after a backoff.
     """
 
     def __init__(
@@ -278,6 +290,9 @@ class ConfirmedPublisher:
         self.give_up_at = 0.0  # time.monotonic() when --retry-for runs out
         self.attempts = 0  # reconnection attempts since the loss
         self.last_failure: BrokerError | None = None  # why the last attempt failed
+        self.refused_since: float | None = None  # time.monotonic() of the first of the nacks
+        self.refusals = 0  # rounds of refused rows published again since then
+        self.again_timer: Any = None  # the next round, once one is due
 
     def run(self) -> Outcome:
         """Publish everything, wait for the confirms, close; return the outcome."""
@@ -360,6 +375,9 @@ class ConfirmedPublisher:
 
     def _start_publishing(self) -> None:
         """Publish again what a lost connection left unconfirmed, then read on."""
+        if self.again_timer is not None:  # the refused rows go now, on this channel
+            self.ioloop.remove_timeout(self.again_timer)
+            self.again_timer = None
         again = self.confirms.new_channel()
         if again:
             logger.info(
@@ -367,7 +385,7 @@ class ConfirmedPublisher:
                 count_of(len(again), "row"),
                 rows_named(task.row for task in again),
             )
-        for task in again:
+        for task in again + self.confirms.take_refused():
             self._publish(task)
             self.confirms.published(task, again=True)
         self._publish_more()
@@ -449,8 +467,8 @@ class ConfirmedPublisher:
             self.ioloop.stop()
 
     def _all_done(self) -> bool:
-        """Every row read, and none in flight."""
-        return not self.reading and not self.confirms.pending
+        """Every row read, and none in flight or to publish again."""
+        return not self.reading and not self.confirms.pending and not self.confirms.refused
 
     # --- a stop signal -------------------------------------------------------------------
 
@@ -463,7 +481,7 @@ class ConfirmedPublisher:
     def _stop_reading(self) -> None:
         """Asked to stop: read no more rows; those in flight have STOP_GRACE s to be confirmed."""
         self.reading = False
-        if self.channel is None or not self.confirms.pending:
+        if self.channel is None or not self.confirms.pending:  # refused rows stay refused
             self._close()
             return
         again = "Ctrl+C again" if self.stop.signum == signal.SIGINT else "a second signal"
@@ -479,8 +497,9 @@ class ConfirmedPublisher:
     # --- publishing and confirms --------------------------------------------------------
 
     def _publish_more(self) -> None:
-        """Publish until WINDOW messages are in flight or the reading is over."""
-        while self.reading and len(self.confirms.pending) < WINDOW:
+        """Publish until WINDOW messages are in flight or the reading is over; no new row
+        while refused rows wait to go again."""
+        while self.reading and not self.confirms.refused and len(self.confirms.pending) < WINDOW:
             try:
                 task = next(self.tasks)
             except StopIteration:
@@ -517,7 +536,47 @@ class ConfirmedPublisher:
         settled = self.confirms.confirmed(method.delivery_tag, method.multiple, acked)
         if settled and self.progress is not None:
             self.progress(self.outcome.confirmed)
+        if acked and not self.confirms.refused:
+            self.refused_since = None  # the queue takes rows again
+        if self.confirms.refused and self.again_timer is None:
+            self._publish_refused_later()
         self._publish_more()
+
+    def _publish_refused_later(self) -> None:
+        """The broker refused rows: publish them again after a capped, jittered backoff;
+        give up once it has refused rows for --retry-for seconds."""
+        now = time.monotonic()
+        if self.refused_since is None:
+            self.refused_since, self.refusals = now, 0
+        left = self.refused_since + self.settings.retry_for - now
+        if left <= 0:
+            self._fail(BrokerError(self._refusing_for()))
+            return
+        self.refusals += 1
+        delay = min(backoff(self.refusals, RECONNECT_CAP), left)
+        if self.refusals == 1:
+            logger.warning(
+                " [!] RabbitMQ refused row %s (a nack); publishing the rows it refuses again, "
+                "reading no new row meanwhile, for up to %g s (--retry-for)",
+                self.confirms.refused[0].row,
+                self.settings.retry_for,
+            )
+        self.again_timer = self.ioloop.call_later(delay, self._publish_refused)
+
+    def _refusing_for(self) -> str:
+        return (
+            f"RabbitMQ refused rows for {self.settings.retry_for:g} s (--retry-for): "
+            f"{self.settings.queue} may be at its length limit (x-overflow reject-publish) or "
+            "unavailable (a quorum queue without a majority of its nodes)"
+        )
+
+    def _publish_refused(self) -> None:
+        self.again_timer = None
+        if self.channel is None or not self.channel.is_open:
+            return  # the connection was lost: its new channel publishes them first
+        for task in self.confirms.take_refused():
+            self._publish(task)
+            self.confirms.published(task, again=True)
 
     def _on_return(self, _channel, _method, properties, _body) -> None:
         """The broker hands back a mandatory message no queue took; its ack follows."""

@@ -28,7 +28,7 @@ from tests.support import (
     start_script,
     wait_until,
 )
-from utils.console_lines import sent_rows
+from utils.console_lines import done_rows, sent_rows
 
 pytestmark = pytest.mark.broker
 
@@ -209,13 +209,35 @@ def test_rows_refused_by_a_reject_publish_length_limit_are_named(vhost, tmp_path
     )
     wait_until(lambda: policy_applied(vhost), what="the policy to be listed")
 
-    result = run_script("v3_emitter_of_tasks.py", env=script_env(vhost.url, log_dir=tmp_path))
+    env = script_env(vhost.url, log_dir=tmp_path)
+    result = run_script("v3_emitter_of_tasks.py", "--retry-for", "1", env=env)
 
     assert result.returncode == 1
-    [line] = result.stderr.strip().splitlines()
+    warning, line = result.stderr.splitlines()
+    assert warning == (
+        " [!] RabbitMQ refused row 6 (a nack); publishing the rows it refuses again, reading no "
+        "new row meanwhile, for up to 1 s (--retry-for)"
+    )
+    assert "error: RabbitMQ refused rows for 1 s (--retry-for): task_queue3 may be at" in line
     assert "13 of 18 rows not confirmed (13 refused by the broker)" in line
     assert ": rows 6-18 (5 confirmed)" in line
     assert vhost.ready_count("task_queue3") == 5
+
+
+def test_rows_refused_are_published_again_once_workers_make_room(vhost, workers, tmp_path):
+    with vhost.connection() as connection:  # room for five tasks; the rest are refused
+        arguments = {"x-max-length": 5, "x-overflow": "reject-publish"}
+        connection.channel().queue_declare("task_queue3", durable=True, arguments=arguments)
+    env = script_env(vhost.url, log_dir=tmp_path, seconds_per_dot="0")
+    emitter = workers("v3_emitter_of_tasks.py", env=env)
+    emitter.wait_for(" [!] RabbitMQ refused ")
+    worker = workers("v3_listening_worker.py", env=env)
+
+    assert emitter.wait(timeout=60).code == 0, emitter.output
+    assert "18 confirmed by the broker" in emitter.output
+    wait_until(lambda: len(done_rows(worker.output)) >= 18, what="18 rows done")
+    assert worker.stop().code == 0
+    assert sorted(done_rows(worker.output)) == list(range(1, 19))  # each once: none lost
 
 
 def policy_applied(vhost) -> bool:

@@ -47,14 +47,27 @@ def test_a_multiple_ack_confirms_every_row_up_to_its_tag():
     assert rows_pending(confirms) == {4: 13}
 
 
-def test_nacked_rows_are_refused():
+def test_nacked_rows_wait_to_be_published_again_and_are_refused_if_still_waiting_at_the_end():
     confirms, outcome = published([1, 2, 3, 4])
     confirms.confirmed(2, multiple=True, acked=False)
     confirms.confirmed(4, multiple=False, acked=False)
     confirms.confirmed(3, multiple=False, acked=True)
+    assert [task.row for task in confirms.refused] == [1, 2, 4]
+    assert outcome.refused == []
+    confirms.unanswered()
     assert outcome.refused == [1, 2, 4]
     assert outcome.confirmed == 1
     assert outcome.failed_rows() == [1, 2, 4]
+
+
+def test_rows_refused_then_published_again_are_not_counted_as_republished():
+    confirms, outcome = published([1, 2])
+    confirms.confirmed(2, multiple=True, acked=False)
+    for task in confirms.take_refused():
+        confirms.published(task, again=True)
+    confirms.confirmed(4, multiple=True, acked=True)
+    assert (outcome.sent, outcome.confirmed, outcome.republished) == (2, 2, 0)
+    assert confirms.refused == [] and confirms.pending == {}
 
 
 def test_a_returned_row_is_unroutable_even_once_acked():

@@ -57,7 +57,8 @@ def test_rows_refused_end_the_error_line_with_the_command_that_resumes(vhost, tm
         connection.channel().queue_declare("task_queue3", durable=True, arguments=arguments)
     env = script_env(vhost.url, log_dir=tmp_path)
 
-    result = run_script("v3_emitter_of_tasks.py", env=env)
+    give_up = ("--retry-for", "0.5")  # the queue stays full until the test takes its rows
+    result = run_script("v3_emitter_of_tasks.py", *give_up, env=env)
     line = result.stderr.strip().splitlines()[-1]
     assert result.returncode == 1
     assert line.endswith(
@@ -67,7 +68,7 @@ def test_rows_refused_end_the_error_line_with_the_command_that_resumes(vhost, tm
     taken = vhost.take_all("task_queue3")
     for _run in range(3):  # each run takes five more rows, then names where to resume
         command = line.split("; resume with: ")[1]
-        result = run_script(*shlex.split(command)[1:], env=env)  # the script after "python"
+        result = run_script(*shlex.split(command)[1:], *give_up, env=env)  # after "python"
         taken += vhost.take_all("task_queue3")
         if result.returncode == 0:
             break
