@@ -72,6 +72,9 @@ PROGRESS_BAR_FROM_BYTES = 100_000
 STOP_GRACE = 5.0  # seconds a stopping emitter waits for the confirms of the rows in flight
 CLOSE_WAIT = 2.0  # seconds a closing connection may take before the emitter goes anyway
 CHECK_STOP_EVERY = 0.2  # seconds: how soon the I/O loop notices a stop signal
+# seconds with rows in flight and no confirm before the emitter says it is waiting (and
+# again as often): a quorum queue without a majority of its nodes holds publishes unanswered
+CONFIRM_SILENCE = 10.0
 # --blocked-timeout: seconds a resource alarm may block publishing before the emitter gives
 # up; generous, as freeing disk space or letting workers drain takes an operator minutes
 BLOCKED_TIMEOUT = 300.0
@@ -293,11 +296,14 @@ class ConfirmedPublisher:
         self.refused_since: float | None = None  # time.monotonic() of the first of the nacks
         self.refusals = 0  # rounds of refused rows published again since then
         self.again_timer: Any = None  # the next round, once one is due
+        self.answered_at = time.monotonic()  # the last confirm, or the first row in flight
+        self.silence_said_at = 0.0  # when the emitter last said it waits for confirms
 
     def run(self) -> Outcome:
         """Publish everything, wait for the confirms, close; return the outcome."""
         self._connect(start=0)
         self._watch_for_stop()
+        self._watch_confirms()
         try:
             self.ioloop.start()
         except KeyboardInterrupt:  # a second stop signal: at once, whatever is in flight
@@ -517,6 +523,8 @@ class ConfirmedPublisher:
             self._close()
 
     def _publish(self, task: Task) -> None:
+        if not self.confirms.pending:  # the wait for an answer starts now
+            self.answered_at = time.monotonic()
         self.channel.basic_publish(
             exchange="",
             routing_key=self.settings.queue,
@@ -533,6 +541,7 @@ class ConfirmedPublisher:
         """An ack or nack for one delivery tag, or for every tag up to it ("multiple")."""
         method = frame.method
         acked = isinstance(method, pika.spec.Basic.Ack)
+        self.answered_at = time.monotonic()
         settled = self.confirms.confirmed(method.delivery_tag, method.multiple, acked)
         if settled and self.progress is not None:
             self.progress(self.outcome.confirmed)
@@ -577,6 +586,24 @@ class ConfirmedPublisher:
         for task in self.confirms.take_refused():
             self._publish(task)
             self.confirms.published(task, again=True)
+
+    def _watch_confirms(self) -> None:
+        """Say so, every CONFIRM_SILENCE s, while rows in flight get no answer: no silent
+        wait. A blocked connection is said by utils.alarms instead."""
+        now = time.monotonic()
+        blocked = self.watch is not None and self.watch.since is not None
+        silent = self.confirms.pending and self.channel is not None and not blocked
+        if silent and now - max(self.answered_at, self.silence_said_at) >= CONFIRM_SILENCE:
+            self.silence_said_at = now
+            logger.warning(
+                " [!] no confirm from RabbitMQ for %.0f s, %s in flight: still waiting; %s "
+                "may be unavailable (a quorum queue without a majority of its nodes holds "
+                "publishes until it has one again); Ctrl+C stops, naming the rows to resume from",
+                now - self.answered_at,
+                count_of(len(self.confirms.pending), "row"),
+                self.settings.queue,
+            )
+        self.ioloop.call_later(1.0, self._watch_confirms)  # looked at once a second
 
     def _on_return(self, _channel, _method, properties, _body) -> None:
         """The broker hands back a mandatory message no queue took; its ack follows."""

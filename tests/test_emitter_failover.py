@@ -1,4 +1,5 @@
-"""The v3 emitter fails over to another node, and every row reaches the quorum queue.
+"""The v3 emitter fails over to another node, and every row reaches the quorum queue; it
+says when a quorum queue without a majority leaves its rows unanswered.
 
 Its node is killed mid-stream; it goes on with another, and every row is in the queue at
 least once.
@@ -16,6 +17,7 @@ import re
 import time
 from collections import Counter
 
+import pika
 import pytest
 
 from tests.support import script_env, take_all, wait_until
@@ -25,6 +27,28 @@ pytestmark = pytest.mark.cluster
 QUEUE = "failover"
 ROWS = 200_000
 KILL_AT = ROWS // 10  # rows in the queue when the emitter's node is killed
+
+
+def test_a_quorum_queue_without_a_majority_is_waited_for_and_said(cluster, workers, tmp_path):
+    """RabbitMQ neither confirms nor refuses what a quorum queue without a majority cannot
+    commit: the emitter says that it waits, and carries on once the majority is back.
+    Runs before the node kill below, on the whole cluster."""
+    with pika.BlockingConnection(pika.URLParameters(cluster.url("rmq1"))) as connection:
+        arguments = {"x-queue-type": "quorum"}  # a replica on each of the three nodes
+        connection.channel().queue_declare("no-majority", durable=True, arguments=arguments)
+    for node in ("rmq2", "rmq3"):
+        cluster.ctl(node, "stop_app")
+    try:
+        env = script_env(cluster.url("rmq1"), log_dir=tmp_path)
+        emitter = workers("v3_emitter_of_tasks.py", "--queue", "no-majority", env=env)
+        emitter.wait_for(" [!] no confirm from RabbitMQ for 10 s, 18 rows in flight: still ")
+    finally:
+        for node in ("rmq2", "rmq3"):
+            cluster.ctl(node, "start_app")
+
+    assert emitter.wait(timeout=60).code == 0, emitter.output
+    assert "18 confirmed by the broker" in emitter.output
+    assert cluster.ready("no-majority", "rmq1") == 18
 
 
 def test_killing_the_emitters_node_mid_stream_loses_no_row(cluster, workers, tmp_path, capsys):
