@@ -3,8 +3,10 @@
 A policy limits the lab's queues to 10 messages and makes the broker refuse a publish
 beyond that (max-length 10, overflow reject-publish); no worker runs, so rows 11-18 of
 tasks.csv are refused. The v3 emitter asks the broker to confirm every row: it hears of
-each refusal, exits 1 and names the refused rows. An emitter without confirms is never
-told: it says it sent 18 rows and exits 0, and 8 of them are gone without a word.
+each refusal, publishes the refused rows again for RETRY_FOR seconds (--retry-for: a
+worker could have made room meanwhile), then exits 1 and names them. An emitter without
+confirms is never told: it says it sent 18 rows and exits 0, and 8 of them are gone
+without a word.
 """
 
 from __future__ import annotations
@@ -21,8 +23,14 @@ NAME = "confirms"
 SUMMARY = "a queue that refuses rows (reject-publish): publisher confirms (v3), or none"
 MAX_LENGTH = 10
 POLICY = "lab-confirms"
+RETRY_FOR = "2"  # seconds the v3 emitter publishes refused rows again: no worker makes room
 SIDES = (
-    Side("with", "publisher confirms", ("v3_emitter_of_tasks.py",), "confirmed"),
+    Side(
+        "with",
+        "publisher confirms",
+        ("v3_emitter_of_tasks.py", "--retry-for", RETRY_FOR),
+        "confirmed",
+    ),
     Side(
         "without",
         "no publisher confirms",
