@@ -596,10 +596,10 @@ class ConfirmedPublisher:
         if silent and now - max(self.answered_at, self.silence_said_at) >= CONFIRM_SILENCE:
             self.silence_said_at = now
             logger.warning(
-                " [!] no confirm from RabbitMQ for %.0f s, %s in flight: still waiting; %s "
+                " [!] no confirm from RabbitMQ for %d s, %s in flight: still waiting; %s "
                 "may be unavailable (a quorum queue without a majority of its nodes holds "
                 "publishes until it has one again); Ctrl+C stops, naming the rows to resume from",
-                now - self.answered_at,
+                now - self.answered_at,  # whole seconds: 10 s until 11 have passed
                 count_of(len(self.confirms.pending), "row"),
                 self.settings.queue,
             )

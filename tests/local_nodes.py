@@ -5,6 +5,7 @@ local_tls_broker.sh), with a state directory of its own."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -98,6 +99,18 @@ class LocalCluster(LocalNodes):
     def leader(self, queue: str, ask: str = "rmq1") -> str:
         """The node whose replica leads a quorum queue, e.g. 'rmq2'."""
         return self._column(queue, "leader", ask).split("@")[0]
+
+    def running(self, ask: str = "rmq1") -> list[str]:
+        """The nodes `ask` sees running, e.g. ['rmq1', 'rmq2', 'rmq3']: a quorum queue
+        declared now gets a replica on each of them, and on no other node."""
+        status = json.loads(self.ctl(ask, "cluster_status", "--formatter", "json"))
+        return sorted(node.split("@")[0] for node in status["running_nodes"])
+
+    def online(self, queue: str, ask: str = "rmq1") -> list[str]:
+        """The nodes whose replica of a quorum queue is online, e.g. ['rmq1', 'rmq3']."""
+        out = self.ctl(ask, "list_queues", "--no-table-headers", "name", "online")
+        [nodes] = [line.split("\t")[1] for line in out.splitlines() if line.split("\t")[0] == queue]
+        return sorted(node.split("@")[0] for node in nodes.strip("[]").split(", ") if node)
 
     def _column(self, queue: str, column: str, ask: str) -> str:
         out = self.ctl(ask, "list_queues", "--no-table-headers", "name", column)

@@ -41,7 +41,8 @@ def test_a_quorum_queue_without_a_majority_is_waited_for_and_said(cluster, worke
     try:
         env = script_env(cluster.url("rmq1"), log_dir=tmp_path)
         emitter = workers("v3_emitter_of_tasks.py", "--queue", "no-majority", env=env)
-        emitter.wait_for(" [!] no confirm from RabbitMQ for 10 s, 18 rows in flight: still ")
+        waiting = re.compile(r" \[!\] no confirm from RabbitMQ for \d+ s, 18 rows in flight: still")
+        emitter.wait_until(waiting.search, "the line that says the emitter waits")
     finally:
         for node in ("rmq2", "rmq3"):
             cluster.ctl(node, "start_app")
@@ -56,19 +57,24 @@ def test_killing_the_emitters_node_mid_stream_loses_no_row(cluster, workers, tmp
     csv_file.write_text("".join(f"task {row}\n" for row in range(1, ROWS + 1)))
     args = ("--queue", QUEUE, "--queue-type", "quorum", "--quiet")
     env = script_env(cluster.urls("rmq1"), log_dir=tmp_path)
+    # the queue the emitter declares gets a replica on each node rmq1 sees running
+    wait_until(lambda: len(cluster.running()) == 3, what="rmq1 to see the three nodes running")
     emitter = workers("v3_emitter_of_tasks.py", str(csv_file), *args, env=env)
     wait_until(
         lambda: cluster.ready(QUEUE, "rmq2", missing_ok=True) >= KILL_AT,
         timeout=120,
         what=f"{KILL_AT} rows in the queue",
     )
+    # a majority of the queue's replicas must outlive rmq1, or it has no leader after it
+    wait_until(lambda: len(cluster.online(QUEUE)) == 3, what="the queue's 3 replicas online")
     cluster.kill("rmq1")
     killed = time.monotonic()
     ended = emitter.wait(timeout=300)
     after_kill = time.monotonic() - killed
 
     output = emitter.output
-    assert ended.code == 0, output
+    replicas = cluster.ctl("rmq2", "list_queues", "name", "members", "online", "leader")
+    assert ended.code == 0, f"{output}\n{replicas}"
     assert re.search(r" \(127\.0\.0\.1:5701\); reconnecting in ", output), output
     assert re.search(r" \[\*\] reconnected to 127\.0\.0\.1:570[23] after ", output), output
     summary = re.search(
