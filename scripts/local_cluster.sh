@@ -88,10 +88,7 @@ up() {
   for node in "${NODES[@]}"; do
     wait_for_node "$node"
   done
-  # the first node is the seed; joining one at a time keeps mnesia's schema merge simple
-  for node in "${NODES[@]:1}"; do
-    join_first_node "$node"
-  done
+  join_the_first_node_in_turn
   touch "$FORMED"
   trap - EXIT
   say "up in $((SECONDS - started)) s: ${NODES[*]} on 127.0.0.1:$FIRST_AMQP_PORT-$((FIRST_AMQP_PORT + ${#NODES[@]} - 1)) (state in $STATE_DIR)"

@@ -248,9 +248,7 @@ up() {
   for node in "${NODES[@]}"; do
     wait_for_node "$node"
   done
-  for node in "${NODES[@]:1}"; do
-    join_first_node "$node"
-  done
+  join_the_first_node_in_turn
   touch "$FORMED"
   trap - EXIT
   say "up in $((SECONDS - started)) s: ${NODES[*]} (state in $STATE_DIR)"

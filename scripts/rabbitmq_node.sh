@@ -72,6 +72,16 @@ join_first_node() { # join_first_node NODE: NODE joins the cluster of ${NODES[0]
   ctl "$node" await_startup --timeout 60 >/dev/null
 }
 
+join_the_first_node_in_turn() { # every other node joins ${NODES[0]}, then all are online
+  local node
+  # one at a time keeps mnesia's schema merge simple
+  for node in "${NODES[@]:1}"; do
+    join_first_node "$node"
+  done
+  # a quorum queue gets replicas only on the nodes its node sees running: wait for them all
+  ctl "${NODES[0]}" await_online_nodes "${#NODES[@]}" --timeout 60 >/dev/null
+}
+
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 check_ports_free() { # check_ports_free PORT...

@@ -91,6 +91,8 @@ def test_killing_the_quorum_queue_leader_loses_no_task(cluster, workers, tmp_pat
         return [row for worker in team.values() for row in done_rows(worker.output)]
 
     wait_until(lambda: len(done()) >= KILL_AFTER, timeout=30, what=f"{KILL_AFTER} tasks done")
+    # a majority of the queue's replicas must outlive the leader's node
+    wait_until(lambda: len(cluster.online(QUEUE)) == 3, what="the queue's 3 replicas online")
     cluster.kill(leader)
     done_at_kill = len(done())
     everything = set(range(1, TASKS + 1))

@@ -46,6 +46,8 @@ def test_a_quorum_queue_without_a_majority_is_waited_for_and_said(cluster, worke
     finally:
         for node in ("rmq2", "rmq3"):
             cluster.ctl(node, "start_app")
+        # as found: a quorum queue declared next gets a replica on each of the three
+        wait_until(lambda: len(cluster.running()) == 3, what="rmq1 to see three nodes running")
 
     assert emitter.wait(timeout=60).code == 0, emitter.output
     assert "18 confirmed by the broker" in emitter.output
@@ -57,8 +59,6 @@ def test_killing_the_emitters_node_mid_stream_loses_no_row(cluster, workers, tmp
     csv_file.write_text("".join(f"task {row}\n" for row in range(1, ROWS + 1)))
     args = ("--queue", QUEUE, "--queue-type", "quorum", "--quiet")
     env = script_env(cluster.urls("rmq1"), log_dir=tmp_path)
-    # the queue the emitter declares gets a replica on each node rmq1 sees running
-    wait_until(lambda: len(cluster.running()) == 3, what="rmq1 to see the three nodes running")
     emitter = workers("v3_emitter_of_tasks.py", str(csv_file), *args, env=env)
     wait_until(
         lambda: cluster.ready(QUEUE, "rmq2", missing_ok=True) >= KILL_AT,
