@@ -69,7 +69,7 @@ def test_a_second_signal_stops_the_v3_worker_at_once_and_requeues_the_task(
     worker.wait_for("Received")
 
     worker.send(signal.SIGTERM)
-    time.sleep(0.3)  # let the first signal be handled on its own, as two Ctrl+C presses are
+    worker.wait_for("stopping after row")  # the first signal handled on its own, as a press is
     started = time.monotonic()
     assert worker.stop(signal.SIGINT).code == 0
 
