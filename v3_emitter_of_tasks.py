@@ -59,7 +59,7 @@ from utils.console_lines import count_of, sent_line
 from utils.parameters import connection_parameters
 from utils.platforms import shell_command
 from utils.queues import PERSISTENT, AsyncDeclare, queue_arguments
-from utils.signals import GracefulStop
+from utils.signals import STOP_CHECK_EVERY, GracefulStop
 from utils.tasks import DEFAULT_TASKS_FILE, Task, TaskFile, from_row, rows_named
 from utils.urls import address, rabbitmq_url
 from utils.util_logger import setup_logger
@@ -71,7 +71,6 @@ WINDOW = 10_000
 PROGRESS_BAR_FROM_BYTES = 100_000
 STOP_GRACE = 5.0  # seconds a stopping emitter waits for the confirms of the rows in flight
 CLOSE_WAIT = 2.0  # seconds a closing connection may take before the emitter goes anyway
-CHECK_STOP_EVERY = 0.2  # seconds: how soon the I/O loop notices a stop signal
 # seconds with rows in flight and no confirm before the emitter says it is waiting (and
 # again as often): a quorum queue without a majority of its nodes holds publishes unanswered
 CONFIRM_SILENCE = 10.0
@@ -266,7 +265,7 @@ class ConfirmedPublisher:
 
     Everything happens on one pika I/O loop, which run() starts and which stops once the
     connection is closed: every row confirmed, a failure, or a stop signal (the handler
-    only sets a flag, which the loop looks at every CHECK_STOP_EVERY seconds). A connection
+    only sets a flag, which the loop looks at every STOP_CHECK_EVERY seconds). A connection
     dropped mid-stream is opened again, on the same loop, and the rows it left unconfirmed
     are published again; so are rows the broker refused, after a backoff.
     """
@@ -308,7 +307,7 @@ class ConfirmedPublisher:
             self.ioloop.start()
         except KeyboardInterrupt:  # a second stop signal: at once, whatever is in flight
             self.outcome.error = ScriptError(self._stopped_at_once())
-        finished = self.outcome.at_end and not self.confirms.pending
+        finished = self.outcome.at_end and not self.confirms.pending and not self.confirms.refused
         if self.stop.requested.is_set() and not finished:
             self.outcome.error = self.outcome.error or ScriptError(
                 f"{self.stop.cause()} before every row was confirmed"
@@ -381,9 +380,6 @@ class ConfirmedPublisher:
 
     def _start_publishing(self) -> None:
         """Publish again what a lost connection left unconfirmed, then read on."""
-        if self.again_timer is not None:  # the refused rows go now, on this channel
-            self.ioloop.remove_timeout(self.again_timer)
-            self.again_timer = None
         again = self.confirms.new_channel()
         if again:
             logger.info(
@@ -391,9 +387,8 @@ class ConfirmedPublisher:
                 count_of(len(again), "row"),
                 rows_named(task.row for task in again),
             )
-        for task in again + self.confirms.take_refused():
-            self._publish(task)
-            self.confirms.published(task, again=True)
+        self.refused_since = None  # refused rows go now, and the count starts again
+        self._publish_again(again + self.confirms.take_refused())
         self._publish_more()
 
     def _on_channel_closed(self, _channel, reason: BaseException) -> None:
@@ -406,6 +401,9 @@ class ConfirmedPublisher:
 
     def _on_connection_closed(self, _connection, reason: BaseException) -> None:
         self.channel = None
+        if self.again_timer is not None:  # refused rows go first on the next channel
+            self.ioloop.remove_timeout(self.again_timer)
+            self.again_timer = None
         if self._worth_reconnecting(reason):
             self.lost_at, self.attempts = time.monotonic(), 0
             self.give_up_at = self.lost_at + self.settings.retry_for
@@ -473,8 +471,10 @@ class ConfirmedPublisher:
             self.ioloop.stop()
 
     def _all_done(self) -> bool:
-        """Every row read, and none in flight or to publish again."""
-        return not self.reading and not self.confirms.pending and not self.confirms.refused
+        """Every row read, none in flight, and none to publish again (once a stop is asked,
+        refused rows stay refused)."""
+        again = self.confirms.refused and not self.stop.requested.is_set()
+        return not self.reading and not self.confirms.pending and not again
 
     # --- a stop signal -------------------------------------------------------------------
 
@@ -482,12 +482,12 @@ class ConfirmedPublisher:
         if self.stop.requested.is_set():
             self._stop_reading()
         else:
-            self.ioloop.call_later(CHECK_STOP_EVERY, self._watch_for_stop)
+            self.ioloop.call_later(STOP_CHECK_EVERY, self._watch_for_stop)
 
     def _stop_reading(self) -> None:
         """Asked to stop: read no more rows; those in flight have STOP_GRACE s to be confirmed."""
         self.reading = False
-        if self.channel is None or not self.confirms.pending:  # refused rows stay refused
+        if self.channel is None or not self.confirms.pending:
             self._close()
             return
         again = "Ctrl+C again" if self.stop.signum == signal.SIGINT else "a second signal"
@@ -547,7 +547,8 @@ class ConfirmedPublisher:
             self.progress(self.outcome.confirmed)
         if acked and not self.confirms.refused:
             self.refused_since = None  # the queue takes rows again
-        if self.confirms.refused and self.again_timer is None:
+        stopping = self.stop.requested.is_set()
+        if self.confirms.refused and self.again_timer is None and not stopping:
             self._publish_refused_later()
         self._publish_more()
 
@@ -581,18 +582,23 @@ class ConfirmedPublisher:
 
     def _publish_refused(self) -> None:
         self.again_timer = None
-        if self.channel is None or not self.channel.is_open:
-            return  # the connection was lost: its new channel publishes them first
-        for task in self.confirms.take_refused():
+        if self.channel is not None and self.channel.is_open and not self.stop.requested.is_set():
+            self._publish_again(self.confirms.take_refused())
+
+    def _publish_again(self, tasks: list[Task]) -> None:
+        """Rows published before, unconfirmed by a lost connection or refused: no Sent line."""
+        for task in tasks:
             self._publish(task)
             self.confirms.published(task, again=True)
 
     def _watch_confirms(self) -> None:
         """Say so, every CONFIRM_SILENCE s, while rows in flight get no answer: no silent
-        wait. A blocked connection is said by utils.alarms instead."""
+        wait."""
         now = time.monotonic()
-        blocked = self.watch is not None and self.watch.since is not None
-        silent = self.confirms.pending and self.channel is not None and not blocked
+        if self.watch is not None and self.watch.since is not None:
+            self.answered_at = now  # blocked: said by utils.alarms; the silence starts after
+        waiting = self.confirms.pending and self.channel is not None
+        silent = waiting and not self.stop.requested.is_set()  # a stop says its own wait
         if silent and now - max(self.answered_at, self.silence_said_at) >= CONFIRM_SILENCE:
             self.silence_said_at = now
             logger.warning(
@@ -688,6 +694,10 @@ def resume_command(args: argparse.Namespace, row: int) -> str:
         words += ["--queue-type", args.queue_type]
     if args.quiet:
         words.append("--quiet")
+    if args.blocked_timeout is not None:
+        words += ["--blocked-timeout", f"{args.blocked_timeout:g}"]
+    if args.retry_for != RETRY_FOR:
+        words += ["--retry-for", f"{args.retry_for:g}"]
     return shell_command([*words, "--from-row", str(row)])  # quoted for this platform's shell
 
 

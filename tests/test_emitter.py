@@ -10,6 +10,7 @@ import os
 import pty
 import re
 import select
+import signal
 import socket
 import struct
 import subprocess
@@ -238,6 +239,22 @@ def test_rows_refused_are_published_again_once_workers_make_room(vhost, workers,
     wait_until(lambda: len(done_rows(worker.output)) >= 18, what="18 rows done")
     assert worker.stop().code == 0
     assert sorted(done_rows(worker.output)) == list(range(1, 19))  # each once: none lost
+
+
+def test_a_stop_while_refused_rows_wait_ends_the_run_naming_them(vhost, workers, tmp_path):
+    with vhost.connection() as connection:  # room for five tasks; the rest are refused
+        arguments = {"x-max-length": 5, "x-overflow": "reject-publish"}
+        connection.channel().queue_declare("task_queue3", durable=True, arguments=arguments)
+    emitter = workers("v3_emitter_of_tasks.py", env=script_env(vhost.url, log_dir=tmp_path))
+    emitter.wait_for(" [!] RabbitMQ refused row 6 (a nack)")
+
+    ended = emitter.stop(signal.SIGTERM)
+
+    last = emitter.output.strip().splitlines()[-1]
+    assert ended.code == 1, emitter.output
+    assert last.startswith("v3_emitter_of_tasks: error: stopped by SIGTERM before every row")
+    assert "13 of 18 rows not confirmed (13 refused by the broker): rows 6-18 (5 " in last
+    assert ended.seconds < 30  # not the 60 s of --retry-for
 
 
 def policy_applied(vhost) -> bool:

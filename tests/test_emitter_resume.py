@@ -38,6 +38,16 @@ def test_the_default_file_is_left_out_of_the_resume_command():
     )
 
 
+def test_the_resume_command_keeps_the_waits_given_and_leaves_out_the_defaults():
+    args = make_argument_parser().parse_args(["--blocked-timeout", "30", "--retry-for", "2.5"])
+    assert resume_command(args, 9) == (
+        "python v3_emitter_of_tasks.py --queue task_queue3 --blocked-timeout 30 "
+        "--retry-for 2.5 --from-row 9"
+    )
+    args = make_argument_parser().parse_args(["--retry-for", "60"])  # the default
+    assert resume_command(args, 9).endswith(" --queue task_queue3 --from-row 9")
+
+
 @pytest.mark.broker
 def test_from_row_sends_the_rows_from_that_line_on(vhost, tmp_path):
     env = script_env(vhost.url, log_dir=tmp_path)
@@ -63,12 +73,12 @@ def test_rows_refused_end_the_error_line_with_the_command_that_resumes(vhost, tm
     assert result.returncode == 1
     assert line.endswith(
         ": rows 6-18 (5 confirmed); resume with: "
-        "python v3_emitter_of_tasks.py --queue task_queue3 --from-row 6"
+        "python v3_emitter_of_tasks.py --queue task_queue3 --retry-for 0.5 --from-row 6"
     )
     taken = vhost.take_all("task_queue3")
     for _run in range(3):  # each run takes five more rows, then names where to resume
         command = line.split("; resume with: ")[1]
-        result = run_script(*shlex.split(command)[1:], *give_up, env=env)  # after "python"
+        result = run_script(*shlex.split(command)[1:], env=env)  # the script after "python"
         taken += vhost.take_all("task_queue3")
         if result.returncode == 0:
             break

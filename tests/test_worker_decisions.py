@@ -4,6 +4,7 @@ task whose work failed, and how it waits between reconnection attempts."""
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 import pika
@@ -78,29 +79,31 @@ def test_counts_from_0_to_their_most(option, most, capsys):
         assert f"must be a whole number from 0 to {most}" in capsys.readouterr().err
 
 
-class RecordedEvent(threading.Event):
-    """A threading.Event that records how long each wait may last."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.waits: list[float] = []
+class NeverWaitedOn(threading.Event):
+    """A flag a signal handler sets: waiting on it would take the lock that set() needs."""
 
     def wait(self, timeout: float | None = None) -> bool:
-        assert timeout is not None
-        self.waits.append(timeout)
-        return super().wait(min(timeout, 0.001))  # the test need not wait it out
+        raise AssertionError("wait_or_stop blocked in Event.wait, whose lock the handler needs")
 
 
-def test_a_reconnecting_worker_waits_in_slices_a_signal_can_cut_short():
-    # on Windows a signal handler runs between two waits, never inside one
-    stop = RecordedEvent()
-    threading.Timer(0.05, stop.set).start()
+def test_a_wait_is_sleeps_of_a_slice_cut_short_by_a_stop_without_waiting_on_the_flag(
+    monkeypatch,
+):
+    stop, sleeps = NeverWaitedOn(), []
+
+    def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        if len(sleeps) == 3:
+            stop.set()  # as the handler does, between two sleeps
+
+    monkeypatch.setattr("utils.signals.time.sleep", sleep)
     assert wait_or_stop(stop, 30.0) is True  # a stop cuts the 30 s short
-    assert stop.waits[0] == SLICE <= 0.5
-    assert max(stop.waits) <= SLICE
+    assert sleeps == [SLICE] * 3
+    assert SLICE <= 0.1
 
 
 def test_a_wait_no_stop_cuts_short_lasts_its_time():
-    stop = RecordedEvent()
-    assert wait_or_stop(stop, 0.05) is False
-    assert sum(stop.waits) >= 0.05
+    stop = NeverWaitedOn()
+    started = time.monotonic()
+    assert wait_or_stop(stop, 0.25) is False
+    assert time.monotonic() - started >= 0.25

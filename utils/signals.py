@@ -2,11 +2,14 @@
 
 A process that a non-interactive shell starts in the background inherits SIGINT
 *ignored*, so every worker installs its handlers itself. Handlers never call pika.
-Once connected, a first signal only sets a flag that pika's own loop looks at: an exception
-raised at a random point inside pika can cut it between buffering a frame and asking to send
-it, and its connection then never closes (a Ctrl+C that hangs). Before the connection is
-open, and at a second signal, KeyboardInterrupt stops at once, and nothing closes the
-connection politely after it: the process exits and the socket goes with it.
+A KeyboardInterrupt raised at a random point inside pika can cut it between buffering a
+frame and asking to send it, and its connection then never closes (a Ctrl+C that hangs).
+So where a script means to close its connection cleanly, a first signal only sets a flag
+(GracefulStop) that pika's own loop looks at: the v1 and v2 workers once connected (until
+then KeyboardInterrupt stops their connecting at once), the v3 worker and emitter from the
+start. A KeyboardInterrupt (a second signal; any signal to the v1 and v2 emitters, which
+publish one message) stops at once, and nothing closes the connection politely after it:
+the process exits and the socket goes with it.
 Windows has no SIGTERM to send: a program stops another one there with CTRL_BREAK_EVENT,
 which arrives as SIGBREAK, so SIGBREAK counts as SIGTERM.
 """
@@ -55,7 +58,7 @@ class GracefulStop:
         return f"stopped by {signal.Signals(self.signum).name}" if self.signum else "stopped"
 
 
-STOP_CHECK_EVERY = 0.2  # seconds: how soon an idle v1 or v2 worker notices a stop signal
+STOP_CHECK_EVERY = 0.2  # seconds: how soon a pika I/O loop notices a stop signal
 
 
 def stop_consuming_when_asked(stop: GracefulStop, connection, channel) -> None:
@@ -71,16 +74,18 @@ def stop_consuming_when_asked(stop: GracefulStop, connection, channel) -> None:
     connection.call_later(STOP_CHECK_EVERY, look)
 
 
-SLICE = 0.5  # seconds: the longest wait a signal cannot cut short on Windows
+SLICE = 0.1  # seconds: the longest a stop signal waits to be noticed during a wait
 
 
 def wait_or_stop(stop: threading.Event, seconds: float) -> bool:
-    """Wait `seconds`, or less if `stop` is set (then True), in slices of at most SLICE.
+    """Wait `seconds`, or less if `stop` is set (then True): sleeps of at most SLICE, the
+    flag looked at between them.
 
-    On Windows, Ctrl+C runs its handler only between two slices, never inside one wait.
+    Not stop.wait(): the handler that sets the flag runs on the thread that waits, and
+    Event.set() takes the lock Event.wait() holds for a few bytecodes, so a signal landing
+    there would hang the first Ctrl+C. On Windows, too, a handler runs between two sleeps.
     """
     deadline = time.monotonic() + seconds
-    while (left := deadline - time.monotonic()) > 0:
-        if stop.wait(min(left, SLICE)):
-            return True
+    while not stop.is_set() and (left := deadline - time.monotonic()) > 0:
+        time.sleep(min(left, SLICE))
     return stop.is_set()

@@ -59,7 +59,8 @@ def make_argument_parser() -> argparse.ArgumentParser:
 
 def make_callback(name: str, per_dot: float, auto_ack: bool, stop: threading.Event):
     """The tutorial's callback, with the v3 worker's lines: Received, sleep, ack, Done; a
-    stop signal cuts the sleep short, and the task is not acked."""
+    stop signal cuts the sleep short, and the task is not acked (under auto_ack the broker
+    has forgotten it already)."""
 
     def callback(channel, method, properties, body: bytes) -> None:
         text = body.decode("utf-8", errors="replace")
