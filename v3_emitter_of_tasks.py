@@ -295,6 +295,7 @@ class ConfirmedPublisher:
         self.refused_since: float | None = None  # time.monotonic() of the first of the nacks
         self.refusals = 0  # rounds of refused rows published again since then
         self.again_timer: Any = None  # the next round, once one is due
+        self.renewing = False  # a round of refused rows is opening a new channel
         self.answered_at = time.monotonic()  # the last confirm, or the first row in flight
         self.silence_said_at = 0.0  # when the emitter last said it waits for confirms
 
@@ -379,19 +380,27 @@ class ConfirmedPublisher:
         )
 
     def _start_publishing(self) -> None:
-        """Publish again what a lost connection left unconfirmed, then read on."""
+        """Publish again what the last channel left unconfirmed, and the refused rows, then
+        read on."""
         again = self.confirms.new_channel()
         if again:
             logger.info(
-                " [*] publishing again the %s not confirmed when the connection was lost: %s",
+                " [*] publishing again the %s not confirmed when %s: %s",
                 count_of(len(again), "row"),
+                "RabbitMQ refused rows" if self.renewing else "the connection was lost",
                 rows_named(task.row for task in again),
             )
-        self.refused_since = None  # refused rows go now, and the count starts again
+        if not self.renewing:
+            self.refused_since = None  # a new connection: the count of refusals starts again
+        self.renewing = False
         self._publish_again(again + self.confirms.take_refused())
         self._publish_more()
 
     def _on_channel_closed(self, _channel, reason: BaseException) -> None:
+        if self.renewing and isinstance(reason, pika.exceptions.ChannelClosedByClient):
+            if self.connection is not None and self.connection.is_open:  # see _publish_refused
+                self.connection.channel(on_open_callback=self._use)  # the queue is declared
+            return
         if not isinstance(reason, pika.exceptions.ChannelClosedByBroker):
             return  # closed with its connection: _on_connection_closed says why
         if self._all_done():
@@ -400,7 +409,7 @@ class ConfirmedPublisher:
             self._fail(broker_error(reason))
 
     def _on_connection_closed(self, _connection, reason: BaseException) -> None:
-        self.channel = None
+        self.channel, self.renewing = None, False
         if self.again_timer is not None:  # refused rows go first on the next channel
             self.ioloop.remove_timeout(self.again_timer)
             self.again_timer = None
@@ -581,9 +590,15 @@ class ConfirmedPublisher:
         )
 
     def _publish_refused(self) -> None:
+        """A round of the refused rows, on a new channel, with the rows still in flight on
+        this one: a channel whose quorum-queue client was refused during a leader election
+        can go on being refused after the queue has a new leader (seen with RabbitMQ 3.10)."""
         self.again_timer = None
-        if self.channel is not None and self.channel.is_open and not self.stop.requested.is_set():
-            self._publish_again(self.confirms.take_refused())
+        channel = self.channel
+        if channel is None or not channel.is_open or self.stop.requested.is_set():
+            return
+        self.channel, self.renewing = None, True
+        channel.close()  # _on_channel_closed opens the next one
 
     def _publish_again(self, tasks: list[Task]) -> None:
         """Rows published before, unconfirmed by a lost connection or refused: no Sent line."""
