@@ -295,6 +295,7 @@ class ConfirmedPublisher:
         self.refused_since: float | None = None  # time.monotonic() of the first of the nacks
         self.refusals = 0  # rounds of refused rows published again since then
         self.again_timer: Any = None  # the next round, once one is due
+        self.refused_for_good = False  # --retry-for ran out: refused rows are not sent again
         self.renewing = False  # a round of refused rows is opening a new channel
         self.answered_at = time.monotonic()  # the last confirm, or the first row in flight
         self.silence_said_at = 0.0  # when the emitter last said it waits for confirms
@@ -481,8 +482,9 @@ class ConfirmedPublisher:
 
     def _all_done(self) -> bool:
         """Every row read, none in flight, and none to publish again (once a stop is asked,
-        refused rows stay refused)."""
-        again = self.confirms.refused and not self.stop.requested.is_set()
+        or the emitter gave up, refused rows stay refused)."""
+        given_up = self.stop.requested.is_set() or self.refused_for_good
+        again = self.confirms.refused and not given_up
         return not self.reading and not self.confirms.pending and not again
 
     # --- a stop signal -------------------------------------------------------------------
@@ -514,7 +516,7 @@ class ConfirmedPublisher:
     def _publish_more(self) -> None:
         """Publish until WINDOW messages are in flight or the reading is over; no new row
         while refused rows wait to go again."""
-        while self.reading and not self.confirms.refused and len(self.confirms.pending) < WINDOW:
+        while self._room_to_publish():
             try:
                 task = next(self.tasks)
             except StopIteration:
@@ -525,15 +527,27 @@ class ConfirmedPublisher:
                 self.outcome.error = error
             else:
                 self._publish(task)
-                self.confirms.published(task)
                 if not self.settings.quiet:
                     logger.info(sent_line(task.row, task.text))  # one record a row
         if self._all_done():
             self._close()
 
-    def _publish(self, task: Task) -> None:
+    def _room_to_publish(self) -> bool:
+        """Rows to read, an open channel (not one being replaced: its last answers may still
+        come in), no refused row waiting, and fewer than WINDOW in flight."""
+        return (
+            self.reading
+            and self.channel is not None
+            and not self.confirms.refused
+            and len(self.confirms.pending) < WINDOW
+        )
+
+    def _publish(self, task: Task, again: bool = False) -> None:
+        """Publish the task; it is in flight before pika sees it, so that a publish that
+        raises leaves it to be published again, never read and dropped."""
         if not self.confirms.pending:  # the wait for an answer starts now
             self.answered_at = time.monotonic()
+        self.confirms.published(task, again)
         self.channel.basic_publish(
             exchange="",
             routing_key=self.settings.queue,
@@ -557,7 +571,8 @@ class ConfirmedPublisher:
         if acked and not self.confirms.refused:
             self.refused_since = None  # the queue takes rows again
         stopping = self.stop.requested.is_set()
-        if self.confirms.refused and self.again_timer is None and not stopping:
+        renewing = self.channel is None  # the round under way takes this row too
+        if self.confirms.refused and self.again_timer is None and not (stopping or renewing):
             self._publish_refused_later()
         self._publish_more()
 
@@ -569,7 +584,7 @@ class ConfirmedPublisher:
             self.refused_since, self.refusals = now, 0
         left = self.refused_since + self.settings.retry_for - now
         if left <= 0:
-            self._fail(BrokerError(self._refusing_for()))
+            self._give_up_refused_rows()
             return
         self.refusals += 1
         delay = min(backoff(self.refusals, RECONNECT_CAP), left)
@@ -581,6 +596,17 @@ class ConfirmedPublisher:
                 self.settings.retry_for,
             )
         self.again_timer = self.ioloop.call_later(delay, self._publish_refused)
+
+    def _give_up_refused_rows(self) -> None:
+        """--retry-for ran out: read no more rows, and end once the rest of this round is
+        answered (or after STOP_GRACE s), so that the error line names each row refused or
+        confirmed rather than leaving it without an answer."""
+        self.reading, self.refused_for_good = False, True
+        self.outcome.error = self.outcome.error or BrokerError(self._refusing_for())
+        if not self.confirms.pending:
+            self._close()
+        elif self.again_timer is None:
+            self.again_timer = self.ioloop.call_later(STOP_GRACE, self._close)
 
     def _refusing_for(self) -> str:
         return (
@@ -597,14 +623,15 @@ class ConfirmedPublisher:
         channel = self.channel
         if channel is None or not channel.is_open or self.stop.requested.is_set():
             return
+        if not self.confirms.refused:  # taken by a round since: nothing to do
+            return
         self.channel, self.renewing = None, True
         channel.close()  # _on_channel_closed opens the next one
 
     def _publish_again(self, tasks: list[Task]) -> None:
         """Rows published before, unconfirmed by a lost connection or refused: no Sent line."""
         for task in tasks:
-            self._publish(task)
-            self.confirms.published(task, again=True)
+            self._publish(task, again=True)
 
     def _watch_confirms(self) -> None:
         """Say so, every CONFIRM_SILENCE s, while rows in flight get no answer: no silent
