@@ -382,7 +382,10 @@ class ConfirmedPublisher:
 
     def _start_publishing(self) -> None:
         """Publish again what the last channel left unconfirmed, and the refused rows, then
-        read on."""
+        read on; unless a stop came while the channel opened: those rows are then named."""
+        if self.stop.requested.is_set():
+            self._close()
+            return
         again = self.confirms.new_channel()
         if again:
             logger.info(
@@ -533,11 +536,12 @@ class ConfirmedPublisher:
             self._close()
 
     def _room_to_publish(self) -> bool:
-        """Rows to read, an open channel (not one being replaced: its last answers may still
-        come in), no refused row waiting, and fewer than WINDOW in flight."""
+        """Rows to read, a channel in confirm mode (not one being replaced: its last answers
+        may still come in), no refused row waiting, and fewer than WINDOW in flight."""
         return (
             self.reading
             and self.channel is not None
+            and not self.renewing
             and not self.confirms.refused
             and len(self.confirms.pending) < WINDOW
         )
@@ -571,8 +575,9 @@ class ConfirmedPublisher:
         if acked and not self.confirms.refused:
             self.refused_since = None  # the queue takes rows again
         stopping = self.stop.requested.is_set()
-        renewing = self.channel is None  # the round under way takes this row too
-        if self.confirms.refused and self.again_timer is None and not (stopping or renewing):
+        # a nack on the channel being replaced goes with the round under way
+        settled_already = stopping or self.renewing or self.refused_for_good
+        if self.confirms.refused and self.again_timer is None and not settled_already:
             self._publish_refused_later()
         self._publish_more()
 
@@ -605,8 +610,8 @@ class ConfirmedPublisher:
         self.outcome.error = self.outcome.error or BrokerError(self._refusing_for())
         if not self.confirms.pending:
             self._close()
-        elif self.again_timer is None:
-            self.again_timer = self.ioloop.call_later(STOP_GRACE, self._close)
+        else:  # _publish_more closes once the last answer is in
+            self.ioloop.call_later(STOP_GRACE, self._close)
 
     def _refusing_for(self) -> str:
         return (
