@@ -500,19 +500,25 @@ class ConfirmedPublisher:
 
     def _stop_reading(self) -> None:
         """Asked to stop: read no more rows; those in flight have STOP_GRACE s to be confirmed."""
+        if self.channel is not None and self.confirms.pending:
+            again = "Ctrl+C again" if self.stop.signum == signal.SIGINT else "a second signal"
+            logger.info(
+                " [*] %s: waiting up to %g s for the confirms of %s in flight; %s stops at once",
+                self.stop.cause(),
+                STOP_GRACE,
+                count_of(len(self.confirms.pending), "row"),
+                again,
+            )
+        self._close_once_answered()
+
+    def _close_once_answered(self) -> None:
+        """Read no more rows; close once the rows in flight are answered (_publish_more
+        sees it), or after STOP_GRACE s."""
         self.reading = False
         if self.channel is None or not self.confirms.pending:
             self._close()
-            return
-        again = "Ctrl+C again" if self.stop.signum == signal.SIGINT else "a second signal"
-        logger.info(
-            " [*] %s: waiting up to %g s for the confirms of %s in flight; %s stops at once",
-            self.stop.cause(),
-            STOP_GRACE,
-            count_of(len(self.confirms.pending), "row"),
-            again,
-        )
-        self.ioloop.call_later(STOP_GRACE, self._close)
+        else:
+            self.ioloop.call_later(STOP_GRACE, self._close)
 
     # --- publishing and confirms --------------------------------------------------------
 
@@ -606,12 +612,9 @@ class ConfirmedPublisher:
         """--retry-for ran out: read no more rows, and end once the rest of this round is
         answered (or after STOP_GRACE s), so that the error line names each row refused or
         confirmed rather than leaving it without an answer."""
-        self.reading, self.refused_for_good = False, True
+        self.refused_for_good = True
         self.outcome.error = self.outcome.error or BrokerError(self._refusing_for())
-        if not self.confirms.pending:
-            self._close()
-        else:  # _publish_more closes once the last answer is in
-            self.ioloop.call_later(STOP_GRACE, self._close)
+        self._close_once_answered()
 
     def _refusing_for(self) -> str:
         return (
@@ -627,8 +630,6 @@ class ConfirmedPublisher:
         self.again_timer = None
         channel = self.channel
         if channel is None or not channel.is_open or self.stop.requested.is_set():
-            return
-        if not self.confirms.refused:  # taken by a round since: nothing to do
             return
         self.channel, self.renewing = None, True
         channel.close()  # _on_channel_closed opens the next one
