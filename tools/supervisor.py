@@ -62,12 +62,26 @@ class StopSignals:
     def __init__(self) -> None:
         self.holding = 0
         self.pending = False
+        self.once = False  # the signals after the first are ignored
+        self.ignoring = False
 
-    def install(self) -> None:
+    def install(self, once: bool = False) -> None:
+        """once: only the first signal raises; a second one, even one that comes while the
+        first is being unwound, cannot cut the clean-up after it short."""
+        self.once = once
         for signum in STOP_SIGNALS:
             signal.signal(signum, self._handle)
 
+    def ignore(self) -> None:
+        """From now on, stop signals do nothing: a clean-up follows that must not be cut short.
+        (The handler stays and returns, rather than SIG_IGN, which a signal already caught
+        but not yet handled would report as 'ignored due to race condition'.)"""
+        self.ignoring = True
+
     def _handle(self, signum: int, frame: object) -> None:
+        if self.ignoring:
+            return
+        self.ignoring = self.once
         if self.holding:
             self.pending = True
             return

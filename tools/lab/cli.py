@@ -10,7 +10,6 @@ happens, Ctrl+C included, it stops its children and deletes what it made: its vi
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 
 import pika.exceptions
@@ -24,7 +23,6 @@ from utils.broker_errors import broker_error
 from utils.connect import connect
 from utils.errors import ExitCode, ScriptError, SettingsError
 from utils.parameters import connection_parameters
-from utils.signals import STOP_SIGNALS
 from utils.tasks import seconds_per_dot
 from utils.urls import rabbitmq_url
 
@@ -120,8 +118,7 @@ def run(lab: Lab, experiment) -> int:
     except pika.exceptions.AMQPError as error:
         failure = broker_error(error)
     finally:
-        for signum in STOP_SIGNALS:  # a second Ctrl+C must not leave things half cleaned
-            signal.signal(signum, signal.SIG_IGN)
+        STOP.ignore()  # a Ctrl+C now must not leave things half cleaned
         lab.clean_up()
     if failure is not None:
         return fail(failure)
@@ -144,6 +141,6 @@ def main(argv: list[str] | None = None) -> int:
     if reason:
         print(f"{PROG}: skipped {experiment.NAME}: {reason}")
         return ExitCode.OK
-    STOP.install()
+    STOP.install(once=True)  # a second Ctrl+C, right after the first, is ignored too
     lab = Lab(experiment.NAME, url, per_dot, use_colour(), args.management_port)
     return run(lab, experiment)
