@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 import signal
+import subprocess
+import sys
 from collections import Counter
 
 import pytest
 
-from tests.support import Child, check_a_tool_refused, run_tool, script_env
+from tests.support import PROJECT_ROOT, Child, check_a_tool_refused, run_tool, script_env
 from tools.demo import RoundLog
 from utils.console_lines import parse_all_received, parse_done
 
@@ -98,6 +100,9 @@ def test_the_demo_purges_leftover_messages_when_asked(vhost, tmp_path):
     result = run_tool("demo", "--seconds-per-dot", "0", "--purge", url=vhost.url, log_dir=tmp_path)
 
     assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[1] == (
+        "demo     | --purge: deleted 2 messages left in queue task_queue3 from an earlier run"
+    )
     assert sorted(row for rows in final_table(result.stdout).values() for row in rows) == ALL_ROWS
     assert consumers_and_ready(vhost) == (0, 0)
 
@@ -116,7 +121,10 @@ def test_the_demo_will_not_share_its_queue_with_workers_running_elsewhere(vhost,
 
 
 @pytest.mark.broker
-def test_ctrl_c_stops_the_demo_gracefully_and_loses_nothing(vhost, tmp_path):
+@pytest.mark.parametrize(
+    "signum", [signal.SIGINT, signal.SIGHUP], ids=["Ctrl+C", "the terminal closing"]
+)
+def test_ctrl_c_stops_the_demo_gracefully_and_loses_nothing(vhost, tmp_path, signum):
     demo = Child(
         *("-m", "tools.demo", "--seconds-per-dot", "0.2"),
         env=script_env(vhost.url, log_dir=tmp_path),
@@ -128,17 +136,51 @@ def test_ctrl_c_stops_the_demo_gracefully_and_loses_nothing(vhost, tmp_path):
             "every row sent and a task started",
             timeout=20,
         )
-        status = demo.stop(signal.SIGINT, timeout=20).code
+        status = demo.stop(signum, timeout=20).code
     finally:
         demo.kill()
     output = demo.output
 
     assert status == 130, output
+    assert "Traceback" not in output
     done = [row for rows in logged_rows(output).values() for row in rows]
     assert len(done) == len(set(done)) >= 1
     # each worker finished its task in hand; every other row is back in the queue
     assert consumers_and_ready(vhost) == (0, 18 - len(done))
     assert f"{18 - len(done)} rows sent but not done still in queue task_queue3" in output
+
+
+@pytest.mark.broker
+def test_a_reader_that_quits_early_stops_the_demo_and_its_workers_without_a_traceback(
+    vhost, tmp_path
+):
+    """`make demo | head`: the demo's next line meets a closed pipe."""
+    demo = subprocess.Popen(
+        [sys.executable, "-m", "tools.demo", "--seconds-per-dot", "0.2"],
+        cwd=PROJECT_ROOT,
+        env=script_env(vhost.url, log_dir=tmp_path),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert demo.stdout is not None and demo.stderr is not None
+        lines = [demo.stdout.readline() for _ in range(3)]  # what `head -n 3` shows
+        demo.stdout.close()
+        status = demo.wait(timeout=60)
+        errors = demo.stderr.read()
+    finally:
+        demo.kill()
+        demo.wait()
+
+    assert lines[0].startswith("demo     | RabbitMQ at ")
+    assert status == 1, errors
+    assert errors.splitlines() == [
+        "demo: error: the output was closed (the program reading it quit, or the terminal "
+        "closed); the workers were stopped"
+    ]
+    assert consumers_and_ready(vhost)[0] == 0  # no worker outlives the demo
 
 
 def test_an_unreachable_broker_gives_one_line_and_exit_1(tmp_path):

@@ -11,6 +11,7 @@ read from the workers' lines, and the ideal one simulated from the CSV.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from tools.supervisor import (
     RoundLog,
     Supervisor,
     child_environment,
+    print_or_fail,
     use_colour,
     wait_for,
 )
@@ -73,9 +75,10 @@ def make_argument_parser() -> argparse.ArgumentParser:
             "The queue must hold no leftover messages (--purge deletes them) and have no other\n"
             "consumers: the demo checks first and refuses rather than mix its tasks with them.\n"
             "Ctrl+C stops everything gracefully: each worker finishes the task in hand, the\n"
-            "rows not done stay in the queue.\n"
-            "exit status: 0 every row done, 1 a failure (broker, CSV, a child process),\n"
-            "  2 bad usage, 130 interrupted (Ctrl+C or SIGTERM).\n"
+            "rows not done stay in the queue. So does any other way out: SIGTERM, the terminal\n"
+            "closing, a reader that quits early (make demo | head): no worker outlives the demo.\n"
+            "exit status: 0 every row done, 1 a failure (broker, CSV, a child process, the\n"
+            "  output closed), 2 bad usage, 130 interrupted (Ctrl+C, SIGTERM, SIGHUP).\n"
             "examples:\n"
             "  python -m tools.demo\n"
             "  python -m tools.demo --workers 4 --seconds-per-dot 0.2 --compare-prefetch"
@@ -126,11 +129,12 @@ def worker_count(raw: str) -> int:
 # --- the broker and the queue, before anything starts ---------------------------------------
 
 
-def check_queue_is_free(url: str, queue_name: str, purge: bool) -> str:
+def check_queue_is_free(url: str, queue_name: str, purge: bool) -> tuple[str, int]:
     """Fail unless the queue is absent, or empty (emptied, with `purge`) with no consumer.
 
-    Return where the queue is, for the demo's first line.
+    Return where the queue is, for the demo's first line, and how many messages were purged.
     """
+    purged = 0
     params = connection_parameters(url)
     connection = connect(params)  # BrokerError: one clear line naming host:port
     try:
@@ -143,7 +147,7 @@ def check_queue_is_free(url: str, queue_name: str, purge: bool) -> str:
                 "those workers (Ctrl+C in their terminals), or give the demo another --queue"
             )
         if declared.message_count and purge:
-            channel.queue_purge(queue_name)
+            purged = channel.queue_purge(queue_name).method.message_count
         elif declared.message_count:
             raise DemoError(
                 f"queue {queue_name} holds {count_of(declared.message_count, 'message')} left "
@@ -159,7 +163,7 @@ def check_queue_is_free(url: str, queue_name: str, purge: bool) -> str:
     finally:
         if connection.is_open:
             connection.close()
-    return f"{params[0].host}:{params[0].port}, vhost {params[0].virtual_host}"
+    return f"{params[0].host}:{params[0].port}, vhost {params[0].virtual_host}", purged
 
 
 # --- one round: workers, emitter, drain, stop ---------------------------------------------------
@@ -306,8 +310,9 @@ def load_settings(args: argparse.Namespace) -> Settings:
 
 
 def fail(error: ScriptError) -> int:
-    """One line on stderr; the error's exit status."""
-    print(f"{PROG}: error: {error}", file=sys.stderr)
+    """One line on stderr (if it is still there); the error's exit status."""
+    with contextlib.suppress(OSError):
+        print(f"{PROG}: error: {error}", file=sys.stderr, flush=True)
     return int(error.exit_code)
 
 
@@ -331,7 +336,8 @@ def run_rounds(
 
 
 def run_demo(supervisor: Supervisor, settings: Settings, compare: bool) -> int:
-    """Every round, then the report; Ctrl+C or SIGTERM stops the children gracefully."""
+    """Every round, then the report; Ctrl+C or SIGTERM stops the children gracefully, and so
+    does any other way out (an error, the output closed): no worker outlives the demo."""
     rounds: list[tuple[str, RoundLog]] = []
     try:
         run_rounds(supervisor, settings, plan_of(compare), rounds)
@@ -346,10 +352,9 @@ def run_demo(supervisor: Supervisor, settings: Settings, compare: bool) -> int:
             else f"stopped; no row left in queue {settings.queue}"
         )
         return ExitCode.INTERRUPTED
-    except ScriptError:
+    finally:  # after a round that ended well, no child is left to stop
         supervisor.stop_all(rounds[-1][1] if rounds else RoundLog(), settings.patience())
-        raise
-    print("\n".join(report(rounds, settings, supervisor.paint_lane)))
+    print_or_fail("\n".join(report(rounds, settings, supervisor.paint_lane)))
     return ExitCode.OK
 
 
@@ -359,7 +364,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings(args)
         url = rabbitmq_url(args.url)
-        where = check_queue_is_free(url, settings.queue, args.purge)
+        where, purged = check_queue_is_free(url, settings.queue, args.purge)
         STOP.install()
         supervisor = Supervisor(
             child_environment(url, settings.per_dot),
@@ -371,6 +376,11 @@ def main(argv: list[str] | None = None) -> int:
             f"{count_of(len(settings.tasks), 'task')} from {settings.csv_file.name}, "
             f"{settings.per_dot:g} s per dot"
         )
+        if purged:
+            supervisor.say(
+                f"--purge: deleted {count_of(purged, 'message')} left in queue "
+                f"{settings.queue} from an earlier run"
+            )
         return run_demo(supervisor, settings, args.compare_prefetch)
     except ScriptError as error:
         return fail(error)

@@ -10,6 +10,7 @@ when; from it come the real timeline and the tallies.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import queue
 import signal
@@ -31,8 +32,19 @@ from utils.console_lines import (
     parse_received,
     sent_rows,
 )
+from utils.errors import ScriptError
 from utils.platforms import ansi_escapes_work
 from utils.signals import STOP_SIGNALS
+
+# The terminal closing (SIGHUP) stops the supervising program as Ctrl+C does: its children,
+# in sessions of their own, would not hear of it and would run on with no terminal.
+SUPERVISOR_SIGNALS = STOP_SIGNALS + tuple(
+    signum for signum in (getattr(signal, "SIGHUP", None),) if signum is not None
+)
+
+# Errors that say our output is gone: the reader of the pipe quit (`make demo | head`, `less`
+# quit early: EPIPE; on Windows EINVAL), or the terminal closed (EIO).
+OUTPUT_GONE = (errno.EPIPE, errno.EINVAL, errno.EIO)
 
 POLL = 0.2  # seconds between checks while waiting for a child's next line
 
@@ -69,7 +81,7 @@ class StopSignals:
         """once: only the first signal raises; a second one, even one that comes while the
         first is being unwound, cannot cut the clean-up after it short."""
         self.once = once
-        for signum in STOP_SIGNALS:
+        for signum in SUPERVISOR_SIGNALS:
             signal.signal(signum, self._handle)
 
     def ignore(self) -> None:
@@ -101,6 +113,28 @@ class StopSignals:
 
 
 STOP = StopSignals()  # the handlers of the program that supervises: install() them once
+
+
+class OutputClosed(ScriptError):
+    """Our standard output is gone; what we still print goes nowhere, and the children stop."""
+
+
+def print_or_fail(text: str) -> None:
+    """Print a line; if the output is gone, silence stdout and raise OutputClosed.
+
+    Silencing it (the null device on its descriptor) keeps Python's own flush at exit from
+    printing a traceback of its own.
+    """
+    try:
+        print(text, flush=True)
+    except OSError as error:
+        if error.errno not in OUTPUT_GONE:
+            raise
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise OutputClosed(
+            "the output was closed (the program reading it quit, or the terminal closed); "
+            "the workers were stopped"
+        ) from None
 
 
 def second_of_day(now: float) -> float:
@@ -160,7 +194,7 @@ class Supervisor:
     def say(self, text: str) -> None:
         """A line of the supervisor's own, with the same kind of prefix as the children's."""
         name = self.paint(BOLD, self.own_name.ljust(self.name_width))
-        print(f"{name} | {text}", flush=True)
+        print_or_fail(f"{name} | {text}")
 
     def start(
         self,
@@ -209,7 +243,7 @@ class Supervisor:
             if child.worker is not None:
                 log.ended_at(child.worker, time.time())
             return
-        print(f"{self.paint(child.colour, child.name.ljust(self.name_width))} | {line}", flush=True)
+        print_or_fail(f"{self.paint(child.colour, child.name.ljust(self.name_width))} | {line}")
         log.feed(child.worker, line)
 
     def running(self) -> list[Child]:
