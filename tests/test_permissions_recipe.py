@@ -1,66 +1,126 @@
-"""The users-and-permissions recipe of docs/permissions.md runs as printed, on this broker's
-machine, and the users it makes can send and do the tasks.
+"""The bash blocks of docs/permissions.md run as printed, on this broker's machine: the
+recipe, the import of the definitions file, and the clean-up; the users they make can send
+and do the tasks.
 
-The recipe runs in bash as the page prints it, only its names made unique (a vhost and two
-users of the test's own, deleted at the end): it never touches the default vhost.
+Each block runs in bash as the page prints it, only its names made unique (a vhost and two
+users of the test's own, deleted at the end whatever happens): it never touches the default
+vhost nor anyone else's users.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import subprocess
-import urllib.error
 import uuid
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from tests.support import PROJECT_ROOT, api, quoted, run_script, script_env
+from tools.management import ManagementError
 from utils.console_lines import done_rows
 
 pytestmark = pytest.mark.broker
 
 PAGE = PROJECT_ROOT / "docs" / "permissions.md"
+DEFINITIONS = "docs/rabbitmq-definitions.json"
 
 
-def recipe() -> str:
-    """The page's first bash block: the recipe."""
-    block = re.search(r"^```bash\n(.*?)^```", PAGE.read_text(), re.MULTILINE | re.DOTALL)
-    assert block, f"{PAGE} prints no recipe"
-    return block[1]
+def blocks() -> list[str]:
+    """The page's bash blocks: the recipe, the import of the definitions, the clean-up."""
+    found = re.findall(r"^```bash\n(.*?)^```", PAGE.read_text(), re.MULTILINE | re.DOTALL)
+    assert len(found) == 3, f"{PAGE}: expected 3 bash blocks, found {len(found)}"
+    return found
 
 
-def test_the_permissions_recipe_runs_as_printed_and_its_users_can_work(workers, tmp_path):
-    name = f"test-recipe-{uuid.uuid4().hex[:8]}"
-    script = (
-        recipe()
-        .replace("work-queues-producer", f"{name}-producer")
+def renamed(text: str, name: str) -> str:
+    """The page's (or the definitions file's) names, made the test's own."""
+    return (
+        text.replace("work-queues-producer", f"{name}-producer")
         .replace("work-queues-worker", f"{name}-worker")
         .replace("work-queues", name)
     )
-    if os.geteuid() != 0:  # as the recipe says: sudo in front of each rabbitmqctl
-        script = re.sub(r"^(\s*)rabbitmqctl ", r"\1sudo -n rabbitmqctl ", script, flags=re.M)
-    try:
-        ran = subprocess.run(
-            ["bash", "-e", "-c", script], capture_output=True, text=True, timeout=120
-        )
-        assert ran.returncode == 0, ran.stdout + ran.stderr
-        assert ran.stdout.count("queue declared") == 6
 
-        vhost_url = f"amqp://{{user}}:{{password}}@127.0.0.1:5672/{quoted(name)}"
-        producer = vhost_url.format(user=f"{name}-producer", password="a-long-password")
-        worker = vhost_url.format(user=f"{name}-worker", password="another-long-password")
-        sent = run_script("v3_emitter_of_tasks.py", env=script_env(producer, log_dir=tmp_path))
-        assert sent.returncode == 0, sent.stdout + sent.stderr
-        assert "may not declare queue task_queue3, which exists: using it as it is" in sent.stdout
-        env = script_env(worker, log_dir=tmp_path, seconds_per_dot="0")
-        taking = workers("v3_listening_worker.py", env=env)
-        taking.wait_until(lambda out: set(done_rows(out)) == set(range(1, 19)), "every row done")
-        assert taking.stop().code == 0
+
+def run_as_printed(block: str, name: str, cwd: Path = PROJECT_ROOT) -> str:
+    """Run a block in bash -e as the page prints it (names renamed); its output."""
+    script = renamed(block, name)
+    if os.geteuid() != 0:  # as the page says: sudo in front of each rabbitmqctl
+        script = re.sub(r"^(\s*)rabbitmqctl ", r"\1sudo -n rabbitmqctl ", script, flags=re.M)
+    ran = subprocess.run(
+        ["bash", "-e", "-c", script], cwd=cwd, capture_output=True, text=True, timeout=120
+    )
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    return ran.stdout
+
+
+def exists(path: str) -> bool:
+    """Whether the management API knows the vhost or user at `path`."""
+    try:
+        api("GET", path)
+    except ManagementError as error:
+        if error.status == 404:
+            return False
+        raise
+    return True
+
+
+@contextlib.contextmanager
+def names_of_our_own() -> Iterator[str]:
+    """A unique name for the vhost and the users; whatever a test made is deleted at the end,
+    even when it failed half-way."""
+    name = f"test-recipe-{uuid.uuid4().hex[:8]}"
+    try:
+        yield name
     finally:
         for path in (f"/vhosts/{quoted(name)}", f"/users/{name}-producer", f"/users/{name}-worker"):
             try:
                 api("DELETE", path)
-            except urllib.error.HTTPError as error:
-                if error.code != 404:  # a step that never ran made nothing to delete
+            except ManagementError as error:
+                if error.status != 404:  # a step that never ran made nothing to delete
                     raise
+
+
+def users_can_work(name: str, workers, log_dir: Path) -> None:
+    """The producer sends tasks.csv (using the queue it may not declare); the worker does it."""
+    vhost_url = f"amqp://{{user}}:{{password}}@127.0.0.1:5672/{quoted(name)}"
+    producer = vhost_url.format(user=f"{name}-producer", password="a-long-password")
+    worker = vhost_url.format(user=f"{name}-worker", password="another-long-password")
+    sent = run_script("v3_emitter_of_tasks.py", env=script_env(producer, log_dir=log_dir))
+    assert sent.returncode == 0, sent.stdout + sent.stderr
+    assert "may not declare queue task_queue3, which exists: using it as it is" in sent.stdout
+    env = script_env(worker, log_dir=log_dir, seconds_per_dot="0")
+    taking = workers("v3_listening_worker.py", env=env)
+    taking.wait_until(lambda out: set(done_rows(out)) == set(range(1, 19)), "every row done")
+    assert taking.stop().code == 0
+
+
+def cleaned_up(name: str) -> None:
+    """The clean-up block, as printed, leaves neither the vhost nor the users."""
+    run_as_printed(blocks()[2], name)
+    paths = [f"/vhosts/{quoted(name)}", f"/users/{name}-producer", f"/users/{name}-worker"]
+    assert [path for path in paths if exists(path)] == []
+
+
+def test_the_permissions_recipe_runs_as_printed_and_its_users_can_work(workers, tmp_path):
+    with names_of_our_own() as name:
+        output = run_as_printed(blocks()[0], name)
+        assert output.count("queue declared") == 6
+        users_can_work(name, workers, tmp_path)
+        cleaned_up(name)
+
+
+def test_the_definitions_import_runs_as_printed_from_the_project_folder(workers, tmp_path):
+    """From a project folder (here one holding only the definitions file, its names the
+    test's own), as a user runs it: the file goes in on stdin, so rabbitmqctl's own folder
+    (Debian's wrapper runs in /var/lib/rabbitmq) does not matter."""
+    with names_of_our_own() as name:
+        folder = tmp_path / "project"
+        (folder / "docs").mkdir(parents=True)
+        (folder / DEFINITIONS).write_text(renamed((PROJECT_ROOT / DEFINITIONS).read_text(), name))
+        run_as_printed(blocks()[1], name, cwd=folder)
+        users_can_work(name, workers, tmp_path)
+        cleaned_up(name)
