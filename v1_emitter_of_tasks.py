@@ -7,8 +7,13 @@ second of simulated work for the worker that takes it.
     python v1_emitter_of_tasks.py First task....
 """
 
-import pika
-import pika.exceptions
+from utils.errors import missing_module  # first: it checks the Python version
+
+try:
+    import pika
+    import pika.exceptions
+except ModuleNotFoundError as missing:  # run outside the project's virtual environment
+    raise SystemExit(missing_module(__file__, missing)) from None
 
 from utils.admin_panel import offer_rabbitmq_admin_site
 from utils.alarms import say_when_blocked

@@ -6,13 +6,17 @@ Each '.' in a task is SECONDS_PER_DOT seconds of simulated work (default 1).
     python v1_listening_worker.py
 """
 
-import pika
-import pika.exceptions
+from utils.errors import ExitCode, missing_module  # first: it checks the Python version
+
+try:
+    import pika
+    import pika.exceptions
+except ModuleNotFoundError as missing:  # run outside the project's virtual environment
+    raise SystemExit(missing_module(__file__, missing)) from None
 
 from utils.arguments import no_arguments
 from utils.broker_errors import consuming_cancelled
 from utils.dead_letter import set_aside
-from utils.errors import ExitCode
 from utils.exit_on_error import exit_on_error
 from utils.parameters import connection_parameters
 from utils.queues import use_queue_as_it_is

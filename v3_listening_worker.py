@@ -211,7 +211,8 @@ class Consumer:
         self.channel.basic_qos(prefetch_count=self.settings.prefetch)
         tag = self.channel.basic_consume(self.settings.queue, on_message_callback=self._on_message)
         logger.info(ready_line(self.settings.name, self.settings.queue))
-        if (ending := self._wait_for_ending()) is Ending.STOPPED:
+        ending = self._wait_for_ending()
+        if ending is Ending.STOPPED:
             self.channel.basic_cancel(tag)  # no new task; the tasks waiting go back at close
             while self.in_work is not None and self.channel.is_open:
                 self.connection.process_data_events(time_limit=CHECK_EVERY)
@@ -244,7 +245,8 @@ class Consumer:
         self.connection.call_later(seconds, functools.partial(self._wake_every, seconds))
 
     def _say_stopping(self) -> None:
-        if (delivery := self.in_work) is not None:
+        delivery = self.in_work
+        if delivery is not None:
             spent = time.monotonic() - delivery.started if delivery.started else 0.0
             left = max(delivery.seconds - spent, 0.0)
             logger.info(STOPPING, self.settings.name, self.stop.cause(), delivery.row, left)

@@ -4,6 +4,7 @@ missing-requirements line in the form of the shell in use."""
 
 from __future__ import annotations
 
+import ast
 import glob
 import os
 import shlex
@@ -65,30 +66,53 @@ def test_a_python_new_enough_passes(version):
 
 
 def old_pythons() -> list[str]:
-    """Pythons older than 3.10 on this machine (pyenv's, or on the PATH)."""
-    found = glob.glob(os.path.expanduser("~/.pyenv/versions/3.[89].*/bin/python"))
-    found += [path for path in map(shutil.which, ["python3.8", "python3.9"]) if path]
+    """Pythons 3.7 to 3.9 on this machine (pyenv's, or on the PATH): 3.7 is old Anaconda's,
+    3.9 Apple's /usr/bin/python3."""
+    found = glob.glob(os.path.expanduser("~/.pyenv/versions/3.[789].*/bin/python"))
+    found += [path for path in map(shutil.which, ["python3.7", "python3.8", "python3.9"]) if path]
     return [
         path for path in found if subprocess.run([path, "-V"], capture_output=True).returncode == 0
     ]
 
 
-@pytest.mark.skipif(not old_pythons(), reason="no Python 3.8 or 3.9 on this machine")
-@pytest.mark.parametrize("program", PROGRAMS, ids=" ".join)
-def test_every_program_run_by_an_old_python_says_so_in_one_line(program, tmp_path):
-    old = old_pythons()[0]
-    # pika and tqdm are pure Python: this venv's copies stand in for the old Python's own
-    env = dict(os.environ, PYTHONPATH=sysconfig.get_paths()["purelib"])
-    result = subprocess.run(
-        [old, *program], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=30
+def run_by(python: str, program: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [python, *program], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=30
     )
 
-    assert result.returncode == 1
+
+def says_too_old(result: subprocess.CompletedProcess, program: list[str]) -> None:
+    assert result.returncode == 1, result.stderr
     assert result.stdout == ""
     [line] = result.stderr.splitlines()
     assert "is too old for this project, which needs 3.10 or newer: " in line
     name = "python" if program[0] == "-m" else program[0].removesuffix(".py")
     assert line.startswith(f"{name}: error: Python 3.")
+
+
+@pytest.mark.skipif(not old_pythons(), reason="no Python 3.7, 3.8 or 3.9 on this machine")
+@pytest.mark.parametrize("program", PROGRAMS, ids=" ".join)
+def test_every_program_run_by_an_old_python_says_so_in_one_line(program):
+    # pika and tqdm are pure Python: this venv's copies stand in for the old Python's own
+    env = dict(os.environ, PYTHONPATH=sysconfig.get_paths()["purelib"])
+    for old in old_pythons():
+        says_too_old(run_by(old, program, env), program)
+
+
+@pytest.mark.skipif(not old_pythons(), reason="no Python 3.7, 3.8 or 3.9 on this machine")
+@pytest.mark.parametrize("program", PROGRAMS, ids=" ".join)
+def test_an_old_python_without_pika_says_it_is_too_old_not_that_pika_is_missing(program):
+    """Apple's /usr/bin/python3 (3.9) has no pika: the version is what to fix first."""
+    env = {name: value for name, value in os.environ.items() if name != "PYTHONPATH"}
+    for old in old_pythons():
+        says_too_old(run_by(old, program, env), program)
+
+
+@pytest.mark.parametrize("script", sorted(PROJECT_ROOT.glob("*.py")), ids=lambda path: path.name)
+def test_each_script_parses_as_python_3_7_so_that_its_version_check_can_run(script):
+    """A script's own file is compiled before any of it runs: syntax newer than 3.7 (a
+    walrus) would be a SyntaxError before the version check could say what to do."""
+    ast.parse(script.read_text(), feature_version=(3, 7))
 
 
 # --- the missing requirements, in the shell's own form (POSIX: tests/test_environment.py) -----
@@ -137,6 +161,30 @@ def test_in_cmd_or_anaconda_prompt_the_line_gives_activate_bat_and_the_conda_env
         "install the requirements for this Python (conda's rabbit): python -m pip install" in hint
     )
     assert "Activate.ps1" not in hint and "source" not in hint
+
+
+ONEDRIVE = r"C:\Users\ana\OneDrive\Work Queues"  # a project folder with a space in it
+
+
+def test_from_another_folder_in_powershell_the_paths_are_whole_quoted_and_called():
+    environ = {"PSModulePath": POWERSHELL_MODULES, "USERPROFILE": r"C:\Users\ana"}
+    hint = missing_requirements_hint("v3_listening_worker.py", environ, True, ONEDRIVE)
+
+    assert hint.startswith(
+        rf'run & "{ONEDRIVE}\.venv\Scripts\python" "{ONEDRIVE}\v3_listening_worker.py", or '
+    )
+    assert rf'first: & "{ONEDRIVE}\.venv\Scripts\Activate.ps1" (if PowerShell says' in hint
+    assert hint.endswith(rf'python -m pip install -r "{ONEDRIVE}\requirements.txt"')
+
+
+def test_from_another_folder_in_cmd_the_paths_are_whole_and_quoted():
+    hint = missing_requirements_hint("v1_emitter_of_tasks.py", {}, True, ONEDRIVE)
+
+    assert hint.startswith(
+        rf'run "{ONEDRIVE}\.venv\Scripts\python" "{ONEDRIVE}\v1_emitter_of_tasks.py", or '
+    )
+    assert rf'first: "{ONEDRIVE}\.venv\Scripts\activate.bat"; ' in hint
+    assert "& " not in hint  # cmd has no call operator
 
 
 # --- ANSI escapes (colours, the watcher's redraw) -----------------------------------------------

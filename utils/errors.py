@@ -51,8 +51,10 @@ def missing_module(script_file: str, error: ModuleNotFoundError, run_as: str = "
 
     `run_as` is what follows `python` to run it again (default: the script's file name).
     """
-    run_as = run_as or Path(script_file).name
-    hint = missing_requirements_hint(run_as, os.environ, sys.platform == "win32")
+    root = Path(__file__).resolve().parent.parent  # the project's folder
+    run_as = run_as or Path(script_file).resolve().relative_to(root).as_posix()
+    elsewhere = None if Path.cwd().resolve() == root else str(root)  # then: full paths
+    hint = missing_requirements_hint(run_as, os.environ, sys.platform == "win32", elsewhere)
     return (
         f"{Path(script_file).stem}: error: the module {error.name!r} is not installed for "
         f"{sys.executable}: {hint}"

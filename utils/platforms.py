@@ -100,29 +100,49 @@ def in_powershell(environ: "Mapping[str, str]") -> bool:
     return bool(profile) and any(folder.startswith(profile + "\\") for folder in folders)
 
 
-def missing_requirements_hint(script: str, environ: "Mapping[str, str]", windows: bool) -> str:
+def missing_requirements_hint(
+    script: str, environ: "Mapping[str, str]", windows: bool, root: "str | None" = None
+) -> str:
     """What to do when the project's requirements are missing, in the form of the shell in use.
+
+    `root`: the project's folder, when the current directory is another one; the paths are
+    then given in full (quoted if they hold a space), as the relative ones would not exist.
 
     Windows does not say which shell started us. PowerShell adds the user's own modules
     folder (under USERPROFILE) to PSModulePath, which cmd has only with the system's
     folders, unless cmd was started from PowerShell. The form without activation
     (.venv\\Scripts\\python SCRIPT) works in both, whichever the guess.
     """
+    separator = "\\" if windows else "/"
+
+    def path(relative: str) -> str:
+        full = relative if root is None else root.rstrip(separator) + separator + relative
+        return shell_command([full], windows)
+
+    command = script.split() if script.startswith("-m ") else [path(script)]
     if windows:
-        run = ".venv\\Scripts\\python " + script
-        if in_powershell(environ):
+        powershell = in_powershell(environ)
+        # PowerShell runs a program whose path is quoted only after its call operator, &
+        call = "& " if powershell and root is not None and " " in root else ""
+        run = call + " ".join([path(".venv\\Scripts\\python"), *command])
+        if powershell:
             activate = (
-                ".venv\\Scripts\\Activate.ps1 (if PowerShell says running scripts is "
-                "disabled: Set-ExecutionPolicy -Scope CurrentUser RemoteSigned)"
+                call
+                + path(".venv\\Scripts\\Activate.ps1")
+                + (
+                    " (if PowerShell says running scripts is disabled: "
+                    "Set-ExecutionPolicy -Scope CurrentUser RemoteSigned)"
+                )
             )
         else:
-            activate = ".venv\\Scripts\\activate.bat"
+            activate = path(".venv\\Scripts\\activate.bat")
     else:
-        run, activate = ".venv/bin/python " + script, "source .venv/bin/activate"
+        run = " ".join([path(".venv/bin/python"), *command])
+        activate = f"source {path('.venv/bin/activate')}"
     conda = environ.get("CONDA_DEFAULT_ENV") or environ.get("CONDA_PREFIX")
     here = f" (conda's {conda})" if conda else ""
     return (
         f"run {run}, or activate the project's virtual environment first: {activate}; "
         f"or install the requirements for this Python{here}: "
-        "python -m pip install -r requirements.txt"
+        f"python -m pip install -r {path('requirements.txt')}"
     )
