@@ -57,6 +57,11 @@ MOST_UNACKED = 65535  # prefetch_count is a 16-bit field in AMQP
 DEFAULT_RETRIES, MOST_RETRIES = 1, 1000  # --retries: tries of a failing task after its first
 FAILURES = "x-failures"  # the header of a task's copy: how many times its work failed
 
+# what the summary's "(twice: 4, 7)" means: not the same task done twice, as a rule
+REPEATED_ROWS = (
+    "; a row number done more than once is, as a rule, a task of another emitter run (each run "
+    "numbers its rows from its CSV's lines), else the same task given again (marked redelivered)"
+)
 STOPPING = " [*] worker %s %s: stopping after row %s (about %.0f s left); Ctrl+C again to stop now"
 NO_FAIR = " [*] worker %s: --prefetch 0, no fair dispatch: tasks may wait here while others idle"
 
@@ -393,7 +398,8 @@ def main(argv: list[str] | None = None, work: Callable[[str, float], None] = wor
     if worker is not None:
         done = worker.rows_done
         tasks = "task" if done.count == 1 else "tasks"
-        logger.info(" [*] worker %s did %d %s: %s", args.name, done.count, tasks, done)
+        repeats = REPEATED_ROWS if done.repeats else ""
+        logger.info(" [*] worker %s did %d %s: %s%s", args.name, done.count, tasks, done, repeats)
     return ExitCode.OK
 
 

@@ -224,3 +224,25 @@ def log_time(record: str) -> float:
     clock = record.split(" ")[1].split(".")[0]
     hours, minutes, seconds = clock.split(":")
     return int(hours) * 3600 + int(minutes) * 60 + float(seconds.replace(",", "."))
+
+
+def test_a_worker_that_served_two_emitter_runs_says_what_its_repeated_rows_are(
+    vhost, workers, tmp_path
+):
+    """Each emitter run numbers its rows from 1: the summary's '(twice: ...)' says that a
+    repeated row number is, as a rule, another run's task, not a task done twice."""
+    env = script_env(vhost.url, log_dir=tmp_path, seconds_per_dot="0")
+    worker = workers("v3_listening_worker.py", "--name", "1", env=env)
+    worker.wait_for("ready for work")
+    for _ in range(2):
+        sent = run_script("v3_emitter_of_tasks.py", env=env)
+        assert sent.returncode == 0, sent.stderr
+    worker.wait_for("Done", count=36)
+    assert worker.stop().code == 0
+
+    [summary] = [line for line in worker.output.splitlines() if " did 36 tasks: " in line]
+    assert summary.endswith(
+        " [*] worker 1 did 36 tasks: rows 1-18 (twice: 1-18); a row number done more than once "
+        "is, as a rule, a task of another emitter run (each run numbers its rows from its CSV's "
+        "lines), else the same task given again (marked redelivered)"
+    )
