@@ -763,17 +763,6 @@ def summary_line(outcome: Outcome, args: argparse.Namespace, seconds: float, ski
     )
 
 
-def ask_about_the_admin_panel(url: str) -> None:
-    """The offer to open the admin panel; Ctrl+C at the question ends the run, nothing sent."""
-    # a process started in the background by a script inherits SIGINT ignored: take it back
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    try:
-        offer_rabbitmq_admin_site(url, logger)
-    except KeyboardInterrupt:
-        print()  # end the question's line
-        raise ScriptError("interrupted (Ctrl+C) at the question; nothing was sent") from None
-
-
 def main(argv: list[str] | None = None) -> int:
     """Publish every row of the CSV file; exit 0 only if the broker confirmed them all."""
     setup_logger(__file__)
@@ -785,7 +774,7 @@ def main(argv: list[str] | None = None) -> int:
         params = connection_parameters(url)
         limits = bound_blocked_waits(params, args.blocked_timeout)
         tasks = from_row(iter(task_file), args.from_row)  # a bad path fails before connecting
-        ask_about_the_admin_panel(url)
+        offer_rabbitmq_admin_site(url, logger)  # Ctrl+C there: exit 130, nothing sent
         stop.install()  # Ctrl+C, SIGTERM: stop reading, wait briefly for the confirms
         started = time.monotonic()
         with progress_bar(task_file) as progress:

@@ -17,7 +17,7 @@ class ExitCode(enum.IntEnum):
     OK = 0  # success, a worker stopped by a signal included
     FAILURE = 1  # a failure at run time: broker, input file, refused tasks
     USAGE = 2  # bad usage or settings
-    INTERRUPTED = 130  # the programs in tools/ after Ctrl+C or SIGTERM, as a shell reports SIGINT
+    INTERRUPTED = 130  # Ctrl+C or SIGTERM at a question, or in tools/; as a shell reports SIGINT
 
 
 class ScriptError(Exception):
