@@ -266,3 +266,10 @@ def test_the_pages_have_no_doubled_punctuation():
         if re.search(r"[,;:]\.(?!\.)|(?<!\.\.)\.,", SPAN.sub("", line))
     ]
     assert slips == []
+
+
+def test_the_docs_index_lists_every_page_and_links_only_to_pages_that_exist():
+    index = page_text(PROJECT_ROOT / "docs" / "README.md")
+    linked = re.findall(r"\]\(([^)#]+)\)", index)
+    pages = {path.name for path in (PROJECT_ROOT / "docs").glob("*.md")} - {"README.md"}
+    assert sorted(set(linked)) == sorted(pages)
