@@ -51,7 +51,7 @@ except ModuleNotFoundError as missing:  # run outside the project's virtual envi
 
 from utils.admin_panel import offer_rabbitmq_admin_site
 from utils.alarms import URL_LIMIT, BlockedPublishing, say_when_blocked
-from utils.arguments import add_queue_arguments, seconds
+from utils.arguments import ArgumentParser, add_queue_arguments, seconds
 from utils.backoff import backoff
 from utils.broker_errors import broker_error, dropped
 from utils.connect_failure import connection_failure
@@ -85,7 +85,7 @@ logger = logging.getLogger(Path(__file__).stem)  # its handlers: setup_logger, i
 
 def make_argument_parser() -> argparse.ArgumentParser:
     """The command line: every option, with the environment variable it overrides."""
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         description="Publish one persistent task per CSV row to a durable RabbitMQ queue.",
         epilog=(
             "environment: RABBITMQ_URL (default amqp://guest:guest@localhost:5672/%2F).\n"

@@ -38,7 +38,7 @@ except ModuleNotFoundError as missing:  # run outside the project's virtual envi
     sys.exit(missing_module(__file__, missing))
 
 from utils.alarms import say_when_blocked
-from utils.arguments import add_queue_arguments, up_to
+from utils.arguments import ArgumentParser, add_queue_arguments, up_to
 from utils.backoff import backoff
 from utils.broker_errors import broker_error
 from utils.connect import closed_at_the_end, connect_in_turn
@@ -76,7 +76,7 @@ def work(task: str, seconds: float) -> None:
 
 def make_argument_parser() -> argparse.ArgumentParser:
     """The command line: every option, with the environment variable it overrides."""
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         description="Take tasks from a durable RabbitMQ queue, one at a time, until Ctrl+C.",
         epilog=(
             "environment: RABBITMQ_URL (default amqp://guest:guest@localhost:5672/%2F), "

@@ -82,3 +82,26 @@ def test_v1_v2_workers_given_arguments_say_they_take_none(tmp_path, worker_scrip
         "the environment variables RABBITMQ_URL and SECONDS_PER_DOT (see python "
         f"{worker_script} -h)"
     ]
+
+
+@pytest.mark.parametrize(
+    ("program", "name", "command"),
+    [
+        (["v3_listening_worker.py"], "v3_listening_worker", "python v3_listening_worker.py"),
+        (["v3_emitter_of_tasks.py"], "v3_emitter_of_tasks", "python v3_emitter_of_tasks.py"),
+        (["-m", "tools.demo"], "demo", "python -m tools.demo"),
+        (["-m", "tools.lab"], "lab", "python -m tools.lab"),
+        (["-m", "tools.watch_queues"], "watch_queues", "python -m tools.watch_queues"),
+        (["-m", "tools.partition"], "partition", "python -m tools.partition"),
+    ],
+    ids=lambda value: " ".join(value) if isinstance(value, list) else None,
+)
+def test_a_bad_option_is_one_line_named_as_every_other_error(tmp_path, program, name, command):
+    env = script_env("amqp://guest:guest@127.0.0.1:1/", log_dir=tmp_path)
+    result = run_script(*program, "--no-such-option", env=env)
+
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [
+        f"{name}: error: unrecognized arguments: --no-such-option (see: {command} --help)"
+    ]

@@ -14,6 +14,7 @@ from pika.adapters.utils.connection_workflow import (
     AMQPConnectorSocketConnectError,
 )
 
+from tests.support import run_script, script_env
 from utils.connect_failure import connection_failure
 from utils.parameters import connection_parameters
 from utils.urls import redact
@@ -64,6 +65,38 @@ def test_another_socket_error_is_given_in_its_own_words():
     assert str(connection_failure(error, params)) == (
         "cannot connect to RabbitMQ at 10.0.0.1:5672: No route to host"
     )
+
+
+@pytest.mark.parametrize(
+    ("number", "words"),
+    [
+        (10065, "No route to host (WSAEHOSTUNREACH)"),
+        (10051, "Network is unreachable (WSAENETUNREACH)"),
+        (10013, "Permission denied (WSAEACCES: does a firewall or security program block Python?)"),
+        (10099, "Windows Sockets error 10099"),
+    ],
+)
+def test_windows_socket_errors_are_named_not_unknown(number, words):
+    """On Windows os.strerror knows no socket error numbers: pika's text is 'Unknown error'."""
+    error = as_blocking_connection_raises(OSError(number, "Unknown error"))
+    params = connection_parameters("amqp://guest:guest@10.0.0.1:5672/%2F")
+    assert str(connection_failure(error, params)) == (
+        f"cannot connect to RabbitMQ at 10.0.0.1:5672: {words}"
+    )
+
+
+@pytest.mark.broker
+@pytest.mark.parametrize("script", ["v1_emitter_of_tasks.py", "v3_listening_worker.py"])
+def test_a_url_on_the_admin_panels_port_says_that_port_is_not_amqp(script, tmp_path):
+    env = script_env("amqp://guest:guest@127.0.0.1:15672/%2F", log_dir=tmp_path)
+    result = run_script(script, env=env, timeout=30)
+
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        f"{script[:-3]}: error: cannot connect to RabbitMQ at 127.0.0.1:15672: port 15672 is "
+        "the admin panel's (HTTP, for a browser), not AMQP: give the AMQP port in the URL, "
+        "5672 by default"
+    ]
 
 
 @pytest.mark.parametrize("password", ["password", "guest", "wrong", "e"])

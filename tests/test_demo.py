@@ -5,12 +5,11 @@ from __future__ import annotations
 import re
 import signal
 import subprocess
-import sys
 from collections import Counter
 
 import pytest
 
-from tests.support import PROJECT_ROOT, Child, check_a_tool_refused, run_tool, script_env
+from tests.support import Child, check_a_tool_refused, run_tool, script_env, start_script
 from tools.demo import RoundLog
 from utils.console_lines import parse_all_received, parse_done
 
@@ -155,11 +154,9 @@ def test_a_reader_that_quits_early_stops_the_demo_and_its_workers_without_a_trac
     vhost, tmp_path
 ):
     """`make demo | head`: the demo's next line meets a closed pipe."""
-    demo = subprocess.Popen(
-        [sys.executable, "-m", "tools.demo", "--seconds-per-dot", "0.2"],
-        cwd=PROJECT_ROOT,
+    demo = start_script(
+        *("-m", "tools.demo", "--seconds-per-dot", "0.2"),
         env=script_env(vhost.url, log_dir=tmp_path),
-        stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -9,6 +9,7 @@ node off silently under the v1, v2 and v3 workers.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import time
@@ -16,8 +17,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.support import Child, script_env
-from tools.partition import CLUSTER, HEARTBEAT, confirmed_rows, node_url
+from tests.support import Child, script_env, start_script
+from tools.partition import CLUSTER, CUT_SECONDS, HEARTBEAT, confirmed_rows, node_url
 from utils.errors import BrokerError, ExitCode
 from utils.parameters import connection_parameters
 from v3_emitter_of_tasks import Outcome, failure_line
@@ -75,6 +76,41 @@ def test_a_urls_heartbeat_bounds_how_long_data_may_go_unacknowledged(query, tcp_
 # --- a real silent cut: every worker notices it within twice its heartbeat -------------------
 
 NOTICE_HEARTBEAT = 2  # seconds: the URL's heartbeat= in this test
+
+
+@pytest.mark.partition
+def test_make_partition_says_each_cut_and_heal_as_it_happens():
+    """Not two silent minutes: each step on stderr when it happens, the result on stdout."""
+    if os.geteuid() != 0:
+        pytest.fail("the partition tests need root (network namespaces); run them as root")
+    run = start_script(
+        *("-m", "tools.partition", "--rows", "3000"),
+        env=dict(os.environ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert run.stderr is not None and run.stdout is not None
+        heard = [(time.monotonic(), line.rstrip("\n")) for line in run.stderr]  # as they come
+        result = run.stdout.read()
+        status = run.wait(timeout=60)
+    finally:
+        run.kill()
+        run.wait()
+
+    assert status == 0, result + "\n".join(line for _, line in heard)
+    assert result.rstrip().endswith("lost: 0") and result.count("\n") == 1
+    steps = [re.sub(r"^partition: +[\d.]+ s ", "", line) for _, line in heard]
+    cuts = [step for step in steps if step.startswith(("cut ", "healed cut "))]
+    assert [cut.split(" (")[0].split(":")[0] for cut in cuts] == [
+        f"{what} {number} of 4" for number in range(1, 5) for what in ("cut", "healed cut")
+    ]
+    assert steps[0] == "starting the cluster" and steps[-1] == "stopping the workers (SIGTERM)"
+    # each cut was heard when it began, not at the end: its heal came CUT_SECONDS later
+    at = {line.split(" s ", 1)[1].split(":")[0].split(" (")[0]: when for when, line in heard}
+    for number in range(1, 5):
+        assert at[f"healed cut {number} of 4"] - at[f"cut {number} of 4"] >= CUT_SECONDS - 1
 
 
 def cluster(*args: str) -> None:

@@ -62,7 +62,7 @@ class DemoError(ScriptError):
 
 def make_argument_parser() -> argparse.ArgumentParser:
     """The command line."""
-    parser = argparse.ArgumentParser(
+    parser = arguments.ArgumentParser(
         prog=f"python -m tools.{PROG}",
         description=(
             "Run N v3 workers and the v3 emitter in one terminal, each line prefixed by its\n"

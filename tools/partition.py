@@ -6,7 +6,8 @@ own (pause_minority). Three v3 workers (0 s per dot, prefetch PREFETCH) and the 
 (ROWS rows) run on the list of the three nodes' URLs, a small heartbeat in each. Under that
 load the cluster is cut and healed on a schedule (SCHEDULE: clean and silent cuts, a node
 isolated and a node bridging two others), each cut lasting CUT_SECONDS, longer than the
-heartbeat and the nodes' net_ticktime. Then the queue is drained, the workers are asked
+heartbeat and the nodes' net_ticktime; each step, each cut and each heal is said on stderr
+as it happens (--quiet: not). Then the queue is drained, the workers are asked
 to stop, and one line says: cuts made, the seconds from the last heal until the queue was
 drained, duplicates (rows done more than once), rows the emitter had confirmed, rows done,
 and last, rows lost (confirmed and never done). Exit status 0 only if no confirmed row
@@ -45,6 +46,7 @@ import pika
 import pika.exceptions
 
 from utils import PROJECT_ROOT
+from utils.arguments import ArgumentParser
 from utils.console_lines import parse_done, parse_not_confirmed
 from utils.errors import ExitCode
 from utils.queues import messages_ready
@@ -272,17 +274,24 @@ def write_tasks(path: Path, rows: int) -> None:
 
 def run_schedule(cuts: list[Cut], say: Callable[[str], None]) -> None:
     """Each cut in turn, once every node serves again after the last one."""
-    for cut in cuts:
-        wait_until(
-            lambda: all(serves(node) for node in NODES), RECOVER_TIMEOUT, "every node serving again"
-        )
+    for number, cut in enumerate(cuts, 1):
+        every_node_serves(say)
         cut.started = time.monotonic()
         cluster("cut", cut.kind, cut.shape, cut.node)
-        say(f"cut ({cut.kind}): {cut.describe()}")
+        say(f"cut {number} of {len(cuts)} ({cut.kind}): {cut.describe()}, for {CUT_SECONDS:g} s")
         time.sleep(CUT_SECONDS)
         cluster("heal")
         cut.healed = time.monotonic()
-        say("healed")
+        say(f"healed cut {number} of {len(cuts)}")
+
+
+def every_node_serves(say: Callable[[str], None]) -> None:
+    """Wait until the three nodes serve (again), saying so when it is not at once."""
+    if not all(serves(node) for node in NODES):
+        say(f"waiting for every node to serve again (up to {RECOVER_TIMEOUT:g} s)")
+        wait_until(
+            lambda: all(serves(node) for node in NODES), RECOVER_TIMEOUT, "every node serving again"
+        )
 
 
 def confirmed_rows(status: int | None, lines: list[str], rows: int) -> tuple[set[int], bool]:
@@ -460,9 +469,8 @@ def run(args: argparse.Namespace, out: Path, say: Callable[[str], None]) -> Resu
         started.append(emitter)
         say(f"emitting {args.rows} rows; the schedule: {len(cuts)} cuts of {CUT_SECONDS:g} s")
         run_schedule(cuts, say)
-        wait_until(
-            lambda: all(serves(node) for node in NODES), RECOVER_TIMEOUT, "every node serving again"
-        )
+        every_node_serves(say)
+        say(f"draining the queue (up to {DRAIN_TIMEOUT:g} s)")
         late = []
         try:
             wait_until(
@@ -471,6 +479,7 @@ def run(args: argparse.Namespace, out: Path, say: Callable[[str], None]) -> Resu
         except PartitionError as error:  # the line still says what was lost
             late.append(str(error))
         drained_in = time.monotonic() - cuts[-1].healed
+        say("stopping the workers (SIGTERM)")
         problems = late + stop_workers(workers)
         # the emitter ended by itself: 0 when every row was confirmed, 1 naming those not
         if not ended_by_itself(emitter, 0):
@@ -501,8 +510,8 @@ def stop_workers(workers: list[Child]) -> list[str]:
 
 
 def make_argument_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog=PROG,
+    parser = ArgumentParser(
+        prog=f"python -m tools.{PROG}",
         description="Cut and heal a three-node cluster under load; exit 0 only if no row "
         "the broker confirmed was lost.",
     )
@@ -517,7 +526,9 @@ def make_argument_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--keep", action="store_true", help="keep the scripts' output and the nodes' logs"
     )
-    parser.add_argument("-v", "--verbose", action="store_true", help="say each step on stderr")
+    parser.add_argument(
+        "-q", "--quiet", action="store_true", help="print only the result, not each step"
+    )
     return parser
 
 
@@ -529,8 +540,11 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
 
     def say(text: str) -> None:
-        if args.verbose:
-            print(f"{PROG}: {time.monotonic() - started:5.1f} s {text}", file=sys.stderr)
+        """Each step as it happens, on stderr (the result is the one line on stdout)."""
+        if not args.quiet:
+            print(
+                f"{PROG}: {time.monotonic() - started:5.1f} s {text}", file=sys.stderr, flush=True
+            )
 
     out = Path(tempfile.mkdtemp(prefix="partition-"))
     try:

@@ -24,6 +24,7 @@ except ModuleNotFoundError as missing:  # run outside the project's virtual envi
     sys.exit(missing_module(__file__, missing, run_as="-m tools.watch_queues"))
 
 from tools.management import Api, add_broker_arguments
+from utils.arguments import ArgumentParser
 from utils.broker_errors import broker_error
 from utils.connect import connect
 from utils.errors import ExitCode, ScriptError
@@ -38,7 +39,7 @@ COLUMNS = ("name", "messages_ready", "messages_unacknowledged", "consumers")
 
 def make_argument_parser() -> argparse.ArgumentParser:
     """The command line."""
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog=f"python -m tools.{PROG}",
         description=(
             "Show each queue's ready and unacknowledged messages and its consumers: ready\n"

@@ -20,10 +20,10 @@ from utils.connect import connect
 from utils.errors import ExitCode, ScriptError
 from utils.parameters import connection_parameters
 from utils.signals import STOP_SIGNALS
+from utils.urls import ADMIN_PANEL_PORT
 
 QUESTION = "Would you like to monitor RabbitMQ queues? y or n "
 YES, NO = {"y", "yes"}, {"n", "no", ""}
-ADMIN_PORT = 15672  # the management plugin's HTTP port (AMQP is on 5672)
 
 
 class InterruptedAtQuestion(ScriptError):
@@ -37,7 +37,7 @@ def admin_panel_address(url: str) -> str:
     host = urllib.parse.urlsplit(url.split(",")[0].strip()).hostname or "localhost"
     if ":" in host:
         host = f"[{host}]"
-    return f"http://{host}:{ADMIN_PORT}/#/queues"
+    return f"http://{host}:{ADMIN_PANEL_PORT}/#/queues"
 
 
 def login_of(url: str) -> str:

@@ -8,8 +8,9 @@ import shlex
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import NoReturn
 
-from utils.errors import SettingsError
+from utils.errors import ExitCode, SettingsError
 from utils.tasks import parse_seconds
 from utils.urls import DEFAULT_URL
 
@@ -17,6 +18,18 @@ HELP_FLAGS = (["-h"], ["--help"])
 
 DEFAULT_QUEUE = "task_queue3"
 MAX_NAME_BYTES = 255  # AMQP 0-9-1 short strings
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse's parser whose errors are one line, as every other error of the scripts:
+    'v3_listening_worker: error: what is wrong (see: python v3_listening_worker.py --help)',
+    exit status 2. (argparse prints the usage first, and names the program by its file.)"""
+
+    def error(self, message: str) -> NoReturn:
+        command = f"python {self.prog}" if self.prog.endswith(".py") else self.prog
+        name = Path(self.prog.split()[-1]).stem if self.prog.endswith(".py") else self.prog
+        name = name.rsplit(".", 1)[-1]  # python -m tools.demo: demo
+        self.exit(int(ExitCode.USAGE), f"{name}: error: {message} (see: {command} --help)\n")
 
 
 def add_queue_arguments(parser: argparse.ArgumentParser, queue_help: str) -> None:

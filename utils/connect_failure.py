@@ -11,7 +11,7 @@ from pika.adapters.utils.connection_workflow import AMQPConnectorStackTimeout
 
 from utils.errors import BrokerError
 from utils.tls import speaks_tls, tls_cause
-from utils.urls import address
+from utils.urls import ADMIN_PANEL_PORT, address
 
 # Socket errors are told apart by type and number, never by their text: pika builds a
 # failed connect's error from os.strerror, which on Windows knows no socket error numbers
@@ -19,6 +19,16 @@ from utils.urls import address
 WSAETIMEDOUT, WSAECONNREFUSED = 10060, 10061
 REFUSED = {errno.ECONNREFUSED, WSAECONNREFUSED}
 TIMED_OUT = {errno.ETIMEDOUT, WSAETIMEDOUT}
+WINSOCK_WORDS = {  # the others a connect meets, in the words of POSIX's strerror
+    10013: "Permission denied (WSAEACCES: does a firewall or security program block Python?)",
+    10050: "Network is down (WSAENETDOWN)",
+    10051: "Network is unreachable (WSAENETUNREACH)",
+    10053: "Software caused connection abort (WSAECONNABORTED)",
+    10054: "Connection reset by peer (WSAECONNRESET)",
+    10064: "Host is down (WSAEHOSTDOWN)",
+    10065: "No route to host (WSAEHOSTUNREACH)",
+}
+WINSOCK_NUMBERS = range(10000, 12000)
 
 # login refused: what to do depends on how the script logs in
 LOGIN_REFUSED = "login refused (wrong user name or password; guest can only log in from localhost)"
@@ -35,6 +45,10 @@ NO_EXTERNAL = (
 NO_HANDSHAKE = "no AMQP handshake in time (is something other than RabbitMQ on that port?)"
 SPEAKS_TLS = "the server there speaks TLS, not plain AMQP: use amqps:// for this port"
 NOT_AMQP = "the server there does not speak AMQP 0-9-1 (is it RabbitMQ? check the port)"
+ADMIN_PANEL = (
+    f"port {ADMIN_PANEL_PORT} is the admin panel's (HTTP, for a browser), not AMQP: give the "
+    f"AMQP port in the URL, {pika.ConnectionParameters.DEFAULT_PORT} by default"
+)
 NO_VHOST = "access to virtual host {vhost!r} refused (does it exist, may this user use it?)"
 
 
@@ -94,6 +108,8 @@ def _amqp_cause(errors: list[BaseException], params_list: list[pika.ConnectionPa
         return NO_HANDSHAKE
     if issubclass_any(kinds, pika.exceptions.IncompatibleProtocolError):
         plain = [params for params in params_list if not params.ssl_options]
+        if any(params.port == ADMIN_PANEL_PORT for params in params_list):
+            return ADMIN_PANEL
         return SPEAKS_TLS if any(speaks_tls(params) for params in plain) else NOT_AMQP
     if issubclass_any(kinds, pika.exceptions.ProbableAccessDeniedError):
         return NO_VHOST.format(vhost=vhost)
@@ -111,6 +127,11 @@ def _socket_cause(error: BaseException, params_list: list[pika.ConnectionParamet
         return f"Connection refused ({_nobody_listening(params_list)})"
     if isinstance(error, TimeoutError) or number in TIMED_OUT:
         return "Connection timed out (is the host reachable, and the port open in its firewall?)"
+    if number in WINSOCK_WORDS:
+        return WINSOCK_WORDS[number]
+    if number is not None and number in WINSOCK_NUMBERS:  # Windows' strerror knows none
+        name = errno.errorcode.get(number)  # Windows' errno names them WSAE...
+        return f"Windows Sockets error {number}" + (f" ({name})" if name else "")
     text = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
     return text or type(error).__name__
 

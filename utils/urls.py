@@ -9,6 +9,7 @@ import urllib.parse
 import pika
 
 DEFAULT_URL = "amqp://guest:guest@localhost:5672/%2F"
+ADMIN_PANEL_PORT = 15672  # the management plugin's HTTP port: the admin panel, not AMQP
 
 
 def rabbitmq_url(flag: str | None = None) -> str:

@@ -18,7 +18,7 @@ from tools.lab import confirms, crash, heartbeat, poison, restart
 from tools.lab.session import Lab
 from tools.management import add_broker_arguments
 from tools.supervisor import STOP, use_colour
-from utils.arguments import seconds
+from utils.arguments import ArgumentParser, seconds
 from utils.broker_errors import broker_error
 from utils.connect import connect
 from utils.errors import ExitCode, ScriptError, SettingsError
@@ -34,7 +34,7 @@ EXPERIMENTS = {
 
 def make_argument_parser() -> argparse.ArgumentParser:
     """The command line."""
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="python -m tools.lab",
         description=(
             "Watch each safety setting's guarantee fail without it: run the same tasks with\n"
