@@ -6,6 +6,7 @@ The errors pika raises are built here as pika builds them.
 from __future__ import annotations
 
 import errno
+import sys
 
 import pika.exceptions
 import pytest
@@ -19,7 +20,7 @@ from utils.connect_failure import connection_failure
 from utils.parameters import connection_parameters
 from utils.urls import redact
 
-REFUSED_HINT = "is RabbitMQ running? see the README, 'Troubleshooting'"
+REFUSED_HINT = "is RabbitMQ running? start it: make broker (see the README, 'Troubleshooting')"
 LOGIN_REFUSED = "login refused (wrong user name or password; guest can only log in from localhost)"
 
 
@@ -64,6 +65,28 @@ def test_another_socket_error_is_given_in_its_own_words():
     params = connection_parameters("amqp://guest:guest@10.0.0.1:5672/%2F")
     assert str(connection_failure(error, params)) == (
         "cannot connect to RabbitMQ at 10.0.0.1:5672: No route to host"
+    )
+
+
+@pytest.mark.parametrize(
+    ("platform", "start_it"),
+    [
+        (
+            "win32",
+            "start its Windows service: net start RabbitMQ, in a terminal run as administrator "
+            "(docs/windows.md)",
+        ),
+        ("darwin", "start it: brew services start rabbitmq (docs/macos.md)"),
+        ("linux", "start it: make broker (see the README, 'Troubleshooting')"),
+    ],
+)
+def test_a_broker_not_running_is_started_in_the_platforms_own_way(monkeypatch, platform, start_it):
+    monkeypatch.setattr(sys, "platform", platform)
+    error = as_blocking_connection_raises(ConnectionRefusedError(10061, "Unknown error"))
+    params = connection_parameters("amqp://guest:guest@localhost:5672/%2F")
+    assert str(connection_failure(error, params)) == (
+        f"cannot connect to RabbitMQ at localhost:5672: Connection refused (is RabbitMQ "
+        f"running? {start_it})"
     )
 
 

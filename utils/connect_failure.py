@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import sys
 
 import pika
 import pika.credentials
@@ -10,6 +11,7 @@ import pika.exceptions
 from pika.adapters.utils.connection_workflow import AMQPConnectorStackTimeout
 
 from utils.errors import BrokerError
+from utils.platforms import broker_not_running_hint
 from utils.tls import speaks_tls, tls_cause
 from utils.urls import ADMIN_PANEL_PORT, address
 
@@ -140,7 +142,7 @@ def _nobody_listening(params_list: list[pika.ConnectionParameters]) -> str:
     """The hint for a refused connection: nothing listens there, so which port was it?"""
     ports = sorted({params.port for params in params_list})
     if ports == [pika.ConnectionParameters.DEFAULT_PORT]:
-        return "is RabbitMQ running? see the README, 'Troubleshooting'"
+        return broker_not_running_hint(sys.platform)
     named = ", ".join(map(str, ports))
     return (
         f"is RabbitMQ running, and listening on port {named}? Its usual port is "

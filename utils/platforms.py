@@ -87,6 +87,21 @@ def ansi_escapes_work() -> bool:
     return True
 
 
+START_THE_BROKER = {
+    "win32": (
+        "start its Windows service: net start RabbitMQ, in a terminal run as administrator "
+        "(docs/windows.md)"
+    ),
+    "darwin": "start it: brew services start rabbitmq (docs/macos.md)",
+}
+START_THE_BROKER_ELSEWHERE = "start it: make broker (see the README, 'Troubleshooting')"
+
+
+def broker_not_running_hint(platform: str) -> str:
+    """What to do when nothing answers on RabbitMQ's port, in this platform's way."""
+    return "is RabbitMQ running? " + START_THE_BROKER.get(platform, START_THE_BROKER_ELSEWHERE)
+
+
 def shell_command(words: "list[str]", windows: bool = sys.platform == "win32") -> str:
     """`words` as one command line to copy into the shell: Windows' quoting there
     ("my tasks.csv", which cmd and PowerShell both take), POSIX shells' elsewhere."""
