@@ -2,7 +2,8 @@
 # Make sure a RabbitMQ broker with the management plugin runs on this machine:
 # nothing to do when AMQP (5672) and the admin panel (15672) already answer; otherwise
 # start it if it is installed but stopped, install it (Debian/Ubuntu) if it is missing,
-# enable rabbitmq_management, and wait until the node and the admin panel answer.
+# enable rabbitmq_management, and wait until the node and the admin panel answer. On
+# macOS it only says the Homebrew command to run (brew services start rabbitmq).
 set -euo pipefail
 
 say() { echo "ensure_rabbitmq: $*"; }
@@ -30,6 +31,18 @@ running_message() {
 if amqp_answers && admin_panel_answers; then
   running_message
   exit 0
+fi
+
+# macOS: Homebrew's RabbitMQ runs as the user, from Homebrew's own data and config; sudo
+# rabbitmq-server would start another node as root over them. Say what to run, and stop.
+if [ "$(uname -s)" = Darwin ]; then
+  if amqp_answers; then
+    die "RabbitMQ answers on localhost:5672 but its admin panel does not on 15672; enable it: rabbitmq-plugins enable rabbitmq_management (no sudo with Homebrew's RabbitMQ)"
+  elif command -v brew >/dev/null 2>&1 && brew list rabbitmq >/dev/null 2>&1; then
+    die "RabbitMQ is not running on localhost:5672; start it with Homebrew: brew services start rabbitmq (no sudo), then run this again"
+  else
+    die "RabbitMQ is not installed; install and start it with Homebrew: brew install rabbitmq && brew services start rabbitmq (docs/macos.md)"
+  fi
 fi
 
 # Starting, installing or configuring the broker needs root: as another user, sudo, and

@@ -325,3 +325,57 @@ def test_the_lab_prints_its_box_drawing_to_a_cp1252_console(vhost, tmp_path):
     assert result.stderr == ""
     assert "lab      | ?? with: " in result.stdout  # '── with: ...', its rule shown as '??'
     assert "Verdict (confirms)" in result.stdout
+
+
+# --- the broker's set-up on macOS (scripts/ensure_rabbitmq.sh) ----------------------------------
+
+
+def fake_mac(bin_dir, calls, rabbitmq_installed: bool) -> dict[str, str]:
+    """A PATH where uname says Darwin, brew knows rabbitmq (or not), and sudo and the
+    rabbitmq-* commands only write down that they were called."""
+    bin_dir.mkdir()
+    commands = {
+        "uname": "echo Darwin",
+        "brew": f'echo "brew $*" >> {calls}; exit {0 if rabbitmq_installed else 1}',
+    }
+    for name in ("sudo", "rabbitmq-server", "rabbitmqctl", "rabbitmq-plugins", "apt-get"):
+        commands[name] = f'echo "{name} $*" >> {calls}; exit 1'
+    for name, body in commands.items():
+        (bin_dir / name).write_text(f"#!/bin/sh\n{body}\n")
+        (bin_dir / name).chmod(0o755)
+    return dict(os.environ, PATH=f"{bin_dir}:/usr/bin:/bin")
+
+
+@pytest.mark.parametrize(
+    ("installed", "line"),
+    [
+        (
+            True,
+            "ensure_rabbitmq: RabbitMQ is not running on localhost:5672; start it with "
+            "Homebrew: brew services start rabbitmq (no sudo), then run this again",
+        ),
+        (
+            False,
+            "ensure_rabbitmq: RabbitMQ is not installed; install and start it with Homebrew: "
+            "brew install rabbitmq && brew services start rabbitmq (docs/macos.md)",
+        ),
+    ],
+    ids=["stopped", "not installed"],
+)
+def test_on_macos_a_stopped_broker_is_left_to_homebrew_no_sudo(tmp_path, installed, line):
+    """In a network namespace of its own nothing answers on 5672, as with the broker stopped."""
+    calls = tmp_path / "calls"
+    env = fake_mac(tmp_path / "bin", calls, installed)
+    own_network = ["unshare", "-n"] if os.geteuid() == 0 else ["unshare", "-rn"]
+    result = subprocess.run(
+        [*own_network, "bash", str(PROJECT_ROOT / "scripts" / "ensure_rabbitmq.sh")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [line]
+    called = calls.read_text().splitlines() if calls.exists() else []
+    assert called == ["brew list rabbitmq"]  # no sudo, no rabbitmq-server over Homebrew's data
