@@ -225,3 +225,22 @@ def test_logs_go_to_the_project_whatever_the_current_directory(tmp_path):
     assert not (tmp_path / "logs").exists()
     log_file = project / "logs" / "v2_emitter_of_tasks.log"
     assert "cannot connect to RabbitMQ" in log_file.read_text()
+
+
+@pytest.mark.parametrize(
+    ("windows", "name"),
+    [(False, "v3_listening_worker.log"), (True, "v3_listening_worker-4242.log")],
+    ids=["Linux and macOS: one shared file", "Windows: one file per process"],
+)
+def test_on_windows_each_process_logs_to_a_file_of_its_own(windows, name):
+    """Windows does not append whole: workers sharing a file could overwrite each other."""
+    assert util_logger.log_file_name("v3_listening_worker", windows, 4242) == name
+
+
+def test_a_windows_process_opens_its_own_file(script_logger, monkeypatch, tmp_path):
+    monkeypatch.setattr(sys, "platform", "win32")
+    logger, path = script_logger("windows")
+    logger.info(" [x] a line")
+
+    assert path.name == f"windows_{tmp_path.name}-{os.getpid()}.log"
+    assert " [x] a line" in path.read_text(encoding="utf-8")

@@ -273,3 +273,45 @@ def test_the_docs_index_lists_every_page_and_links_only_to_pages_that_exist():
     linked = re.findall(r"\]\(([^)#]+)\)", index)
     pages = {path.name for path in (PROJECT_ROOT / "docs").glob("*.md")} - {"README.md"}
     assert sorted(set(linked)) == sorted(pages)
+
+
+# --- docs/windows.md, as a student on Windows follows it ----------------------------------------
+
+WINDOWS = PROJECT_ROOT / "docs" / "windows.md"
+
+
+def windows_blocks() -> list[str]:
+    return re.findall(r"^ *```(?:powershell|bat)\n(.*?)^ *```", page_text(WINDOWS), re.M | re.S)
+
+
+def test_windows_the_cookie_step_comes_before_the_first_rabbitmq_command_that_needs_it():
+    """rabbitmq-plugins, like rabbitmqctl, fails to authenticate until the cookie is copied."""
+    blocks = windows_blocks()
+    cookie = next(n for n, block in enumerate(blocks) if ".erlang.cookie" in block)
+    plugins = next(n for n, block in enumerate(blocks) if "rabbitmq-plugins enable" in block)
+    assert cookie < plugins
+
+
+def test_windows_the_venv_is_made_by_whatever_python_3_is_newest():
+    """py -3.12 fails on a machine with only 3.13: every venv command says py -3."""
+    venvs = [line for block in windows_blocks() for line in block.splitlines() if "-m venv" in line]
+    assert venvs and all(line.startswith("py -3 -m venv ") for line in venvs)
+
+
+def test_windows_a_folder_path_with_spaces_is_quoted():
+    cds = [line for block in windows_blocks() for line in block.splitlines() if line[:3] == "cd "]
+    assert cds and all(" " not in line[3:] or line[3] == '"' == line[-1] for line in cds)
+    assert "Download ZIP" in page_text(WINDOWS) and "git clone" in page_text(WINDOWS)
+
+
+def test_windows_an_idle_v1_v2_worker_stops_within_the_same_time_everywhere_on_the_page():
+    """The page once said 5 s in one place and half a second in another."""
+    text = " ".join(page_text(WINDOWS).split())
+    assert "within about half a second" in text and "half-second stop of an idle" in text
+    assert not re.search(r"\b5 s stop|stops? (?:with)?in (?:about )?5 s", text)
+
+
+def test_windows_says_no_sigterm_reaches_a_script_and_names_ctrl_break():
+    text = " ".join(page_text(WINDOWS).split())
+    assert "Windows delivers no SIGTERM that a script can catch" in text
+    assert "taskkill /F" in text and "Ctrl+Break" in text

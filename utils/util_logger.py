@@ -1,8 +1,11 @@
 """The course's logger: setup_logger(__file__) logs to logs/<script>.log and to the console.
 
 Processes of one script (three workers, say) share its log file, opened for appending:
-the handler writes each record, whatever its length, with one write(2), which Linux applies
-whole to an O_APPEND file, so their lines never mix. Every line names its process.
+the handler writes each record, whatever its length, with one write(2), which Linux and
+macOS apply whole to an O_APPEND file, so their lines never mix. Every line names its
+process. Windows has no such append (its C runtime moves to the end, then writes: two
+processes can overwrite each other's records), so there each process logs to a file of
+its own, logs/<script>-<pid>.log.
 """
 
 from __future__ import annotations
@@ -71,12 +74,17 @@ def _pika_to_file_only(file_handler: logging.Handler) -> None:
     pika_logger.addHandler(file_handler)
 
 
+def log_file_name(script: str, windows: bool, pid: int) -> str:
+    """The log file of a script: one for all its processes, one per process on Windows."""
+    return f"{script}-{pid}.log" if windows else f"{script}.log"
+
+
 def setup_logger(current_file: str) -> tuple[logging.Logger, Path]:
     """Return (logger, log file path) for the script at current_file; safe to call twice."""
     name = Path(current_file).stem
     log_dir = Path(os.environ.get(LOG_DIR_VARIABLE) or PROJECT_ROOT / "logs")
     log_dir.mkdir(parents=True, exist_ok=True)
-    log_path = log_dir / f"{name}.log"
+    log_path = log_dir / log_file_name(name, sys.platform == "win32", os.getpid())
     logger = logging.getLogger(name)
     if logger.handlers:
         return logger, log_path
