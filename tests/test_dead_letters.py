@@ -3,10 +3,13 @@ confirmed before its ack; a v3 worker given a dead-letter queue refuses it."""
 
 from __future__ import annotations
 
+import argparse
+
 import pytest
 
 from tests.support import run_script, run_tool, script_env
 from tests.test_worker_retries import send_rows
+from tools.dead_letters import rows_wanted
 from utils.console_lines import done_rows
 
 pytestmark = pytest.mark.broker
@@ -78,3 +81,16 @@ def test_with_nothing_set_aside_the_list_says_so(vhost, tmp_path):
     listed = run_tool("dead_letters", url=vhost.url, log_dir=tmp_path)
     assert listed.returncode == 0, listed.stderr
     assert listed.stdout.startswith("0 tasks set aside in task_queue3.dead-letter")
+
+
+@pytest.mark.parametrize(
+    ("text", "rows"), [("all", None), ("3", {3}), ("3,7-9", {3, 7, 8, 9}), (" 2 , 4", {2, 4})]
+)
+def test_the_rows_to_requeue_are_all_or_runs_of_rows(text, rows):
+    assert rows_wanted(text) == rows
+
+
+@pytest.mark.parametrize("text", ["", "x", "3-", "-3", "3,,4", "3.5"])
+def test_rows_to_requeue_that_are_no_rows_are_refused(text):
+    with pytest.raises(argparse.ArgumentTypeError):
+        rows_wanted(text)

@@ -82,8 +82,8 @@ def rows_wanted(text: str) -> set[int] | None:
         return None
     rows: set[int] = set()
     for part in text.split(","):
-        first, _, last = part.strip().partition("-")
-        if not first.isdigit() or not (last or first).isdigit():
+        first, dash, last = part.strip().partition("-")
+        if not first.isdigit() or not (last if dash else first).isdigit():
             raise argparse.ArgumentTypeError(f"must be all, or rows such as 3,7-9 (got {text!r})")
         rows.update(range(int(first), int(last or first) + 1))
     return rows
