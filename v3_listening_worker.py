@@ -76,6 +76,11 @@ HELD = (
     " [!] worker %s holds row %s: %s; its copy goes again in %.1f s (refusal %d), no new task "
     "meanwhile"
 )
+TAKEN = " [*] worker %s: row %s's copy taken; going on"
+TWICE = (
+    " [!] worker %s: row %s went back to its queue before its copy was confirmed: it will be "
+    "tried twice"
+)
 LATE = " [!] worker %s: row %s still working after %.0f s (expected %.0f s)"
 DROPPED = (
     " [!] worker %s: row %s's result is dropped: the broker took the task back when the "
@@ -377,16 +382,11 @@ class Consumer:
             return
         why = self._publish_copy(delivery, routing_key, headers)
         if why is None and not self.channel.is_open:
-            twice = " [!] worker %s: row %s went back to its queue before its copy was confirmed: "
-            logger.warning(twice + "it will be done twice", self.settings.name, delivery.row)
+            logger.warning(TWICE, self.settings.name, delivery.row)
         elif why is None:
             self._ack(delivery)
             if refusals:
-                logger.info(
-                    " [*] worker %s: row %s's copy taken; going on",
-                    self.settings.name,
-                    delivery.row,
-                )
+                logger.info(TAKEN, self.settings.name, delivery.row)
             self._start_next()
         else:
             self.held, refusals = delivery, refusals + 1

@@ -21,10 +21,19 @@ HOOKED = ("-m", "tests.work_hooks", "failing")  # fails every task that says "fa
 SET_ASIDE = "set aside in task_queue3.dead-letter"
 
 
-def test_a_copy_refused_by_a_full_dead_letter_queue_is_held_not_spun(vhost, workers, tmp_path):
+@pytest.fixture
+def full_dead_letters(vhost) -> str:
+    """A policy that keeps the vhost's dead-letter queues at 0 messages, refusing (nacking)
+    every publish to them; its path in the management API, to delete it."""
     policy = f"/policies/{quoted(vhost.name)}/full-dead-letters"
     full = {"max-length": 0, "overflow": "reject-publish"}
     api("PUT", policy, {"pattern": r"\.dead-letter$", "definition": full, "apply-to": "queues"})
+    return policy
+
+
+def test_a_copy_refused_by_a_full_dead_letter_queue_is_held_not_spun(
+    vhost, full_dead_letters, workers, tmp_path
+):
     env = script_env(vhost.url, log_dir=tmp_path, seconds_per_dot="0")
     send_rows(env, tmp_path, ["Fail this", "Good task."])
     worker = workers(*HOOKED, "--retries", "0", "--name", "w", env=env)
@@ -43,7 +52,7 @@ def test_a_copy_refused_by_a_full_dead_letter_queue_is_held_not_spun(vhost, work
     assert vhost.declared("task_queue3").message_count == 1  # row 2 waits; row 1 is held
     assert vhost.ready_count("task_queue3.dead-letter") == 0
 
-    api("DELETE", policy)  # the limit lifted: the next copy goes, and the worker with it
+    api("DELETE", full_dead_letters)  # the limit lifted: the next copy goes, and the worker with it
     worker.wait_for("Done", timeout=40)
     assert worker.stop().code == 0
     assert "row 1's copy taken; going on" in worker.output
@@ -51,6 +60,23 @@ def test_a_copy_refused_by_a_full_dead_letter_queue_is_held_not_spun(vhost, work
     [(body, _properties)] = vhost.take_all("task_queue3.dead-letter")
     assert body == b"Fail this"
     assert vhost.ready_count("task_queue3") == 0
+
+
+def test_a_stop_while_a_copy_is_refused_gives_its_task_back(
+    vhost, full_dead_letters, workers, tmp_path
+):
+    env = script_env(vhost.url, log_dir=tmp_path, seconds_per_dot="0")
+    send_rows(env, tmp_path, ["Fail this", "Good task."])
+    worker = workers(*HOOKED, "--retries", "0", "--name", "w", env=env)
+    worker.wait_for("holds row 1")
+
+    assert worker.stop().code == 0
+    [line] = worker.lines("stopping")
+    assert line.endswith(
+        "worker w interrupted (Ctrl+C): stopping; row 1, its copy refused, goes back to task_queue3"
+    )
+    assert vhost.ready_count("task_queue3") == 2  # row 1 given back, row 2 never taken
+    assert vhost.ready_count("task_queue3.dead-letter") == 0
 
 
 def test_a_copy_refused_for_a_missing_permission_says_why_and_goes_once_granted(
