@@ -7,7 +7,7 @@ import argparse
 
 import pytest
 
-from tests.support import run_script, run_tool, script_env
+from tests.support import check_a_tool_refused, run_script, run_tool, script_env
 from tests.test_worker_retries import send_rows
 from tools.dead_letters import rows_wanted
 from utils.console_lines import done_rows
@@ -94,3 +94,7 @@ def test_the_rows_to_requeue_are_all_or_runs_of_rows(text, rows):
 def test_rows_to_requeue_that_are_no_rows_are_refused(text):
     with pytest.raises(argparse.ArgumentTypeError):
         rows_wanted(text)
+
+
+def test_a_broker_that_cannot_be_reached_is_one_line(tmp_path):
+    check_a_tool_refused("dead_letters", log_dir=tmp_path)
