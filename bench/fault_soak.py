@@ -1,12 +1,16 @@
 """Fault soak: three v3 workers on 2,000 tasks while one of them is SIGKILLed every second.
 
     python -m bench.fault_soak [--tasks 2000] [--seconds-per-dot 0.2] [--interval 1.0]
+                               [--fail-one-in N]
 
 Every task is unique ("task 17 .", row header 17). A killed worker is restarted at once.
 Kills stop when the queue has no ready task left; once every task is done (or nothing is
 in flight any more), the workers are stopped with SIGTERM and the soak reports:
-- lost: tasks with no "Done" line in any worker's output, except those acked in the
-  instant of a kill (below); must be 0, with the work and dead-letter queues empty;
+- lost: tasks with no "Done" line in any worker's output, neither set aside nor acked in
+  the instant of a kill (below); must be 0, with the work queue empty;
+- set aside: with --fail-one-in N, the workers' work fails one try in N at random
+  (bench/failing_work.py); a task that fails its two tries (--retries 1) is set aside in
+  the dead-letter queue, which must hold exactly those, each counting 2 failures;
 - acked as killed: tasks whose work had ended when their worker was killed, with no "Done"
   line: the worker acks, then prints "Done", and the kill fell in between (not lost);
 - done twice: tasks with more than one "Done" line (work completed twice);
@@ -34,6 +38,7 @@ from tests.support import Vhost, wait_until
 from utils.console_lines import READY_WORDS, done_rows, parse_all_received
 
 QUEUE = "task_queue3"
+FAILED = " failed on try "  # in the worker's line for a try whose work raised
 DEAD_LETTER = f"{QUEUE}.dead-letter"
 WORKERS = 3
 
@@ -67,10 +72,12 @@ class Soak:
     slots: list[Incarnation] = field(default_factory=list)
     retired: list[Incarnation] = field(default_factory=list)
     kills: int = 0
+    fail_one_in: int = 0  # 0: the worker's own work, which never fails
 
     def start(self, slot: int) -> Incarnation:
         name = f"soak-{slot}-{self.kills:04d}"
-        args = ["v3_listening_worker.py", "--name", str(slot + 1)]
+        worker = ["-m", "bench.failing_work", str(self.fail_one_in)] if self.fail_one_in else []
+        args = [*(worker or ["v3_listening_worker.py"]), "--name", str(slot + 1)]
         return Incarnation(start(args, self.env, name))
 
     def start_all(self) -> None:
@@ -91,9 +98,10 @@ class Soak:
         return self.retired + self.slots
 
     def idle(self) -> bool:
-        """No task in hand: every running worker has printed as many "Done" as "Received"."""
+        """No task in hand: every running worker has ended (a "Done" line, or a failed try
+        said) as many tasks as it has "Received"."""
         return all(
-            len(parse_all_received(text)) == len(done_rows(text))
+            len(parse_all_received(text)) == len(done_rows(text)) + text.count(FAILED)
             for text in (worker.text() for worker in self.slots)
         )
 
@@ -164,32 +172,53 @@ def make_argument_parser() -> argparse.ArgumentParser:
     parser.add_argument("--interval", type=float, default=1.0, help="seconds between kills")
     parser.add_argument("--min-kills", type=int, default=100)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--fail-one-in", type=int, default=0, help="work that fails one try in N at random"
+    )
     return parser
+
+
+def set_aside(soak: Soak) -> collections.Counter[tuple[object, object]]:
+    """(row, failures) of each task in the dead-letter queue (taken: the vhost goes next)."""
+    if not soak.vhost.ready_count(DEAD_LETTER, missing_ok=True):
+        return collections.Counter()
+    return collections.Counter(
+        ((properties.headers or {}).get("row"), (properties.headers or {}).get("x-failures"))
+        for _body, properties in soak.vhost.take_all(DEAD_LETTER)
+    )
 
 
 def report(soak: Soak, args, seconds: float, codes: list[int]) -> bool:
     """Print the soak's figures; True when nothing was lost and there were enough kills."""
-    done, seen = done_counts(soak), receptions(soak)
-    missing = sorted(set(range(1, args.tasks + 1)) - set(done))
+    done, seen, aside = done_counts(soak), receptions(soak), set_aside(soak)
+    aside_rows = {row for row, _failures in aside}
+    missing = sorted(set(range(1, args.tasks + 1)) - set(done) - aside_rows)
     killed = [row for row in missing if acked_as_killed(row, seen, args.seconds_per_dot)]
     lost = [row for row in missing if row not in killed]
     twice = sorted(row for row, count in done.items() if count > 1)
+    both = sorted(row for row in aside_rows if isinstance(row, int) and row in done)
+    miscounted = sorted(str(row) for row, failures in aside if failures != 2)
     redelivered = sum(1 for receptions_of_row in seen.values() if len(receptions_of_row) > 1)
-    left, dead = soak.vhost.ready_count(QUEUE), soak.vhost.ready_count(DEAD_LETTER, missing_ok=True)
+    left, dead = soak.vhost.ready_count(QUEUE), sum(aside.values())
+    failing = f", work failing one try in {args.fail_one_in}" if args.fail_one_in else ""
     print(
         f"fault soak: {args.tasks} tasks, {WORKERS} v3 workers, SECONDS_PER_DOT="
-        f"{args.seconds_per_dot}, one SIGKILL every {args.interval} s\n"
+        f"{args.seconds_per_dot}, one SIGKILL every {args.interval} s{failing}\n"
         f"  kills: {soak.kills} in {seconds:.1f} s (at least {args.min_kills} wanted)\n"
         f"  tasks with a Done line: {len(done)} of {args.tasks}\n"
         f"  lost: {len(lost)} {lost[:20]}\n"
         f"  acked as their worker was killed (work ended, no Done line): {len(killed)} "
         f"{killed[:20]}\n"
         f"  done twice or more: {len(twice)} {twice[:20]}\n"
-        f"  received more than once (redelivered after a kill): {redelivered}\n"
+        f"  received more than once (redelivered after a kill, or retried): {redelivered}\n"
+        f"  set aside (failed twice): {len(aside_rows)}; not with 2 failures: {miscounted[:20]}; "
+        f"both done and set aside: {both[:20]}\n"
         f"  left in {QUEUE}: {left}; in {DEAD_LETTER}: {dead}\n"
         f"  exit codes of the last three workers on SIGTERM: {codes}"
     )
-    return not lost and not left and not dead and soak.kills >= args.min_kills and not any(codes)
+    expected_aside = dead == len(aside_rows) and not miscounted and (args.fail_one_in or not dead)
+    enough = soak.kills >= args.min_kills
+    return not lost and not left and expected_aside and enough and not any(codes)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -201,7 +230,8 @@ def main(argv: list[str] | None = None) -> int:
     expected = args.tasks * args.seconds_per_dot / WORKERS
     with Vhost("soak") as vhost:
         publish_pipelined(vhost.url, QUEUE, enumerate(numbered_bodies(args.tasks, dots=1), 1))
-        soak = Soak(vhost, bench_env(vhost.url, seconds_per_dot=args.seconds_per_dot))
+        env = bench_env(vhost.url, seconds_per_dot=args.seconds_per_dot)
+        soak = Soak(vhost, env, fail_one_in=args.fail_one_in)
         try:
             seconds = run_soak(soak, args.tasks, args.interval, 3 * expected + 60, args.seed)
             codes = soak.stop_all()

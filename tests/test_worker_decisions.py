@@ -107,3 +107,20 @@ def test_a_wait_no_stop_cuts_short_lasts_its_time():
     started = time.monotonic()
     assert wait_or_stop(stop, 0.25) is False
     assert time.monotonic() - started >= 0.25
+
+
+class Unnameable(Exception):
+    def __repr__(self) -> str:
+        raise RuntimeError("no repr")
+
+
+@pytest.mark.parametrize(
+    ("error", "said"),
+    [
+        (SystemExit(3), "SystemExit(3)"),
+        (KeyboardInterrupt(), "KeyboardInterrupt()"),
+        (Unnameable(), "Unnameable (whose repr failed)"),
+    ],
+)
+def test_a_failed_task_is_named_by_its_errors_repr_or_else_its_type(error, said):
+    assert worker.named(error) == said

@@ -35,7 +35,47 @@ def gated(task: str, seconds: float) -> None:
         time.sleep(0.05)
 
 
-HOOKS = {"failing": failing, "flaky": flaky, "gated": gated}
+def exits(task: str, seconds: float) -> None:
+    """Calls sys.exit(3) on every task that says "fail", as a careless library might."""
+    if "fail" in task.lower():
+        sys.exit(3)
+    worker.work(task, seconds)
+
+
+def interrupts(task: str, seconds: float) -> None:
+    """Raises KeyboardInterrupt on every task that says "fail"."""
+    if "fail" in task.lower():
+        raise KeyboardInterrupt
+    worker.work(task, seconds)
+
+
+def generator_exit(task: str, seconds: float) -> None:
+    """Raises GeneratorExit on every task that says "fail"."""
+    if "fail" in task.lower():
+        raise GeneratorExit
+    worker.work(task, seconds)
+
+
+def breaks_the_worker(task: str, seconds: float) -> None:
+    """Does its task, then breaks what the work thread calls before the next one: the
+    thread dies, as nothing a work function raises can make it."""
+
+    def broken(*_args: object) -> str:
+        raise RuntimeError("the work thread is broken")
+
+    worker.received_note = broken  # type: ignore[assignment]
+    worker.work(task, seconds)
+
+
+HOOKS = {
+    "failing": failing,
+    "flaky": flaky,
+    "gated": gated,
+    "exits": exits,
+    "interrupts": interrupts,
+    "generator_exit": generator_exit,
+    "breaks_the_worker": breaks_the_worker,
+}
 
 if __name__ == "__main__":
     sys.exit(worker.main(sys.argv[2:], work=HOOKS[sys.argv[1]]))

@@ -72,3 +72,16 @@ def failed_to_open(error: BaseException) -> bool:
     if isinstance(error, CONNECTION_LOST):
         return False
     return isinstance(error, CONNECT_ERRORS)
+
+
+def why_closed(channel) -> str:
+    """Why the broker closed a BlockingChannel, in words ('' if it did not say).
+
+    pika raises the reason from the channel's own next call, but not from the connection's
+    process_data_events, where a consumer waits: it keeps the reason in the channel's private
+    `_closing_reason`, and this is the one place that reads it.
+    """
+    reason = getattr(channel, "_closing_reason", None)
+    if isinstance(reason, pika.exceptions.ChannelClosedByBroker):
+        return f"{reason.reply_code} {reason.reply_text}"
+    return ""

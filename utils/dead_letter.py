@@ -2,15 +2,33 @@
 
 from __future__ import annotations
 
+import time
+
 import pika
 import pika.exceptions
 
+from utils.errors import SettingsError
 from utils.queues import PERSISTENT, use_queue_as_it_is
+
+DEAD_LETTER = ".dead-letter"  # the end of a dead-letter queue's name
 
 
 def dead_letter_queue(queue: str) -> str:
     """The name of the queue where a worker sets aside messages it cannot process."""
-    return f"{queue}.dead-letter"
+    return f"{queue}{DEAD_LETTER}"
+
+
+def not_a_dead_letter_queue(queue: str) -> str:
+    """`queue`, for a worker to take tasks from: a SettingsError if it is a dead-letter queue
+    (a worker would set aside its failures in <queue>.dead-letter.dead-letter)."""
+    if queue.endswith(DEAD_LETTER):
+        work_queue = queue.removesuffix(DEAD_LETTER)
+        raise SettingsError(
+            f"{queue} holds the tasks set aside from {work_queue}, for people, not workers: to "
+            f"see them, python -m tools.dead_letters --queue {work_queue}; to put them back, "
+            "add --requeue"
+        )
+    return queue
 
 
 def side_channel(connection, queue: str):
@@ -32,9 +50,13 @@ def set_aside_headers(properties, queue: str, reason: str) -> dict:
 
 
 def persistent_copy(properties, headers: dict) -> pika.BasicProperties:
-    """The properties of a message's copy: persistent, with `headers` and the same message id."""
+    """The properties of a message's copy: persistent, with `headers` and the same message id,
+    stamped with the time it is copied (for a set-aside one: when it was set aside)."""
     return pika.BasicProperties(
-        delivery_mode=PERSISTENT, headers=headers, message_id=properties.message_id
+        delivery_mode=PERSISTENT,
+        headers=headers,
+        message_id=properties.message_id,
+        timestamp=int(time.time()),
     )
 
 

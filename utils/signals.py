@@ -7,8 +7,9 @@ frame and asking to send it, and its connection then never closes (a Ctrl+C that
 So where a script means to close its connection cleanly, a first signal only sets a flag
 (GracefulStop) that pika's own loop looks at: the v1 and v2 workers once connected (until
 then KeyboardInterrupt stops their connecting at once), the v3 worker and emitter from the
-start. A KeyboardInterrupt (a second signal; any signal to the v1 and v2 emitters, which
-publish one message) stops at once, and nothing closes the connection politely after it:
+start (except while the v3 worker opens a connection: GracefulStop.at_once). A
+KeyboardInterrupt (a second signal; any signal to the v1 and v2 emitters, which publish
+one message) stops at once, and nothing closes the connection politely after it:
 the process exits and the socket goes with it.
 Windows has no SIGTERM to send: a program stops another one there with CTRL_BREAK_EVENT,
 which arrives as SIGBREAK, so SIGBREAK counts as SIGTERM.
@@ -16,9 +17,11 @@ which arrives as SIGBREAK, so SIGBREAK counts as SIGTERM.
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import threading
 import time
+from collections.abc import Iterator
 
 STOP_SIGNALS = tuple(
     signum
@@ -40,6 +43,7 @@ class GracefulStop:
     def __init__(self) -> None:
         self.requested = threading.Event()
         self.signum: int | None = None  # the signal that asked, for the line that says so
+        self.interrupting = False  # within at_once(): the first signal raises too
 
     def install(self) -> None:
         for signum in STOP_SIGNALS:
@@ -50,6 +54,19 @@ class GracefulStop:
             raise KeyboardInterrupt  # second signal: stop now, the unacked task is requeued
         self.signum = signum
         self.requested.set()
+        if self.interrupting:
+            raise KeyboardInterrupt
+
+    @contextlib.contextmanager
+    def at_once(self) -> Iterator[None]:
+        """Within the block, the first signal too raises KeyboardInterrupt (the stop still
+        asked): for a wait with no connection to close yet, such as opening one, which
+        would otherwise go on for up to its timeout before anyone looks at the flag."""
+        self.interrupting = True
+        try:
+            yield
+        finally:
+            self.interrupting = False
 
     def cause(self) -> str:
         """How the stop was asked for, in words: 'interrupted (Ctrl+C)', 'stopped by SIGTERM'."""
