@@ -1,8 +1,9 @@
-"""A disk alarm blocks publishers: the v1 and v2 emitters say so, wait, and carry on or give up.
+"""A disk alarm blocks publishers: the v1 and v2 emitters say so, wait, and carry on or give up;
+a v3 emitter that reconnects while blocked says so for its new connection alone.
 
 The alarm (the disk_alarm fixture, in conftest.py) is raised on a throwaway node of the
-tests' own (scripts/local_broker.sh): the broker on 5672 never sees it. The v3 emitter's own
-tests are in test_emitter_faults.py.
+tests' own (scripts/local_broker.sh): the broker on 5672 never sees it. The v3 emitter's
+other tests of it are in test_emitter_faults.py.
 """
 
 from __future__ import annotations
