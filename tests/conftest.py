@@ -8,6 +8,10 @@ from pathlib import Path
 import pytest
 
 from tests.local_nodes import LocalCluster, ScratchBroker
+from tests.no_skips_in_ci import (  # noqa: F401 - hooks: with CI set, a skip fails
+    pytest_make_collect_report,
+    pytest_runtest_makereport,
+)
 from tests.support import Child, Vhost, api, wait_until
 from tools.management import ManagementError
 

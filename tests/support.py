@@ -355,15 +355,3 @@ def wait_until(
         if time.monotonic() > deadline:
             raise TimeoutError(f"timed out after {timeout} s waiting for {what}")
         time.sleep(poll)
-
-
-def rabbitmqctl(*args: str) -> str:
-    """Run rabbitmqctl on the local broker (through `sudo -n` unless we are root); its output."""
-    sudo = [] if os.geteuid() == 0 else ["sudo", "-n"]
-    return subprocess.run(
-        [*sudo, "rabbitmqctl", "-q", *args],
-        check=True,
-        timeout=120,
-        capture_output=True,
-        text=True,
-    ).stdout

@@ -1,13 +1,15 @@
-"""A disk alarm blocks publishers: the v1 and v2 emitters say so, wait, and carry on or give up.
+"""A disk alarm blocks publishers: the v1 and v2 emitters say so, wait, and carry on or give up;
+a v3 emitter that reconnects while blocked says so for its new connection alone.
 
 The alarm (the disk_alarm fixture, in conftest.py) is raised on a throwaway node of the
-tests' own (scripts/local_broker.sh): the broker on 5672 never sees it. The v3 emitter's own
-tests are in test_emitter_faults.py.
+tests' own (scripts/local_broker.sh): the broker on 5672 never sees it. The v3 emitter's
+other tests of it are in test_emitter_faults.py.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -15,7 +17,7 @@ import pika.exceptions
 import pytest
 from pika.adapters.select_connection import IOLoop
 
-from tests.support import Child, ready_count, script_env
+from tests.support import Child, ready_count, script_env, wait_until
 from utils import alarms
 from utils.broker_errors import broker_error
 
@@ -74,7 +76,55 @@ def test_a_blocked_emitter_gives_up_after_the_urls_blocked_connection_timeout(
     )
 
 
-# --- the watch itself, on pika's I/O loop without a broker ----------------------------------
+# --- a reconnected emitter: its old connection's watch falls silent --------------------------
+
+RECONNECTED = " [*] reconnected to "
+STILL = re.compile(r"RabbitMQ is blocking publishers \(low on disk\)(?:, still, after (\d+) s)?: ")
+
+
+def blocked_for(output: str) -> list[int]:
+    """The seconds each blocked line says its connection has been blocked (0: just now)."""
+    return [int(found[1] or 0) for found in STILL.finditer(output)]
+
+
+def one_watch_said(seconds: list[int]) -> bool:
+    """Whether blocked lines are one watch's: 0 s, then one more second each time."""
+    return seconds == list(range(len(seconds)))
+
+
+@pytest.mark.broker
+def test_a_reconnected_emitters_old_watch_falls_silent_and_its_new_one_says_blocked(
+    scratch_broker, tmp_path, disk_alarm
+):
+    """The v3 emitter reconnects on one I/O loop, where the old connection's timers still
+    run: only the new connection's watch may go on saying that it is blocked."""
+    env = script_env(scratch_broker.url, log_dir=tmp_path, REPEAT_EVERY="1")
+    emitter = Child("-m", "tests.emitter_hooks", env=env, out_path=tmp_path / "emitter.out")
+
+    def since_reconnected() -> str:
+        return emitter.output.partition(RECONNECTED)[2]
+
+    try:
+        emitter.wait_until(lambda output: 4 in blocked_for(output), "blocked 4 s", timeout=30)
+        scratch_broker.rabbitmqctl("close_all_connections", "a test cuts the connection")
+        emitter.wait_for(RECONNECTED, timeout=30)
+        # blocked again as it publishes again; by the new watch's 2 s, the old one, were it
+        # still running, would have said 5 s or more
+        wait_until(lambda: 2 in blocked_for(since_reconnected()), "blocked 2 s anew", 30)
+        while_blocked = blocked_for(since_reconnected())
+        disk_alarm.clear()
+        assert emitter.wait(timeout=60).code == 0, emitter.output
+    finally:
+        emitter.kill()
+    before = blocked_for(emitter.output.partition(RECONNECTED)[0])
+    assert one_watch_said(before) and len(before) >= 5, emitter.output  # once a second
+    assert one_watch_said(while_blocked), emitter.output  # the new watch's lines alone
+    blocked, _, unblocked = since_reconnected().partition(" [*] RabbitMQ unblocked publishers")
+    assert one_watch_said(blocked_for(blocked)) and not blocked_for(unblocked), emitter.output
+    assert "18 confirmed by the broker" in emitter.output
+
+
+# --- the watch's words, on pika's I/O loop without a broker ------------------------------
 
 
 class UnopenedConnection:
@@ -91,29 +141,9 @@ class UnopenedConnection:
     def add_on_connection_unblocked_callback(self, callback) -> None:
         self.unblocked = callback
 
-    def run_for(self, seconds: float) -> None:
-        self.ioloop.call_later(seconds, self.ioloop.stop)
-        self.ioloop.start()
-
 
 def blocked_frame(reason: str) -> SimpleNamespace:
     return SimpleNamespace(method=SimpleNamespace(reason=reason))
-
-
-def test_the_blocked_line_repeats_until_its_connection_is_gone(monkeypatch, caplog):
-    """A script that reconnects shares one I/O loop: a dead connection's watch falls silent."""
-    monkeypatch.setattr(alarms, "REPEAT_EVERY", 0.05)
-    connection = UnopenedConnection()
-    alarms.BlockedPublishing(connection, logging.getLogger("test_alarms"))
-    with caplog.at_level(logging.WARNING, logger="test_alarms"):
-        connection.blocked(connection, blocked_frame("low on disk"))
-        connection.run_for(0.22)
-        said = len(caplog.records)
-        connection.is_closed = True
-        connection.run_for(0.22)
-    assert said >= 3
-    assert len(caplog.records) == said
-    assert all(BLOCKED in record.getMessage() for record in caplog.records)
 
 
 def test_giving_up_names_the_setting_that_bounded_the_wait():

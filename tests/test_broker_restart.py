@@ -1,5 +1,6 @@
 """A broker restart: the persistent tasks waiting in the queue survive it, and a running v3
-worker reconnects and does every one of them.
+worker reconnects and does every one of them; with no worker, every row the v3 emitter sent
+is still there after it.
 
 The broker restarted is a throwaway node of the test's own (scripts/local_broker.sh, the
 scratch_broker fixture): the broker on 5672 is never stopped.
@@ -9,12 +10,35 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support import run_script, script_env, wait_until
+from tests.support import TASKS_CSV_ROWS, run_script, script_env, take_all, wait_until
 from utils.console_lines import READY_WORDS, done_rows, parse_all_received
 
 pytestmark = pytest.mark.broker
 
 ALL_ROWS = set(range(1, 19))  # tasks.csv
+
+
+def restart(scratch_broker) -> None:
+    """Restart RabbitMQ on the scratch node: what it kept on disk is all it has after."""
+    try:
+        scratch_broker.rabbitmqctl("stop_app")
+    finally:
+        scratch_broker.rabbitmqctl("start_app")
+        scratch_broker.rabbitmqctl("await_startup")
+
+
+def test_v3_rows_wait_durably_when_no_worker_runs(scratch_broker, tmp_path):
+    queue = "rows-waiting"  # of this test alone, on the scratch node
+    env = script_env(scratch_broker.url, log_dir=tmp_path)
+    result = run_script("v3_emitter_of_tasks.py", "--queue", queue, env=env)
+    assert result.returncode == 0, result.stderr  # every row confirmed: stored
+
+    restart(scratch_broker)
+
+    messages = take_all(scratch_broker.url, queue)  # the queue too is still there
+    assert [body.decode() for body, _ in messages] == TASKS_CSV_ROWS
+    assert {properties.delivery_mode for _, properties in messages} == {2}
+    assert [properties.headers["row"] for _, properties in messages] == list(range(1, 19))
 
 
 def test_tasks_survive_a_broker_restart_and_the_worker_reconnects(

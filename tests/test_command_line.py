@@ -9,8 +9,27 @@ from tests.support import WORKERS, run_script, script_env
 pytestmark = pytest.mark.broker
 
 
+def explained(help_text: str) -> dict[str, str]:
+    """Each argument that --help lists (an option by its long name, a positional by its
+    name), and the words that explain it."""
+    entries: dict[str, str] = {}
+    for section in help_text.split("\n\n"):
+        heading, *lines = section.splitlines()
+        if heading not in ("options:", "positional arguments:"):
+            continue
+        name = ""
+        for line in lines:
+            if line.startswith("   "):  # the explanation goes on
+                entries[name] += " " + line.strip()
+                continue
+            flags, _, words = line.strip().partition("  ")  # "-q, --quiet   no line ..."
+            name = flags.split(", ")[-1].split(" ")[0]
+            entries[name] = words.strip()
+    return entries
+
+
 @pytest.mark.parametrize(
-    ("script", "options"),
+    ("script", "arguments"),
     [
         (
             "v3_emitter_of_tasks.py",
@@ -25,14 +44,21 @@ pytestmark = pytest.mark.broker
                 "--from-row",
             ],
         ),
-        ("v3_listening_worker.py", ["--url", "--queue", "--queue-type", "--name", "--prefetch"]),
+        (
+            "v3_listening_worker.py",
+            ["--url", "--queue", "--queue-type", "--name", "--prefetch", "--retries"],
+        ),
     ],
 )
-def test_v3_help_explains_every_option(tmp_path, script, options):
-    result = run_script(script, "--help", env=script_env("amqp://unused/", log_dir=tmp_path))
+def test_v3_help_explains_every_option(tmp_path, script, arguments):
+    env = script_env("amqp://unused/", log_dir=tmp_path, COLUMNS="80")
+    result = run_script(script, "--help", env=env)
     assert result.returncode == 0
-    for option in options + ["RABBITMQ_URL"]:
-        assert option in result.stdout
+    entries = explained(result.stdout)
+    assert sorted(entries) == sorted([*arguments, "--help"]), result.stdout  # these, no other
+    for name, words in entries.items():
+        assert len(words.split()) >= 3, f"{name} is not explained: {words!r}"
+    assert "\nenvironment: RABBITMQ_URL (default amqp://" in result.stdout
 
 
 @pytest.mark.parametrize("worker_script", WORKERS)

@@ -21,7 +21,6 @@ import pytest
 
 from tests.support import (
     EMITTERS,
-    TASKS_CSV_ROWS,
     api,
     quoted,
     run_script,
@@ -44,17 +43,6 @@ def test_v1_v2_emitters_publish_persistent_messages(vhost, tmp_path, version, qu
     [(body, properties)] = vhost.take_all(queue)
     assert body == b"keep me."
     assert properties.delivery_mode == 2
-
-
-def test_v3_rows_wait_durably_when_no_worker_runs(vhost, tmp_path):
-    result = run_script("v3_emitter_of_tasks.py", env=script_env(vhost.url, log_dir=tmp_path))
-
-    assert result.returncode == 0, result.stderr
-    assert vhost.queue_info("task_queue3")["durable"] is True
-    messages = vhost.take_all("task_queue3")
-    assert [body.decode() for body, _ in messages] == TASKS_CSV_ROWS
-    assert {properties.delivery_mode for _, properties in messages} == {2}
-    assert [properties.headers["row"] for _, properties in messages] == list(range(1, 19))
 
 
 class ConnectionCounter:

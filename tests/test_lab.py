@@ -13,13 +13,21 @@ import os
 import re
 import signal
 import sys
-import time
+import tempfile
 from pathlib import Path
 
 import pytest
 
 from tests.lab_verdicts import ReadVerdict, read_verdict
-from tests.support import Child, api, check_a_tool_refused, quoted, run_tool, script_env
+from tests.support import (
+    Child,
+    api,
+    check_a_tool_refused,
+    quoted,
+    run_tool,
+    script_env,
+    wait_until,
+)
 from tools.lab import cli, confirms, crash, heartbeat, node, poison, restart
 from tools.lab.session import Side
 from tools.lab.verdict import Column, Verdict, verdict_lines
@@ -98,6 +106,13 @@ def children_of(pid: int) -> list[int]:
         if int(fields[1]) == pid:
             children.append(int(stat.parent.name))
     return children
+
+
+def node_launched(lab_pid: int) -> bool:
+    """Whether the lab's node (rmqlab<pid>, in its own rmq-lab-* temporary directory) has
+    been launched: scripts/local_broker.sh writes the launcher's pid once it has."""
+    temp = Path(tempfile.gettempdir())
+    return any(temp.glob(f"rmq-lab-*/rmqlab{lab_pid}/launcher.pid"))
 
 
 def side_output(output: str, key: str) -> str:
@@ -217,8 +232,9 @@ def test_ctrl_c_stops_the_children_and_deletes_the_vhost(vhost, tmp_path):
     lab = start_lab("crash", vhost.url, tmp_path)
     try:
         lab.wait_for("killed worker 2 (SIGKILL)", timeout=30)
+        # the killed worker stays a child until the lab reaps it: the two left, once it has
+        wait_until(lambda: len(children_of(lab.pid)) == 2, "the lab to reap worker 2", 10)
         children = children_of(lab.pid)
-        assert len(children) == 2  # the two workers left
         assert lab.stop(signal.SIGINT, timeout=20).code == 130
     finally:
         lab.kill()
@@ -234,7 +250,8 @@ def test_ctrl_c_while_the_node_starts_still_stops_the_node(lab_node, tmp_path):
     lab = start_lab("restart", "amqp://guest:guest@127.0.0.1:1/", tmp_path)
     try:
         lab.wait_for("starting a throwaway RabbitMQ node", timeout=10)
-        time.sleep(1)  # scripts/local_broker.sh up runs (6-30 s): interrupt it
+        # scripts/local_broker.sh up has launched rabbitmq-server (it boots in 6-30 s)
+        wait_until(lambda: node_launched(lab.pid), "the lab's node to be launched", 30)
         lab.send(signal.SIGINT)
         lab.send(signal.SIGINT)  # a second Ctrl+C must not cut the cleaning short
         assert lab.wait(timeout=90).code == 130

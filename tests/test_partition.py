@@ -68,7 +68,9 @@ def test_an_emitter_that_said_nothing_had_nothing_confirmed():
         ("?heartbeat=4&tcp_options={'TCP_KEEPIDLE':60}", {"TCP_KEEPIDLE": 60}),  # the URL's own
     ],
 )
-def test_a_urls_heartbeat_bounds_how_long_data_may_go_unacknowledged(query, tcp_options):
+def test_a_urls_heartbeat_becomes_its_tcp_user_timeout_unless_it_gives_tcp_options(
+    query, tcp_options
+):
     [params] = connection_parameters(f"amqp://guest:guest@localhost:5672/{query}")
     assert params.tcp_options == tcp_options
 
@@ -166,7 +168,10 @@ def test_every_worker_notices_a_silent_cut_within_twice_its_heartbeat(cut_cluste
         for worker, status in ended:  # one clear line, exit 1: v1 and v2 do not reconnect
             assert status.code == ExitCode.FAILURE, worker.output
             assert "Traceback" not in worker.output
-            assert "lost" in worker.output.lower() or "connection" in worker.output.lower()
+            [error] = [line for line in worker.output.splitlines() if ": error: " in line]
+            assert error == worker.output.strip().splitlines()[-1], worker.output  # the last
+            name = "v1_listening_worker" if worker is v1 else "v2_listening_worker"
+            assert error.startswith(f"{name}: error: lost the connection to RabbitMQ: ")
         assert v3.stop(signal.SIGTERM).code == ExitCode.OK
     finally:
         for worker in (v1, v2, v3):

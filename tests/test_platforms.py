@@ -65,14 +65,33 @@ def test_a_python_new_enough_passes(version):
     assert python_too_old(version, "darwin") is None
 
 
-def old_pythons() -> list[str]:
-    """Pythons 3.7 to 3.9 on this machine (pyenv's, or on the PATH): 3.7 is old Anaconda's,
-    3.9 Apple's /usr/bin/python3."""
-    found = glob.glob(os.path.expanduser("~/.pyenv/versions/3.[789].*/bin/python"))
+def installed_old_pythons() -> list[str]:
+    """Pythons 3.7 to 3.9 on this machine: OLD_PYTHON (.ci/run sets it from
+    scripts/old_python.sh, which unpacks one if need be), pyenv's, or on the PATH. 3.7 is old
+    Anaconda's, 3.9 Apple's /usr/bin/python3."""
+    found = [os.environ.get("OLD_PYTHON", "")]
+    found += sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.[789].*/bin/python")))
     found += [path for path in map(shutil.which, ["python3.7", "python3.8", "python3.9"]) if path]
+    found = [path for path in dict.fromkeys(found) if path]
     return [
         path for path in found if subprocess.run([path, "-V"], capture_output=True).returncode == 0
     ]
+
+
+@pytest.fixture(scope="module")
+def old_pythons() -> list[str]:
+    """At least one Python older than 3.10. None: the tests skip on a developer's machine,
+    and fail in CI (CI set)."""
+    found = installed_old_pythons()
+    if not found:
+        why = "no Python older than 3.10: set OLD_PYTHON=$(bash scripts/old_python.sh)"
+        if os.environ.get("CI"):
+            pytest.fail(why)
+        pytest.skip(why)
+    for python in found:
+        version = subprocess.run([python, "-V"], capture_output=True, text=True).stdout
+        assert version.startswith(("Python 3.7.", "Python 3.8.", "Python 3.9.")), version
+    return found
 
 
 def run_by(python: str, program: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
@@ -90,21 +109,21 @@ def says_too_old(result: subprocess.CompletedProcess, program: list[str]) -> Non
     assert line.startswith(f"{name}: error: Python 3.")
 
 
-@pytest.mark.skipif(not old_pythons(), reason="no Python 3.7, 3.8 or 3.9 on this machine")
 @pytest.mark.parametrize("program", PROGRAMS, ids=" ".join)
-def test_every_program_run_by_an_old_python_says_so_in_one_line(program):
+def test_every_program_run_by_an_old_python_says_so_in_one_line(program, old_pythons):
     # pika and tqdm are pure Python: this venv's copies stand in for the old Python's own
     env = dict(os.environ, PYTHONPATH=sysconfig.get_paths()["purelib"])
-    for old in old_pythons():
+    for old in old_pythons:
         says_too_old(run_by(old, program, env), program)
 
 
-@pytest.mark.skipif(not old_pythons(), reason="no Python 3.7, 3.8 or 3.9 on this machine")
 @pytest.mark.parametrize("program", PROGRAMS, ids=" ".join)
-def test_an_old_python_without_pika_says_it_is_too_old_not_that_pika_is_missing(program):
+def test_an_old_python_without_pika_says_it_is_too_old_not_that_pika_is_missing(
+    program, old_pythons
+):
     """Apple's /usr/bin/python3 (3.9) has no pika: the version is what to fix first."""
     env = {name: value for name, value in os.environ.items() if name != "PYTHONPATH"}
-    for old in old_pythons():
+    for old in old_pythons:
         says_too_old(run_by(old, program, env), program)
 
 

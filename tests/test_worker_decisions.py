@@ -3,6 +3,7 @@ task whose work failed, and how it waits between reconnection attempts."""
 
 from __future__ import annotations
 
+import signal
 import threading
 import time
 from typing import Any
@@ -99,7 +100,26 @@ def test_a_wait_is_sleeps_of_a_slice_cut_short_by_a_stop_without_waiting_on_the_
     monkeypatch.setattr("utils.signals.time.sleep", sleep)
     assert wait_or_stop(stop, 30.0) is True  # a stop cuts the 30 s short
     assert sleeps == [SLICE] * 3
-    assert SLICE <= 0.1
+
+
+def test_a_stop_signal_during_a_long_wait_is_noticed_within_a_slice():
+    """A real signal, its handler setting the flag on the waiting thread as the worker's does:
+    the wait ends once the slice it lands in is over, not at its 30 s."""
+    stop, set_at = NeverWaitedOn(), []
+
+    def handler(_signum, _frame) -> None:
+        set_at.append(time.monotonic())
+        stop.set()
+
+    previous = signal.signal(signal.SIGALRM, handler)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.3)
+        assert wait_or_stop(stop, 30.0) is True
+        noticed = time.monotonic() - set_at[0]
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert noticed <= SLICE + 0.2  # the rest of one slice, and the scheduler's delay
 
 
 def test_a_wait_no_stop_cuts_short_lasts_its_time():

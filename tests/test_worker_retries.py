@@ -55,7 +55,7 @@ def test_with_retries_2_a_task_whose_work_fails_is_tried_3_times_then_set_aside(
     assert properties.headers["x-set-aside-reason"] == f"work failed on try 3 of 3: {error}"
     assert (properties.headers["row"], properties.delivery_mode) == (1, 2)
     assert vhost.ready_count("task_queue3") == 0
-    assert "worker" in worker.output and "did 1 task: row 2\n" in worker.output
+    assert f" [*] worker {worker.pid} did 1 task: row 2\n" in worker.output  # named by its pid
 
 
 def test_a_task_given_again_after_its_worker_was_killed_has_not_failed(vhost, workers, tmp_path):
