@@ -28,14 +28,14 @@ confirmed. A second signal stops at once.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import itertools
 import logging
+import math
 import signal
 import sys
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -45,20 +45,22 @@ try:
     import pika
     import pika.exceptions
     from pika.adapters.select_connection import IOLoop
-    from tqdm import tqdm
+
+    from utils.progress_bar import progress_bar  # on tqdm
 except ModuleNotFoundError as missing:  # run outside the project's virtual environment
     sys.exit(missing_module(__file__, missing))
 
 from utils.admin_panel import offer_rabbitmq_admin_site
-from utils.alarms import URL_LIMIT, BlockedPublishing, say_when_blocked
-from utils.arguments import add_queue_arguments, seconds
+from utils.alarms import BLOCKED_TIMEOUT, BlockedPublishing, bound_blocked_waits, say_when_blocked
+from utils.arguments import add_queue_arguments, row_number, seconds
 from utils.backoff import backoff
 from utils.broker_errors import broker_error, dropped
 from utils.connect_failure import connection_failure
 from utils.console_lines import count_of, sent_line
+from utils.outcome import Outcome, failure_line, gave_up, stopped_at_once, summary_line
 from utils.parameters import connection_parameters
-from utils.platforms import shell_command
 from utils.queues import PERSISTENT, AsyncDeclare, queue_arguments
+from utils.resume import resume_command
 from utils.signals import STOP_CHECK_EVERY, GracefulStop
 from utils.tasks import DEFAULT_TASKS_FILE, Task, TaskFile, from_row, rows_named
 from utils.urls import address, rabbitmq_url
@@ -67,16 +69,11 @@ from utils.util_logger import setup_logger
 # Messages published but not yet confirmed, at most: a window keeps the broker busy while
 # it confirms earlier rows, and bounds memory (bench/README.md measures the sizes).
 WINDOW = 10_000
-# On a terminal, a file this large gets a progress bar instead of a line per row.
-PROGRESS_BAR_FROM_BYTES = 100_000
 STOP_GRACE = 5.0  # seconds a stopping emitter waits for the confirms of the rows in flight
 CLOSE_WAIT = 2.0  # seconds a closing connection may take before the emitter goes anyway
 # seconds with rows in flight and no confirm before the emitter says it is waiting (and
 # again as often): a quorum queue without a majority of its nodes holds publishes unanswered
 CONFIRM_SILENCE = 10.0
-# --blocked-timeout: seconds a resource alarm may block publishing before the emitter gives
-# up; generous, as freeing disk space or letting workers drain takes an operator minutes
-BLOCKED_TIMEOUT = 300.0
 RETRY_FOR = 60.0  # --retry-for: seconds to keep reconnecting, or publishing refused rows again
 RECONNECT_CAP = 10.0  # seconds between two reconnection attempts, at most
 
@@ -145,13 +142,6 @@ def make_argument_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def row_number(text: str) -> int:
-    """argparse type for --from-row: a line number, 1 or more."""
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"must be a line number, 1 or more (got {text!r})")
-    return int(text)
-
-
 @dataclass(frozen=True)
 class Settings:
     """What the publisher is told: where to publish, and what to say."""
@@ -163,78 +153,35 @@ class Settings:
     retry_for: float  # seconds to keep reconnecting, or publishing refused rows again
 
 
-@dataclass
-class Outcome:
-    """What happened to the rows: the summary and the exit status come from it."""
-
-    sent: int = 0  # rows read and published (once each, however often published again)
-    confirmed: int = 0
-    republished: int = 0  # rows a lost connection left unconfirmed, published again
-    refused: list[int] = field(default_factory=list)  # nacked by the broker, at the end
-    unroutable: list[int] = field(default_factory=list)  # returned: no queue took them
-    unconfirmed: list[int] = field(default_factory=list)  # no answer before the end
-    last_row: int | None = None  # the last row read and sent
-    at_end: bool = False  # every row of the file was read
-    error: ScriptError | None = None
-
-    def failed_rows(self) -> list[int]:
-        return sorted(self.refused + self.unroutable + self.unconfirmed)
-
-    def resume_row(self) -> int | None:
-        """Where another run carries on: the first row not confirmed, else the first row not
-        read; None when nothing is left, or nothing was sent (then run it again as it was)."""
-        failed = self.failed_rows()
-        if failed:
-            return failed[0]
-        if self.at_end or self.last_row is None:
-            return None
-        return self.last_row + 1  # later rows start after its last line: none is skipped
-
-
 class Confirms:
     """Publisher confirms, counted: each row in flight until the broker acks or nacks it.
 
     Delivery tags count the channel's publishes from 1. The broker confirms each tag, or
     every tag up to one ("multiple"); a mandatory message no queue took is returned
-    first, then acked: that row is unroutable, not confirmed. A nacked row waits in
-    `refused` to be published again.
+    first, then acked: that row is unroutable, not confirmed. A row goes back to be
+    published again, in `again`, when the broker refuses it (a nack) or when the connection
+    is lost before its answer came.
     """
 
     def __init__(self, outcome: Outcome) -> None:
         self.outcome = outcome
         self.pending: dict[int, Task] = {}  # delivery tag -> task, oldest first
-        self.refused: list[Task] = []  # nacked: to publish again
+        self.again: list[Task] = []  # nacked, or in flight on a lost connection
+        self.nacked: set[int] = set()  # rows whose last answer was a nack
         self.returned: set[int] = set()  # rows the broker handed back as unroutable
         self.next_tag = 0
 
     def published(self, task: Task, again: bool = False) -> None:
-        """The task was just published (`again`: it was published before, and either left
-        unconfirmed by a lost connection or refused): it has the channel's next delivery tag."""
+        """The task was just published (`again`: it was published before, and went back to
+        be published again): it has the channel's next delivery tag."""
         self.next_tag += 1
         self.pending[self.next_tag] = task
-        if not again:
+        if again:
+            self.outcome.republished.add(task.row)  # an earlier copy may be in the queue
+            self.nacked.discard(task.row)
+        else:
             self.outcome.sent += 1
             self.outcome.last_row = task.row
-
-    def new_channel(self) -> list[Task]:
-        """A new channel numbers its publishes from 1 again. Return the tasks still in flight
-        on the last one, to publish again (not a row handed back: it reached no queue)."""
-        again = [task for task in self.pending.values() if task.row not in self.returned]
-        self.outcome.republished += len(again)  # each may have reached the queue already
-        self.pending.clear()
-        self.returned.clear()
-        self.next_tag = 0
-        return again
-
-    def take_refused(self) -> list[Task]:
-        """The refused tasks, to publish again now, oldest first."""
-        refused, self.refused = self.refused, []
-        return sorted(refused, key=lambda task: task.row)
-
-    def returned_row(self, row: int) -> None:
-        """The broker handed the row back (no queue took it); its ack follows."""
-        self.returned.add(row)
-        self.outcome.unroutable.append(row)
 
     def confirmed(self, delivery_tag: int, multiple: bool, acked: bool) -> int:
         """Settle the tag (or every tag up to it); return how many rows that settled."""
@@ -246,17 +193,39 @@ class Confirms:
             task = self.pending.pop(tag)
             row = task.row
             if not acked:
-                self.refused.append(task)
+                self.again.append(task)
+                self.nacked.add(row)
             elif row in self.returned:
                 self.returned.discard(row)  # acked, but no queue took it: counted as unroutable
             else:
                 self.outcome.confirmed += 1
         return len(tags)
 
+    def connection_lost(self) -> None:
+        """The rows in flight will have no answer: they go back to be published again (not
+        a row handed back: it reached no queue). A new channel numbers its tags from 1."""
+        self.again += [task for task in self.pending.values() if task.row not in self.returned]
+        self.pending.clear()
+        self.returned.clear()
+        self.next_tag = 0
+
+    def take_again(self) -> list[Task]:
+        """The tasks to publish again now, oldest first."""
+        again, self.again = self.again, []
+        return sorted(again, key=lambda task: task.row)
+
+    def returned_row(self, row: int) -> None:
+        """The broker handed the row back (no queue took it); its ack follows."""
+        self.returned.add(row)
+        self.outcome.unroutable.append(row)
+
     def unanswered(self) -> None:
-        """The end: rows still in flight had no answer; rows waiting to go again were refused."""
+        """The end: rows still in flight, or waiting to go again, were not confirmed; those
+        whose last answer was a nack were refused."""
+        for task in self.take_again():
+            failed = self.outcome.refused if task.row in self.nacked else self.outcome.unconfirmed
+            failed.append(task.row)
         self.outcome.unconfirmed.extend(task.row for task in self.pending.values())
-        self.outcome.refused.extend(task.row for task in self.take_refused())
         self.pending.clear()
 
 
@@ -265,9 +234,14 @@ class ConfirmedPublisher:
 
     Everything happens on one pika I/O loop, which run() starts and which stops once the
     connection is closed: every row confirmed, a failure, or a stop signal (the handler
-    only sets a flag, which the loop looks at every STOP_CHECK_EVERY seconds). A connection
-    dropped mid-stream is opened again, on the same loop, and the rows it left unconfirmed
-    are published again; so are rows the broker refused, after a backoff.
+    only sets a flag, which the loop looks at every STOP_CHECK_EVERY seconds).
+
+    Rows go back to be published again for two reasons, a nack or a connection lost before
+    their answer; both feed `Confirms.again`. A new connection publishes them first; on an
+    open channel they go after a backoff, once every row in flight has its answer. No new
+    row is read while they wait. One budget, --retry-for, bounds all waiting for the broker
+    (reconnecting, refusals, a silence with rows in flight): it starts with the trouble
+    and starts again with the next ack.
     """
 
     def __init__(
@@ -286,17 +260,13 @@ class ConfirmedPublisher:
         self.ioloop = IOLoop()
         self.connection: pika.SelectConnection | None = None
         self.watch: BlockedPublishing | None = None  # names the alarm if blocked too long
-        self.channel: Any = None  # pika's channel, once open
+        self.channel: Any = None  # pika's channel, while open in confirm mode
         self.node = 0  # the index in params of the broker connected to (or lost)
-        self.lost_at: float | None = None  # time.monotonic() of the loss, while reconnecting
-        self.give_up_at = 0.0  # time.monotonic() when --retry-for runs out
-        self.attempts = 0  # reconnection attempts since the loss
-        self.last_failure: BrokerError | None = None  # why the last attempt failed
-        self.refused_since: float | None = None  # time.monotonic() of the first of the nacks
-        self.refusals = 0  # rounds of refused rows published again since then
-        self.again_timer: Any = None  # the next round, once one is due
-        self.refused_for_good = False  # --retry-for ran out: refused rows are not sent again
-        self.renewing = False  # a round of refused rows is opening a new channel
+        self.lost_at: float | None = None  # time.monotonic() of a loss, until publishing again
+        self.last_failure: BrokerError | None = None  # why the last reconnection failed
+        self.trouble_since: float | None = None  # the first nack or loss since the last ack
+        self.attempts = 0  # reconnections or rounds of publishing again since then
+        self.round: Any = None  # the timer of the next round of rows published again
         self.answered_at = time.monotonic()  # the last confirm, or the first row in flight
         self.silence_said_at = 0.0  # when the emitter last said it waits for confirms
 
@@ -304,30 +274,19 @@ class ConfirmedPublisher:
         """Publish everything, wait for the confirms, close; return the outcome."""
         self._connect(start=0)
         self._watch_for_stop()
-        self._watch_confirms()
+        self._watch_the_broker()
         try:
             self.ioloop.start()
         except KeyboardInterrupt:  # a second stop signal: at once, whatever is in flight
-            self.outcome.error = ScriptError(self._stopped_at_once())
-        finished = self.outcome.at_end and not self.confirms.pending and not self.confirms.refused
+            in_flight = len(self.confirms.pending)
+            self.outcome.error = ScriptError(stopped_at_once(self.stop.cause(), in_flight))
+        finished = self.outcome.at_end and not self.confirms.pending and not self.confirms.again
         if self.stop.requested.is_set() and not finished:
             self.outcome.error = self.outcome.error or ScriptError(
                 f"{self.stop.cause()} before every row was confirmed"
             )
         self.confirms.unanswered()
         return self.outcome
-
-    def _stopped_at_once(self) -> str:
-        """What a second stop signal cost: the rows in flight, published but not confirmed,
-        may be in the queue already, and a resumed run sends them again."""
-        in_flight = len(self.confirms.pending)
-        if not in_flight:
-            return f"{self.stop.cause()} twice: stopped at once"
-        return (
-            f"{self.stop.cause()} twice: stopped at once, without waiting for the confirms of "
-            f"{count_of(in_flight, 'row')} in flight: up to {in_flight} of the rows to resume "
-            "from may already be in the queue, and would then be sent twice"
-        )
 
     # --- connection and channel ----------------------------------------------------------
 
@@ -348,14 +307,12 @@ class ConfirmedPublisher:
         # RabbitMQ low on disk or memory blocks publishers: said at once, and every 30 s
         self.watch = say_when_blocked(connection, logger, self.settings.limits[self.node])
         if self.lost_at is not None:
-            waited = time.monotonic() - self.lost_at
             logger.info(
                 " [*] reconnected to %s after %.1f s, having lost %s",
                 address(connection.params),
-                waited,
+                time.monotonic() - self.lost_at,
                 address(self.params[lost]),
             )
-            self.lost_at = None
         if self.stop.requested.is_set():
             self._close()
             return
@@ -373,38 +330,30 @@ class ConfirmedPublisher:
 
     def _use(self, channel) -> None:
         """The queue is there: confirm mode on its channel, then publish."""
-        self.channel = channel
         channel.add_on_close_callback(self._on_channel_closed)
         channel.add_on_return_callback(self._on_return)
         channel.confirm_delivery(
-            ack_nack_callback=self._on_confirm, callback=lambda _frame: self._start_publishing()
+            ack_nack_callback=self._on_confirm, callback=lambda _frame: self._start(channel)
         )
 
-    def _start_publishing(self) -> None:
-        """Publish again what the last channel left unconfirmed, and the refused rows, then
-        read on; unless a stop came while the channel opened: those rows are then named."""
+    def _start(self, channel) -> None:
+        """Publish again what a lost connection left unconfirmed (and rows refused before
+        it), then read on; unless a stop came while the channel opened."""
+        self.channel = channel
         if self.stop.requested.is_set():
             self._close()
             return
-        again = self.confirms.new_channel()
-        if again:
+        if self.confirms.again:
             logger.info(
-                " [*] publishing again the %s not confirmed when %s: %s",
-                count_of(len(again), "row"),
-                "RabbitMQ refused rows" if self.renewing else "the connection was lost",
-                rows_named(task.row for task in again),
+                " [*] publishing again the %s not confirmed when the connection was lost: %s",
+                count_of(len(self.confirms.again), "row"),
+                rows_named(task.row for task in self.confirms.again),
             )
-        if not self.renewing:
-            self.refused_since = None  # a new connection: the count of refusals starts again
-        self.renewing = False
-        self._publish_again(again + self.confirms.take_refused())
-        self._publish_more()
+        self.lost_at = None
+        self._publish_again()
 
     def _on_channel_closed(self, _channel, reason: BaseException) -> None:
-        if self.renewing and isinstance(reason, pika.exceptions.ChannelClosedByClient):
-            if self.connection is not None and self.connection.is_open:  # see _publish_refused
-                self.connection.channel(on_open_callback=self._use)  # the queue is declared
-            return
+        self.channel = None
         if not isinstance(reason, pika.exceptions.ChannelClosedByBroker):
             return  # closed with its connection: _on_connection_closed says why
         if self._all_done():
@@ -413,18 +362,19 @@ class ConfirmedPublisher:
             self._fail(broker_error(reason))
 
     def _on_connection_closed(self, _connection, reason: BaseException) -> None:
-        self.channel, self.renewing = None, False
-        if self.again_timer is not None:  # refused rows go first on the next channel
-            self.ioloop.remove_timeout(self.again_timer)
-            self.again_timer = None
+        self.channel = None
+        if self.round is not None:  # the rows go first on the next connection
+            self.ioloop.remove_timeout(self.round)
+            self.round = None
+        self.confirms.connection_lost()
         if self._worth_reconnecting(reason):
-            self.lost_at, self.attempts = time.monotonic(), 0
-            self.give_up_at = self.lost_at + self.settings.retry_for
+            self.lost_at = time.monotonic()
+            self.trouble_since = self.trouble_since or self.lost_at
             self.last_failure = broker_error(reason, self.watch)
             where = address(self.params[self.node])
             self._reconnect_later(f"{self.last_failure} ({where})", first=True)
             return
-        if self.outcome.error is None and not self._all_done() and not self.stop.requested.is_set():
+        if not self._ending() and not self._all_done():
             self.outcome.error = broker_error(reason, self.watch)
         self.ioloop.stop()
 
@@ -433,25 +383,16 @@ class ConfirmedPublisher:
         return (
             dropped(reason)
             and self.settings.retry_for > 0
-            and self.outcome.error is None
-            and not self.stop.requested.is_set()
+            and not self._ending()
             and not self._all_done()
         )
 
     def _reconnect_later(self, why: str, first: bool = False) -> None:
         """Say why, wait a capped and jittered backoff, then try the brokers again from the
-        one after the broker lost; give up once --retry-for seconds have passed."""
-        left = self.give_up_at - time.monotonic()
-        if left <= 0:
-            self.outcome.error = BrokerError(
-                "lost the connection to RabbitMQ and could not reconnect within "
-                f"{self.settings.retry_for:g} s (--retry-for); the last attempt: "
-                f"{self.last_failure}"
-            )
-            self.ioloop.stop()
+        one after the broker lost; give up once --retry-for runs out."""
+        delay = self._backoff()
+        if delay is None:
             return
-        self.attempts += 1
-        delay = min(backoff(self.attempts, RECONNECT_CAP), left)
         for_up_to = (
             f", for up to {self.settings.retry_for:g} s in all (--retry-for)" if first else ""
         )
@@ -483,14 +424,25 @@ class ConfirmedPublisher:
         elif self.connection is None or self.connection.is_closed:
             self.ioloop.stop()
 
+    def _close_once_answered(self) -> None:
+        """Read no more rows; close once the rows in flight are answered (_publish_more
+        sees it), or after STOP_GRACE s."""
+        self.reading = False
+        if self.channel is None or not self.confirms.pending:
+            self._close()
+        else:
+            self.ioloop.call_later(STOP_GRACE, self._close)
+
+    def _ending(self) -> bool:
+        """Asked to stop, or failed (given up included): no row goes out again."""
+        return self.stop.requested.is_set() or self.outcome.error is not None
+
     def _all_done(self) -> bool:
-        """Every row read, none in flight, and none to publish again (once a stop is asked,
-        or the emitter gave up, refused rows stay refused)."""
-        given_up = self.stop.requested.is_set() or self.refused_for_good
-        again = self.confirms.refused and not given_up
+        """Every row read, none in flight, and none to publish again (unless ending)."""
+        again = self.confirms.again and not self._ending()
         return not self.reading and not self.confirms.pending and not again
 
-    # --- a stop signal -------------------------------------------------------------------
+    # --- a stop signal, and the one budget for waiting on the broker ----------------------
 
     def _watch_for_stop(self) -> None:
         if self.stop.requested.is_set():
@@ -511,20 +463,76 @@ class ConfirmedPublisher:
             )
         self._close_once_answered()
 
-    def _close_once_answered(self) -> None:
-        """Read no more rows; close once the rows in flight are answered (_publish_more
-        sees it), or after STOP_GRACE s."""
-        self.reading = False
-        if self.channel is None or not self.confirms.pending:
-            self._close()
+    def _waiting_since(self) -> float | None:
+        """Since when the emitter waits for the broker: the first nack or loss since the
+        last ack, or the last answer while rows in flight get none; None: not waiting."""
+        silent = self.answered_at if self.confirms.pending and self.channel is not None else None
+        return min((t for t in (self.trouble_since, silent) if t is not None), default=None)
+
+    def _backoff(self) -> float | None:
+        """Seconds to wait before the next reconnection or round: a capped, jittered
+        backoff, within what is left of --retry-for. None: it ran out, the emitter gives up."""
+        since = self._waiting_since()
+        left = math.inf if since is None else since + self.settings.retry_for - time.monotonic()
+        if left <= 0:
+            self._give_up()
+            return None
+        self.attempts += 1
+        return min(backoff(self.attempts, RECONNECT_CAP), left)
+
+    def _watch_the_broker(self) -> None:
+        """Once a second: give up once --retry-for has run out, and say so, every
+        CONFIRM_SILENCE s, while rows in flight get no answer: no silent wait. A blocked
+        connection is no silence: --blocked-timeout bounds that wait (utils.alarms)."""
+        now = time.monotonic()
+        if self.watch is not None and self.watch.since is not None:
+            self.answered_at = now
+        since = self._waiting_since()
+        if since is not None and not self._ending():
+            if now - since >= self.settings.retry_for:
+                self._give_up()
+            elif (
+                self.trouble_since is None
+                and now - max(since, self.silence_said_at) >= CONFIRM_SILENCE
+            ):
+                self.silence_said_at = now
+                logger.warning(
+                    " [!] no confirm from RabbitMQ for %d s, %s in flight: still waiting, for up "
+                    "to %g s in all (--retry-for); %s may be unavailable (a quorum queue without "
+                    "a majority of its nodes holds publishes until it has one again); Ctrl+C "
+                    "stops, naming the rows to resume from",
+                    now - since,  # whole seconds: 10 s until 11 have passed
+                    count_of(len(self.confirms.pending), "row"),
+                    self.settings.retry_for,
+                    self.settings.queue,
+                )
+        self.ioloop.call_later(1.0, self._watch_the_broker)
+
+    def _give_up(self) -> None:
+        """--retry-for ran out: end, naming the rows not confirmed. Rows refused get the
+        answers to their last round (STOP_GRACE s at most), so each is named refused or
+        confirmed, not left without an answer."""
+        lost = self.last_failure if self.lost_at is not None else None
+        refused = bool(self.confirms.again)
+        why = gave_up(self.settings.retry_for, self.settings.queue, lost, refused)
+        self.outcome.error = BrokerError(why)
+        if refused:
+            self._close_once_answered()
         else:
-            self.ioloop.call_later(STOP_GRACE, self._close)
+            self.reading = False
+            self._close()
 
     # --- publishing and confirms --------------------------------------------------------
 
     def _publish_more(self) -> None:
-        """Publish until WINDOW messages are in flight or the reading is over; no new row
-        while refused rows wait to go again."""
+        """Publish until WINDOW messages are in flight or the reading is over. Rows to
+        publish again come first, and no new row is read while they wait."""
+        if self.confirms.again and not self._ending():
+            if not self.confirms.pending and self.round is None and self.channel is not None:
+                delay = self._backoff()  # every row in flight answered: the next round
+                if delay is not None:
+                    self.round = self.ioloop.call_later(delay, self._publish_again)
+            return
         while self._room_to_publish():
             try:
                 task = next(self.tasks)
@@ -542,19 +550,26 @@ class ConfirmedPublisher:
             self._close()
 
     def _room_to_publish(self) -> bool:
-        """Rows to read, a channel in confirm mode (not one being replaced: its last answers
-        may still come in), no refused row waiting, and fewer than WINDOW in flight."""
+        """Rows to read, an open channel in confirm mode, and fewer than WINDOW in flight."""
         return (
             self.reading
             and self.channel is not None
-            and not self.renewing
-            and not self.confirms.refused
+            and self.channel.is_open
             and len(self.confirms.pending) < WINDOW
         )
 
+    def _publish_again(self) -> None:
+        """A round: the rows that went back, published again on this channel (no Sent line
+        again); then read on."""
+        self.round = None
+        if self.channel is None or not self.channel.is_open or self._ending():
+            return
+        for task in self.confirms.take_again():
+            self._publish(task, again=True)
+        self._publish_more()
+
     def _publish(self, task: Task, again: bool = False) -> None:
-        """Publish the task; it is in flight before pika sees it, so that a publish that
-        raises leaves it to be published again, never read and dropped."""
+        """Publish the task on the open channel, as the next delivery tag of Confirms."""
         if not self.confirms.pending:  # the wait for an answer starts now
             self.answered_at = time.monotonic()
         self.confirms.published(task, again)
@@ -578,189 +593,23 @@ class ConfirmedPublisher:
         settled = self.confirms.confirmed(method.delivery_tag, method.multiple, acked)
         if settled and self.progress is not None:
             self.progress(self.outcome.confirmed)
-        if acked and not self.confirms.refused:
-            self.refused_since = None  # the queue takes rows again
-        stopping = self.stop.requested.is_set()
-        # a nack on the channel being replaced goes with the round under way
-        settled_already = stopping or self.renewing or self.refused_for_good
-        if self.confirms.refused and self.again_timer is None and not settled_already:
-            self._publish_refused_later()
-        self._publish_more()
-
-    def _publish_refused_later(self) -> None:
-        """The broker refused rows: publish them again after a capped, jittered backoff;
-        give up once it has refused rows for --retry-for seconds."""
-        now = time.monotonic()
-        if self.refused_since is None:
-            self.refused_since, self.refusals = now, 0
-        left = self.refused_since + self.settings.retry_for - now
-        if left <= 0:
-            self._give_up_refused_rows()
-            return
-        self.refusals += 1
-        delay = min(backoff(self.refusals, RECONNECT_CAP), left)
-        if self.refusals == 1:
+        if acked and not self.confirms.again:  # nacks come before the acks of older rows
+            self.trouble_since, self.attempts = None, 0  # the broker takes rows again
+        elif settled and self.trouble_since is None and not self._ending():
+            self.trouble_since = self.answered_at
             logger.warning(
                 " [!] RabbitMQ refused row %s (a nack); publishing the rows it refuses again, "
                 "reading no new row meanwhile, for up to %g s (--retry-for)",
-                self.confirms.refused[0].row,
+                self.confirms.again[-settled].row,
                 self.settings.retry_for,
             )
-        self.again_timer = self.ioloop.call_later(delay, self._publish_refused)
-
-    def _give_up_refused_rows(self) -> None:
-        """--retry-for ran out: read no more rows, and end once the rest of this round is
-        answered (or after STOP_GRACE s), so that the error line names each row refused or
-        confirmed rather than leaving it without an answer."""
-        self.refused_for_good = True
-        self.outcome.error = self.outcome.error or BrokerError(self._refusing_for())
-        self._close_once_answered()
-
-    def _refusing_for(self) -> str:
-        return (
-            f"RabbitMQ refused rows for {self.settings.retry_for:g} s (--retry-for): "
-            f"{self.settings.queue} may be at its length limit (x-overflow reject-publish) or "
-            "unavailable (a quorum queue without a majority of its nodes)"
-        )
-
-    def _publish_refused(self) -> None:
-        """A round of the refused rows, on a new channel, with the rows still in flight on
-        this one: a channel whose quorum-queue client was refused during a leader election
-        can go on being refused after the queue has a new leader (seen with RabbitMQ 3.10)."""
-        self.again_timer = None
-        channel = self.channel
-        if channel is None or not channel.is_open or self.stop.requested.is_set():
-            return
-        self.channel, self.renewing = None, True
-        channel.close()  # _on_channel_closed opens the next one
-
-    def _publish_again(self, tasks: list[Task]) -> None:
-        """Rows published before, unconfirmed by a lost connection or refused: no Sent line."""
-        for task in tasks:
-            self._publish(task, again=True)
-
-    def _watch_confirms(self) -> None:
-        """Say so, every CONFIRM_SILENCE s, while rows in flight get no answer: no silent
-        wait."""
-        now = time.monotonic()
-        if self.watch is not None and self.watch.since is not None:
-            self.answered_at = now  # blocked: said by utils.alarms; the silence starts after
-        waiting = self.confirms.pending and self.channel is not None
-        silent = waiting and not self.stop.requested.is_set()  # a stop says its own wait
-        if silent and now - max(self.answered_at, self.silence_said_at) >= CONFIRM_SILENCE:
-            self.silence_said_at = now
-            logger.warning(
-                " [!] no confirm from RabbitMQ for %d s, %s in flight: still waiting; %s "
-                "may be unavailable (a quorum queue without a majority of its nodes holds "
-                "publishes until it has one again); Ctrl+C stops, naming the rows to resume from",
-                now - self.answered_at,  # whole seconds: 10 s until 11 have passed
-                count_of(len(self.confirms.pending), "row"),
-                self.settings.queue,
-            )
-        self.ioloop.call_later(1.0, self._watch_confirms)  # looked at once a second
+        self._publish_more()
 
     def _on_return(self, _channel, _method, properties, _body) -> None:
         """The broker hands back a mandatory message no queue took; its ack follows."""
         row = (properties.headers or {}).get("row")
         if isinstance(row, int):  # every message this emitter publishes carries its row
             self.confirms.returned_row(row)
-
-
-def bound_blocked_waits(params_list: list[pika.URLParameters], flag: float | None) -> list[str]:
-    """Bound how long each broker may block publishing before pika gives up (its
-    blocked_connection_timeout): --blocked-timeout if given, else the URL's own if it sets
-    one, else BLOCKED_TIMEOUT. Return what set each bound, for the line that gives up."""
-    limits = []
-    for params in params_list:
-        if flag is None and params.blocked_connection_timeout is not None:
-            limits.append(URL_LIMIT)
-            continue
-        bound = BLOCKED_TIMEOUT if flag is None else flag
-        params.blocked_connection_timeout = bound or None  # None: wait as long as it lasts
-        default = ", the default" if flag is None else ""
-        limits.append(f"--blocked-timeout ({bound:g} s{default})")
-    return limits
-
-
-@contextlib.contextmanager
-def progress_bar(task_file: TaskFile) -> Iterator[Callable[[int], None] | None]:
-    """For a large file on a terminal, a bar of the bytes of the file read, with the rate and
-    the time left, and the rows confirmed so far; a function that updates it with that
-    count. None otherwise (no extra output)."""
-    size = task_file.path.stat().st_size
-    if not sys.stdout.isatty() or size < PROGRESS_BAR_FROM_BYTES:
-        yield None
-        return
-    with tqdm(
-        total=size, unit="B", unit_scale=True, unit_divisor=1024, desc="read", mininterval=0.5
-    ) as bar:
-
-        def show(confirmed: int) -> None:
-            bar.set_postfix_str(f"{count_of(confirmed, 'row')} confirmed", refresh=False)
-            bar.update(task_file.bytes_read() - bar.n)
-
-        yield show
-
-
-def failure_line(outcome: Outcome, resume: str = "") -> str:
-    """One line saying what went wrong, which rows the broker did not confirm, and the
-    command `resume` that carries on from the first of them."""
-    failed = outcome.failed_rows()
-    if outcome.sent == 0 and isinstance(outcome.error, BrokerError):
-        return str(outcome.error)
-    parts = []
-    if outcome.error is not None:
-        were = "was" if outcome.sent == 1 else "were"
-        parts.append(f"{outcome.error}; {count_of(outcome.sent, 'row')} {were} already sent")
-    if failed:
-        causes = [
-            f"{len(outcome.refused)} refused by the broker" if outcome.refused else "",
-            f"{len(outcome.unroutable)} unroutable (no such queue)" if outcome.unroutable else "",
-            f"{len(outcome.unconfirmed)} with no answer" if outcome.unconfirmed else "",
-        ]
-        parts.append(
-            f"{len(failed)} of {outcome.sent} rows not confirmed "
-            f"({', '.join(filter(None, causes))}): {rows_named(failed)}"
-        )
-    line = "; ".join(parts) + f" ({outcome.confirmed} confirmed)"
-    if outcome.republished:
-        line += f"; {outcome.republished} republished, so some may be in the queue twice"
-    return f"{line}; resume with: {resume}" if resume else line
-
-
-def resume_command(args: argparse.Namespace, row: int) -> str:
-    """The command that sends the same file to the same queue from `row` on.
-
-    The URL is left out (it may hold a password): the command runs with the same
-    RABBITMQ_URL, or with --url added again.
-    """
-    words = ["python", Path(__file__).name]
-    if args.csv_file != str(DEFAULT_TASKS_FILE):
-        words.append(args.csv_file)
-    words += ["--queue", args.queue]
-    if args.queue_type != "classic":
-        words += ["--queue-type", args.queue_type]
-    if args.quiet:
-        words.append("--quiet")
-    if args.blocked_timeout is not None:
-        words += ["--blocked-timeout", f"{args.blocked_timeout:g}"]
-    if args.retry_for != RETRY_FOR:
-        words += ["--retry-for", f"{args.retry_for:g}"]
-    return shell_command([*words, "--from-row", str(row)])  # quoted for this platform's shell
-
-
-def summary_line(outcome: Outcome, args: argparse.Namespace, seconds: float, skipped: int) -> str:
-    """The last line of a run in which the broker confirmed every row."""
-    name = Path(args.csv_file).name
-    start = f" from row {args.from_row}" if args.from_row > 1 else ""
-    again = outcome.republished
-    # at least once: a row confirmed but for the lost ack is in the queue twice
-    twice = f", {again} republished (so up to {again} may be in the queue twice)" if again else ""
-    return (
-        f" [x] Sent {count_of(outcome.sent, 'row')} of {name}{start} to {args.queue} in "
-        f"{seconds:.2f} s: {outcome.confirmed} confirmed by the broker, "
-        f"{count_of(skipped, 'blank row')} skipped{twice}."
-    )
 
 
 def ask_about_the_admin_panel(url: str) -> None:
@@ -777,7 +626,8 @@ def ask_about_the_admin_panel(url: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Publish every row of the CSV file; exit 0 only if the broker confirmed them all."""
     setup_logger(__file__)
-    args = make_argument_parser().parse_args(argv)
+    parser = make_argument_parser()
+    args = parser.parse_args(argv)
     task_file = TaskFile(args.csv_file)
     stop = GracefulStop()
     try:
@@ -797,13 +647,17 @@ def main(argv: list[str] | None = None) -> int:
     seconds = time.monotonic() - started
     if outcome.error is not None or outcome.failed_rows():
         row = outcome.resume_row()
-        resume = resume_command(args, row) if row is not None else ""
+        defaults = parser.parse_args([])
+        resume = resume_command(__file__, args, defaults, row) if row is not None else ""
         logger.error("%s: error: %s", logger.name, failure_line(outcome, resume))
         return ExitCode.FAILURE
-    if outcome.sent == 0:
+    if outcome.sent == 0:  # one line: nothing to sum up
         start = f" from row {args.from_row} on" if args.from_row > 1 else ""
         logger.warning(" [!] %s has no task rows%s: nothing was sent", args.csv_file, start)
-    logger.info("%s", summary_line(outcome, args, seconds, task_file.skipped))
+        return ExitCode.OK
+    name = Path(args.csv_file).name
+    line = summary_line(outcome, name, args.from_row, args.queue, seconds, task_file.skipped)
+    logger.info("%s", line)
     return ExitCode.OK
 
 
