@@ -6,23 +6,16 @@ message per row, the row's fields joined by single spaces, to a durable queue
 header "row", so workers can say "row 7".
 
 Publisher confirms are pipelined: up to WINDOW messages are in flight while the broker
-confirms earlier ones, which is as fast as pika can publish safely. The exit status is 0
-only when the broker has confirmed every row; otherwise it is 1, the rows that were not
-confirmed are named, and the line ends with the command that resumes from the first of
-them (--from-row).
+confirms earlier ones. The exit status is 0 only when the broker has confirmed every row;
+otherwise it is 1, naming the rows not confirmed and the command that resumes (--from-row).
 
-RabbitMQ blocking publishers (its disk or memory alarm) is said at once and every 30 s;
-the emitter waits, and gives up after --blocked-timeout seconds.
-
-A connection lost mid-stream is opened again, the next broker in the list first, for up
-to --retry-for seconds; the rows it left unconfirmed are published again (at least once:
-some may then be in the queue twice, and the summary says how many may). Rows the broker
-refuses (nacks: a quorum queue electing a new leader, a queue at its length limit with
-x-overflow reject-publish) are published again after a backoff, reading no new row
-meanwhile, until --retry-for seconds of refusals have passed.
-
-Ctrl+C or SIGTERM stops the reading; the rows in flight get STOP_GRACE seconds to be
-confirmed. A second signal stops at once.
+A row the broker refuses (a nack), or left unanswered by a lost connection, is published
+again: on the same channel after a backoff, once every row in flight is answered, or
+first on the new connection (the next broker in the list). It may then be in the queue
+twice; the summary counts such rows. One budget, --retry-for, bounds every wait for the
+broker: reconnecting, refusals, rows in flight with no answer. A resource alarm blocking
+publishers is said at once; --blocked-timeout bounds that wait. Ctrl+C or SIGTERM stops
+the reading, the rows in flight get STOP_GRACE seconds; a second signal stops at once.
 """
 
 from __future__ import annotations
@@ -30,7 +23,6 @@ from __future__ import annotations
 import argparse
 import itertools
 import logging
-import math
 import signal
 import sys
 import time
@@ -39,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from utils.errors import BrokerError, ExitCode, InputError, ScriptError, missing_module, report
+from utils.errors import BrokerError, InputError, ScriptError, missing_module, report
 
 try:
     import pika
@@ -50,32 +42,28 @@ try:
 except ModuleNotFoundError as missing:  # run outside the project's virtual environment
     sys.exit(missing_module(__file__, missing))
 
-from utils.admin_panel import offer_rabbitmq_admin_site
+from utils.admin_panel import ask_about_the_admin_panel
 from utils.alarms import BLOCKED_TIMEOUT, BlockedPublishing, bound_blocked_waits, say_when_blocked
 from utils.arguments import add_queue_arguments, row_number, seconds
-from utils.backoff import backoff
 from utils.broker_errors import broker_error, dropped
 from utils.connect_failure import connection_failure
 from utils.console_lines import count_of, sent_line
-from utils.outcome import Outcome, failure_line, gave_up, stopped_at_once, summary_line
+from utils.outcome import Outcome, gave_up, say_the_end, stopped_at_once
 from utils.parameters import connection_parameters
 from utils.queues import PERSISTENT, AsyncDeclare, queue_arguments
-from utils.resume import resume_command
+from utils.retry_budget import RetryBudget
 from utils.signals import STOP_CHECK_EVERY, GracefulStop
 from utils.tasks import DEFAULT_TASKS_FILE, Task, TaskFile, from_row, rows_named
 from utils.urls import address, rabbitmq_url
 from utils.util_logger import setup_logger
 
-# Messages published but not yet confirmed, at most: a window keeps the broker busy while
-# it confirms earlier rows, and bounds memory (bench/README.md measures the sizes).
-WINDOW = 10_000
+# Rows in flight at most: the broker keeps busy while it confirms earlier rows, and memory
+WINDOW = 10_000  # stays bounded (bench/README.md measures the sizes)
 STOP_GRACE = 5.0  # seconds a stopping emitter waits for the confirms of the rows in flight
 CLOSE_WAIT = 2.0  # seconds a closing connection may take before the emitter goes anyway
-# seconds with rows in flight and no confirm before the emitter says it is waiting (and
-# again as often): a quorum queue without a majority of its nodes holds publishes unanswered
-CONFIRM_SILENCE = 10.0
-RETRY_FOR = 60.0  # --retry-for: seconds to keep reconnecting, or publishing refused rows again
-RECONNECT_CAP = 10.0  # seconds between two reconnection attempts, at most
+CONFIRM_SILENCE = 10.0  # seconds of rows in flight with no answer before saying so, and again
+RETRY_FOR = 60.0  # --retry-for: seconds to wait for a broker in trouble (utils.retry_budget)
+RECONNECT_CAP = 10.0  # seconds between two reconnections, or rounds of rows published again
 
 logger = logging.getLogger(Path(__file__).stem)  # its handlers: setup_logger, in main()
 
@@ -123,12 +111,11 @@ def make_argument_parser() -> argparse.ArgumentParser:
         type=seconds,
         default=RETRY_FOR,
         metavar="SECONDS",
-        help="when the connection is lost mid-stream, reconnect (the next URL in the list "
-        "first, then each in turn, waiting longer after each failed round) for up to this "
-        "long, and publish again every row the broker had not confirmed: such a row may "
-        "then be in the queue twice; rows the broker refuses (nacks) are published again "
-        f"for up to this long too (default {RETRY_FOR:g}; 0 gives up at once). A broker "
-        "that cannot be reached at start-up is an error at once",
+        help="how long to wait for a broker in trouble, then exit 1 naming the rows not "
+        "confirmed: reconnecting after a lost connection (the next URL in the list first), "
+        "publishing again rows it refuses (nacks), rows in flight with no answer. A row "
+        "published again may be in the queue twice: the summary counts them (default "
+        f"{RETRY_FOR:g}; 0 gives up at once). No broker at start-up is an error at once",
     )
     parser.add_argument(
         "--from-row",
@@ -150,17 +137,15 @@ class Settings:
     queue_type: str
     quiet: bool  # no line per row
     limits: list[str]  # for each broker, the setting that bounds a blocked wait (in words)
-    retry_for: float  # seconds to keep reconnecting, or publishing refused rows again
+    retry_for: float  # seconds to wait for a broker in trouble
 
 
 class Confirms:
     """Publisher confirms, counted: each row in flight until the broker acks or nacks it.
 
-    Delivery tags count the channel's publishes from 1. The broker confirms each tag, or
-    every tag up to one ("multiple"); a mandatory message no queue took is returned
-    first, then acked: that row is unroutable, not confirmed. A row goes back to be
-    published again, in `again`, when the broker refuses it (a nack) or when the connection
-    is lost before its answer came.
+    Delivery tags count the channel's publishes from 1; the broker confirms each tag, or
+    every tag up to one ("multiple"). A row no queue took is returned, then acked: it is
+    unroutable. A row nacked, or in flight on a lost connection, goes to `again`.
     """
 
     def __init__(self, outcome: Outcome) -> None:
@@ -172,8 +157,7 @@ class Confirms:
         self.next_tag = 0
 
     def published(self, task: Task, again: bool = False) -> None:
-        """The task was just published (`again`: it was published before, and went back to
-        be published again): it has the channel's next delivery tag."""
+        """The task was just published (`again`: once more): it has the next delivery tag."""
         self.next_tag += 1
         self.pending[self.next_tag] = task
         if again:
@@ -191,19 +175,17 @@ class Confirms:
             tags = [delivery_tag]
         for tag in tags:
             task = self.pending.pop(tag)
-            row = task.row
             if not acked:
                 self.again.append(task)
-                self.nacked.add(row)
-            elif row in self.returned:
-                self.returned.discard(row)  # acked, but no queue took it: counted as unroutable
+                self.nacked.add(task.row)
+            elif task.row in self.returned:
+                self.returned.discard(task.row)  # acked, but no queue took it: unroutable
             else:
                 self.outcome.confirmed += 1
         return len(tags)
 
     def connection_lost(self) -> None:
-        """The rows in flight will have no answer: they go back to be published again (not
-        a row handed back: it reached no queue). A new channel numbers its tags from 1."""
+        """The rows in flight (but those returned) go again; a new channel's tags start at 1."""
         self.again += [task for task in self.pending.values() if task.row not in self.returned]
         self.pending.clear()
         self.returned.clear()
@@ -220,8 +202,7 @@ class Confirms:
         self.outcome.unroutable.append(row)
 
     def unanswered(self) -> None:
-        """The end: rows still in flight, or waiting to go again, were not confirmed; those
-        whose last answer was a nack were refused."""
+        """The end: rows in flight or to go again were not confirmed; nacked ones, refused."""
         for task in self.take_again():
             failed = self.outcome.refused if task.row in self.nacked else self.outcome.unconfirmed
             failed.append(task.row)
@@ -234,14 +215,8 @@ class ConfirmedPublisher:
 
     Everything happens on one pika I/O loop, which run() starts and which stops once the
     connection is closed: every row confirmed, a failure, or a stop signal (the handler
-    only sets a flag, which the loop looks at every STOP_CHECK_EVERY seconds).
-
-    Rows go back to be published again for two reasons, a nack or a connection lost before
-    their answer; both feed `Confirms.again`. A new connection publishes them first; on an
-    open channel they go after a backoff, once every row in flight has its answer. No new
-    row is read while they wait. One budget, --retry-for, bounds all waiting for the broker
-    (reconnecting, refusals, a silence with rows in flight): it starts with the trouble
-    and starts again with the next ack.
+    only sets a flag, which _watch looks at). Rows in Confirms.again go out first on a new
+    connection, or after a backoff once every row in flight has its answer (_publish_more).
     """
 
     def __init__(
@@ -256,25 +231,22 @@ class ConfirmedPublisher:
         self.stop, self.progress = stop, progress
         self.outcome = Outcome()
         self.confirms = Confirms(self.outcome)
+        self.budget = RetryBudget(settings.retry_for)  # --retry-for
         self.reading = True  # False at the end of the file, at a bad row, or once asked to stop
         self.ioloop = IOLoop()
         self.connection: pika.SelectConnection | None = None
         self.watch: BlockedPublishing | None = None  # names the alarm if blocked too long
         self.channel: Any = None  # pika's channel, while open in confirm mode
         self.node = 0  # the index in params of the broker connected to (or lost)
-        self.lost_at: float | None = None  # time.monotonic() of a loss, until publishing again
-        self.last_failure: BrokerError | None = None  # why the last reconnection failed
-        self.trouble_since: float | None = None  # the first nack or loss since the last ack
-        self.attempts = 0  # reconnections or rounds of publishing again since then
+        self.lost: BrokerError | None = None  # why the connection went, until it is back
+        self.lost_at = 0.0  # time.monotonic() when it went
         self.round: Any = None  # the timer of the next round of rows published again
-        self.answered_at = time.monotonic()  # the last confirm, or the first row in flight
         self.silence_said_at = 0.0  # when the emitter last said it waits for confirms
 
     def run(self) -> Outcome:
         """Publish everything, wait for the confirms, close; return the outcome."""
         self._connect(start=0)
-        self._watch_for_stop()
-        self._watch_the_broker()
+        self._watch()
         try:
             self.ioloop.start()
         except KeyboardInterrupt:  # a second stop signal: at once, whatever is in flight
@@ -306,27 +278,21 @@ class ConfirmedPublisher:
         connection.add_on_close_callback(self._on_connection_closed)
         # RabbitMQ low on disk or memory blocks publishers: said at once, and every 30 s
         self.watch = say_when_blocked(connection, logger, self.settings.limits[self.node])
-        if self.lost_at is not None:
-            logger.info(
-                " [*] reconnected to %s after %.1f s, having lost %s",
-                address(connection.params),
-                time.monotonic() - self.lost_at,
-                address(self.params[lost]),
-            )
+        if self.lost is not None:
+            where, before = address(connection.params), address(self.params[lost])
+            after = time.monotonic() - self.lost_at
+            logger.info(" [*] reconnected to %s after %.1f s, having lost %s", where, after, before)
         if self.stop.requested.is_set():
             self._close()
             return
         # a queue someone else set up (406, 403) is used as it is, as v1 and v2 do
         queue, arguments = self.settings.queue, queue_arguments(self.settings.queue_type)
-        AsyncDeclare(connection, queue, arguments, self._use, self._declare_failed).start()
+        AsyncDeclare(connection, queue, arguments, self._use, self._fail).start()
 
     def _index_of(self, connection: pika.SelectConnection) -> int:
         """Which of the brokers the connection is to (pika connects with a copy of its params)."""
         where = address(connection.params)
         return next((i for i, params in enumerate(self.params) if address(params) == where), 0)
-
-    def _declare_failed(self, error: Exception) -> None:
-        self._fail(error if isinstance(error, ScriptError) else broker_error(error))
 
     def _use(self, channel) -> None:
         """The queue is there: confirm mode on its channel, then publish."""
@@ -337,19 +303,15 @@ class ConfirmedPublisher:
         )
 
     def _start(self, channel) -> None:
-        """Publish again what a lost connection left unconfirmed (and rows refused before
-        it), then read on; unless a stop came while the channel opened."""
-        self.channel = channel
-        if self.stop.requested.is_set():
-            self._close()
-            return
-        if self.confirms.again:
+        """Publish again first what the lost connection left, then read on (unless a stop
+        came meanwhile: _watch closes the connection)."""
+        self.channel, self.lost = channel, None
+        if self.confirms.again and not self._ending():
             logger.info(
                 " [*] publishing again the %s not confirmed when the connection was lost: %s",
                 count_of(len(self.confirms.again), "row"),
                 rows_named(task.row for task in self.confirms.again),
             )
-        self.lost_at = None
         self._publish_again()
 
     def _on_channel_closed(self, _channel, reason: BaseException) -> None:
@@ -359,7 +321,7 @@ class ConfirmedPublisher:
         if self._all_done():
             self._close()
         else:
-            self._fail(broker_error(reason))
+            self._fail(reason)
 
     def _on_connection_closed(self, _connection, reason: BaseException) -> None:
         self.channel = None
@@ -367,50 +329,38 @@ class ConfirmedPublisher:
             self.ioloop.remove_timeout(self.round)
             self.round = None
         self.confirms.connection_lost()
-        if self._worth_reconnecting(reason):
-            self.lost_at = time.monotonic()
-            self.trouble_since = self.trouble_since or self.lost_at
-            self.last_failure = broker_error(reason, self.watch)
-            where = address(self.params[self.node])
-            self._reconnect_later(f"{self.last_failure} ({where})", first=True)
+        stay = self._ending() or self._all_done() or self.settings.retry_for == 0
+        if dropped(reason) and not stay:
+            self.budget.trouble()
+            self.lost, self.lost_at = broker_error(reason, self.watch), time.monotonic()
+            self._reconnect_later(f"{self.lost} ({address(self.params[self.node])})", True)
             return
         if not self._ending() and not self._all_done():
             self.outcome.error = broker_error(reason, self.watch)
         self.ioloop.stop()
 
-    def _worth_reconnecting(self, reason: BaseException) -> bool:
-        """A connection dropped under rows still to send, unless told to stop or give up."""
-        return (
-            dropped(reason)
-            and self.settings.retry_for > 0
-            and not self._ending()
-            and not self._all_done()
-        )
-
     def _reconnect_later(self, why: str, first: bool = False) -> None:
-        """Say why, wait a capped and jittered backoff, then try the brokers again from the
-        one after the broker lost; give up once --retry-for runs out."""
-        delay = self._backoff()
+        """Say why, wait a backoff, then try the brokers again from the one after the lost."""
+        delay = self.budget.next_wait(RECONNECT_CAP)
         if delay is None:
+            self._give_up()
             return
-        for_up_to = (
-            f", for up to {self.settings.retry_for:g} s in all (--retry-for)" if first else ""
-        )
+        for_up_to = f", for up to {self.budget.seconds:g} s in all (--retry-for)" if first else ""
         logger.warning(" [!] %s; reconnecting in %.1f s%s", why, delay, for_up_to)
         self.ioloop.call_later(delay, lambda: self._connect(start=self.node + 1))
 
     def _no_broker(self, failure: BrokerError) -> None:
-        """No broker answered: at start-up that is the end (one line, exit 1); after a lost
-        connection, another round follows, until --retry-for runs out."""
-        if self.lost_at is None or self.stop.requested.is_set():
-            if not self.stop.requested.is_set():
-                self.outcome.error = failure
+        """No broker answered: at start-up the end (exit 1), else another round follows."""
+        if self.lost is None or self._ending():  # a stop is said by run()
+            self.outcome.error = self.outcome.error or (None if self._ending() else failure)
             self.ioloop.stop()
             return
-        self.last_failure = failure
+        self.lost = failure  # the last attempt's
         self._reconnect_later(str(failure))
 
-    def _fail(self, error: ScriptError) -> None:
+    def _fail(self, error: Exception) -> None:
+        """The end, for a reason said in one line (a broker's error, told by broker_error)."""
+        error = error if isinstance(error, ScriptError) else broker_error(error)
         self.outcome.error = self.outcome.error or error
         self.reading = False
         self._close()
@@ -425,16 +375,12 @@ class ConfirmedPublisher:
             self.ioloop.stop()
 
     def _close_once_answered(self) -> None:
-        """Read no more rows; close once the rows in flight are answered (_publish_more
-        sees it), or after STOP_GRACE s."""
+        """Read no more; close once the rows in flight are answered, or after STOP_GRACE s."""
         self.reading = False
-        if self.channel is None or not self.confirms.pending:
-            self._close()
-        else:
-            self.ioloop.call_later(STOP_GRACE, self._close)
+        self.ioloop.call_later(STOP_GRACE if self._in_flight() else 0, self._close)
 
     def _ending(self) -> bool:
-        """Asked to stop, or failed (given up included): no row goes out again."""
+        """Asked to stop, or failed (gave up included): no row goes out again."""
         return self.stop.requested.is_set() or self.outcome.error is not None
 
     def _all_done(self) -> bool:
@@ -442,95 +388,65 @@ class ConfirmedPublisher:
         again = self.confirms.again and not self._ending()
         return not self.reading and not self.confirms.pending and not again
 
-    # --- a stop signal, and the one budget for waiting on the broker ----------------------
+    # --- a stop signal, and every wait for the broker bounded ----------------------------
 
-    def _watch_for_stop(self) -> None:
+    def _watch(self) -> None:
+        """A stop asked, --retry-for run out, or rows in flight with no answer (said every
+        CONFIRM_SILENCE s; a blocked connection is not silent: --blocked-timeout bounds it)."""
         if self.stop.requested.is_set():
             self._stop_reading()
-        else:
-            self.ioloop.call_later(STOP_CHECK_EVERY, self._watch_for_stop)
+            return
+        if self.watch is not None and self.watch.since is not None:
+            self.budget.heard()
+        in_flight = self._in_flight()
+        silent = self.budget.silent_for(in_flight)
+        if self.budget.left(in_flight) <= 0 and not self._ending():
+            self._give_up()
+        elif silent >= CONFIRM_SILENCE <= time.monotonic() - self.silence_said_at:
+            self.silence_said_at = time.monotonic()
+            logger.warning(
+                " [!] no confirm from RabbitMQ for %d s, %s in flight: still waiting, for up to "
+                "%g s in all (--retry-for); %s may be unavailable (a quorum queue without a "
+                "majority of its nodes holds publishes until it has one again)",
+                silent,  # whole seconds: 10 s until 11 have passed
+                count_of(len(self.confirms.pending), "row"),
+                self.budget.seconds,
+                self.settings.queue,
+            )
+        self.ioloop.call_later(STOP_CHECK_EVERY, self._watch)
+
+    def _in_flight(self) -> bool:
+        return bool(self.confirms.pending) and self.channel is not None
 
     def _stop_reading(self) -> None:
         """Asked to stop: read no more rows; those in flight have STOP_GRACE s to be confirmed."""
-        if self.channel is not None and self.confirms.pending:
+        if self._in_flight():
             again = "Ctrl+C again" if self.stop.signum == signal.SIGINT else "a second signal"
+            in_flight = count_of(len(self.confirms.pending), "row")
             logger.info(
                 " [*] %s: waiting up to %g s for the confirms of %s in flight; %s stops at once",
-                self.stop.cause(),
-                STOP_GRACE,
-                count_of(len(self.confirms.pending), "row"),
-                again,
+                *(self.stop.cause(), STOP_GRACE, in_flight, again),
             )
         self._close_once_answered()
 
-    def _waiting_since(self) -> float | None:
-        """Since when the emitter waits for the broker: the first nack or loss since the
-        last ack, or the last answer while rows in flight get none; None: not waiting."""
-        silent = self.answered_at if self.confirms.pending and self.channel is not None else None
-        return min((t for t in (self.trouble_since, silent) if t is not None), default=None)
-
-    def _backoff(self) -> float | None:
-        """Seconds to wait before the next reconnection or round: a capped, jittered
-        backoff, within what is left of --retry-for. None: it ran out, the emitter gives up."""
-        since = self._waiting_since()
-        left = math.inf if since is None else since + self.settings.retry_for - time.monotonic()
-        if left <= 0:
-            self._give_up()
-            return None
-        self.attempts += 1
-        return min(backoff(self.attempts, RECONNECT_CAP), left)
-
-    def _watch_the_broker(self) -> None:
-        """Once a second: give up once --retry-for has run out, and say so, every
-        CONFIRM_SILENCE s, while rows in flight get no answer: no silent wait. A blocked
-        connection is no silence: --blocked-timeout bounds that wait (utils.alarms)."""
-        now = time.monotonic()
-        if self.watch is not None and self.watch.since is not None:
-            self.answered_at = now
-        since = self._waiting_since()
-        if since is not None and not self._ending():
-            if now - since >= self.settings.retry_for:
-                self._give_up()
-            elif (
-                self.trouble_since is None
-                and now - max(since, self.silence_said_at) >= CONFIRM_SILENCE
-            ):
-                self.silence_said_at = now
-                logger.warning(
-                    " [!] no confirm from RabbitMQ for %d s, %s in flight: still waiting, for up "
-                    "to %g s in all (--retry-for); %s may be unavailable (a quorum queue without "
-                    "a majority of its nodes holds publishes until it has one again); Ctrl+C "
-                    "stops, naming the rows to resume from",
-                    now - since,  # whole seconds: 10 s until 11 have passed
-                    count_of(len(self.confirms.pending), "row"),
-                    self.settings.retry_for,
-                    self.settings.queue,
-                )
-        self.ioloop.call_later(1.0, self._watch_the_broker)
-
     def _give_up(self) -> None:
-        """--retry-for ran out: end, naming the rows not confirmed. Rows refused get the
-        answers to their last round (STOP_GRACE s at most), so each is named refused or
-        confirmed, not left without an answer."""
-        lost = self.last_failure if self.lost_at is not None else None
-        refused = bool(self.confirms.again)
-        why = gave_up(self.settings.retry_for, self.settings.queue, lost, refused)
+        """--retry-for ran out: end, naming the rows (those in flight get STOP_GRACE s)."""
+        refused = bool(self.confirms.again) and self.lost is None
+        why = gave_up(self.budget.seconds, self.settings.queue, self.lost, refused)
         self.outcome.error = BrokerError(why)
-        if refused:
-            self._close_once_answered()
-        else:
-            self.reading = False
-            self._close()
+        self._close_once_answered()
 
     # --- publishing and confirms --------------------------------------------------------
 
     def _publish_more(self) -> None:
-        """Publish until WINDOW messages are in flight or the reading is over. Rows to
-        publish again come first, and no new row is read while they wait."""
+        """Publish until WINDOW rows are in flight or the reading is over. Rows to publish
+        again go first, in a round timed once every row in flight has its answer."""
         if self.confirms.again and not self._ending():
             if not self.confirms.pending and self.round is None and self.channel is not None:
-                delay = self._backoff()  # every row in flight answered: the next round
-                if delay is not None:
+                delay = self.budget.next_wait(RECONNECT_CAP)
+                if delay is None:
+                    self._give_up()
+                else:
                     self.round = self.ioloop.call_later(delay, self._publish_again)
             return
         while self._room_to_publish():
@@ -551,16 +467,11 @@ class ConfirmedPublisher:
 
     def _room_to_publish(self) -> bool:
         """Rows to read, an open channel in confirm mode, and fewer than WINDOW in flight."""
-        return (
-            self.reading
-            and self.channel is not None
-            and self.channel.is_open
-            and len(self.confirms.pending) < WINDOW
-        )
+        open_channel = self.channel is not None and self.channel.is_open
+        return self.reading and open_channel and len(self.confirms.pending) < WINDOW
 
     def _publish_again(self) -> None:
-        """A round: the rows that went back, published again on this channel (no Sent line
-        again); then read on."""
+        """A round: the rows that went back, published again (no Sent line); then read on."""
         self.round = None
         if self.channel is None or not self.channel.is_open or self._ending():
             return
@@ -571,7 +482,7 @@ class ConfirmedPublisher:
     def _publish(self, task: Task, again: bool = False) -> None:
         """Publish the task on the open channel, as the next delivery tag of Confirms."""
         if not self.confirms.pending:  # the wait for an answer starts now
-            self.answered_at = time.monotonic()
+            self.budget.heard()
         self.confirms.published(task, again)
         self.channel.basic_publish(
             exchange="",
@@ -589,19 +500,17 @@ class ConfirmedPublisher:
         """An ack or nack for one delivery tag, or for every tag up to it ("multiple")."""
         method = frame.method
         acked = isinstance(method, pika.spec.Basic.Ack)
-        self.answered_at = time.monotonic()
         settled = self.confirms.confirmed(method.delivery_tag, method.multiple, acked)
         if settled and self.progress is not None:
             self.progress(self.outcome.confirmed)
-        if acked and not self.confirms.again:  # nacks come before the acks of older rows
-            self.trouble_since, self.attempts = None, 0  # the broker takes rows again
-        elif settled and self.trouble_since is None and not self._ending():
-            self.trouble_since = self.answered_at
+        # nacks come at once, acks once stored: an ack while rows wait to go again is old
+        self.budget.heard(took_rows=acked and not self.confirms.again)
+        if not acked and settled and not self._ending() and self.budget.trouble():
             logger.warning(
                 " [!] RabbitMQ refused row %s (a nack); publishing the rows it refuses again, "
                 "reading no new row meanwhile, for up to %g s (--retry-for)",
                 self.confirms.again[-settled].row,
-                self.settings.retry_for,
+                self.budget.seconds,
             )
         self._publish_more()
 
@@ -610,17 +519,6 @@ class ConfirmedPublisher:
         row = (properties.headers or {}).get("row")
         if isinstance(row, int):  # every message this emitter publishes carries its row
             self.confirms.returned_row(row)
-
-
-def ask_about_the_admin_panel(url: str) -> None:
-    """The offer to open the admin panel; Ctrl+C at the question ends the run, nothing sent."""
-    # a process started in the background by a script inherits SIGINT ignored: take it back
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    try:
-        offer_rabbitmq_admin_site(url, logger)
-    except KeyboardInterrupt:
-        print()  # end the question's line
-        raise ScriptError("interrupted (Ctrl+C) at the question; nothing was sent") from None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -635,7 +533,7 @@ def main(argv: list[str] | None = None) -> int:
         params = connection_parameters(url)
         limits = bound_blocked_waits(params, args.blocked_timeout)
         tasks = from_row(iter(task_file), args.from_row)  # a bad path fails before connecting
-        ask_about_the_admin_panel(url)
+        ask_about_the_admin_panel(url, logger)
         stop.install()  # Ctrl+C, SIGTERM: stop reading, wait briefly for the confirms
         started = time.monotonic()
         with progress_bar(task_file) as progress:
@@ -644,21 +542,8 @@ def main(argv: list[str] | None = None) -> int:
             outcome = ConfirmedPublisher(params, settings, tasks, stop, progress).run()
     except ScriptError as error:
         return report(logger, error)
-    seconds = time.monotonic() - started
-    if outcome.error is not None or outcome.failed_rows():
-        row = outcome.resume_row()
-        defaults = parser.parse_args([])
-        resume = resume_command(__file__, args, defaults, row) if row is not None else ""
-        logger.error("%s: error: %s", logger.name, failure_line(outcome, resume))
-        return ExitCode.FAILURE
-    if outcome.sent == 0:  # one line: nothing to sum up
-        start = f" from row {args.from_row} on" if args.from_row > 1 else ""
-        logger.warning(" [!] %s has no task rows%s: nothing was sent", args.csv_file, start)
-        return ExitCode.OK
-    name = Path(args.csv_file).name
-    line = summary_line(outcome, name, args.from_row, args.queue, seconds, task_file.skipped)
-    logger.info("%s", line)
-    return ExitCode.OK
+    seconds, defaults = time.monotonic() - started, parser.parse_args([])
+    return say_the_end(logger, outcome, args, defaults, seconds, task_file.skipped)
 
 
 if __name__ == "__main__":

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 import urllib.parse
 import webbrowser
+
+from utils.errors import ScriptError
 
 
 def admin_panel_address(url: str) -> str:
@@ -35,3 +38,14 @@ def offer_rabbitmq_admin_site(url: str, logger: logging.Logger) -> None:
             logger.info("Opened the RabbitMQ admin panel at %s", address)
         else:  # no browser can start here (a server, an SSH session)
             logger.info("No browser could start here: open %s yourself", address)
+
+
+def ask_about_the_admin_panel(url: str, logger: logging.Logger) -> None:
+    """The v3 emitter's offer: Ctrl+C at the question ends the run, nothing sent."""
+    # a process started in the background by a script inherits SIGINT ignored: take it back
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        offer_rabbitmq_admin_site(url, logger)
+    except KeyboardInterrupt:
+        print()  # end the question's line
+        raise ScriptError("interrupted (Ctrl+C) at the question; nothing was sent") from None

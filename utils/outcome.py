@@ -1,16 +1,21 @@
 """What happened to the v3 emitter's rows, and the last line it prints about them.
 
-`Outcome` is filled in as the broker answers; `summary_line` is the last line of a run in
-which the broker confirmed every row, `failure_line` the error line of any other run (the
-demo, the lab and the partition run read it back with utils.console_lines).
+`Outcome` is filled in as the broker answers; `say_the_end` prints the last line:
+`summary_line` when the broker confirmed every row, else `failure_line`, the error line
+that ends with the command that resumes (the demo, the lab and the partition run read it
+back with utils.console_lines), its first words saying why (`gave_up`, `stopped_at_once`).
 """
 
 from __future__ import annotations
 
+import argparse
+import logging
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from utils.console_lines import count_of
-from utils.errors import BrokerError, ScriptError
+from utils.errors import BrokerError, ExitCode, ScriptError
+from utils.resume import resume_command
 from utils.tasks import rows_named
 
 
@@ -70,19 +75,40 @@ def failure_line(outcome: Outcome, resume: str = "") -> str:
     return f"{line}; resume with: {resume}" if resume else line
 
 
-def summary_line(
-    outcome: Outcome, csv_name: str, from_row: int, queue: str, seconds: float, skipped: int
-) -> str:
+def summary_line(outcome: Outcome, args: argparse.Namespace, seconds: float, skipped: int) -> str:
     """The last line of a run in which the broker confirmed every row."""
-    start = f" from row {from_row}" if from_row > 1 else ""
+    start = f" from row {args.from_row}" if args.from_row > 1 else ""
     again = len(outcome.republished)
     # at least once: a row confirmed but for the lost ack is in the queue twice
     twice = f", {again} republished (so up to {again} may be in the queue twice)" if again else ""
     return (
-        f" [x] Sent {count_of(outcome.sent, 'row')} of {csv_name}{start} to {queue} in "
-        f"{seconds:.2f} s: {outcome.confirmed} confirmed by the broker, "
+        f" [x] Sent {count_of(outcome.sent, 'row')} of {Path(args.csv_file).name}{start} to "
+        f"{args.queue} in {seconds:.2f} s: {outcome.confirmed} confirmed by the broker, "
         f"{count_of(skipped, 'blank row')} skipped{twice}."
     )
+
+
+def say_the_end(
+    logger: logging.Logger,
+    outcome: Outcome,
+    args: argparse.Namespace,
+    defaults: argparse.Namespace,
+    seconds: float,
+    skipped: int,
+) -> ExitCode:
+    """The last line of a run (`args`, the parser's `defaults`), and its exit status: 0 only
+    if the broker confirmed every row. An empty file is one line: nothing to sum up."""
+    if outcome.error is not None or outcome.failed_rows():
+        row = outcome.resume_row()
+        resume = "" if row is None else resume_command(f"{logger.name}.py", args, defaults, row)
+        logger.error("%s: error: %s", logger.name, failure_line(outcome, resume))
+        return ExitCode.FAILURE
+    if outcome.sent == 0:
+        start = f" from row {args.from_row} on" if args.from_row > 1 else ""
+        logger.warning(" [!] %s has no task rows%s: nothing was sent", args.csv_file, start)
+    else:
+        logger.info("%s", summary_line(outcome, args, seconds, skipped))
+    return ExitCode.OK
 
 
 def gave_up(retry_for: float, queue: str, lost: BrokerError | None, refused: bool) -> str:
