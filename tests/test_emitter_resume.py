@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import shlex
+import subprocess
 
 import pytest
 
-from tests.support import TASKS_CSV_ROWS, run_script, script_env
+from tests.support import PROJECT_ROOT, PYTHON, TASKS_CSV_ROWS, run_script, script_env
 from utils.outcome import Outcome
 from utils.resume import resume_command
 from v3_emitter_of_tasks import make_argument_parser
 
 
-def resumed(argv: list[str], row: int) -> str:
+def resumed(argv: list[str], row: int, python: str = "python", shell: str = "sh") -> str:
+    """The resume command of a run given `argv`, started by `python`, for `shell`."""
     parser = make_argument_parser()
-    return resume_command(
-        "v3_emitter_of_tasks.py", parser.parse_args(argv), parser.parse_args([]), row
-    )
+    args, defaults = parser.parse_args(argv), parser.parse_args([])
+    return resume_command("v3_emitter_of_tasks.py", args, defaults, row, python, shell)
 
 
 def test_the_resume_row_is_the_first_row_not_confirmed():
@@ -53,6 +54,34 @@ def test_the_resume_command_keeps_the_waits_given_and_leaves_out_the_defaults():
     assert default.endswith(" --queue task_queue3 --from-row 9")
 
 
+@pytest.mark.parametrize(
+    ("python", "shell", "command"),
+    [
+        (
+            "python3",
+            "sh",
+            "python3 v3_emitter_of_tasks.py 'R&D 50%.csv' --queue 'jobs$1' --from-row 9",
+        ),
+        (
+            r"C:\Program Files\Python312\python.exe",
+            "cmd",
+            r'"C:\Program Files\Python312\python.exe" v3_emitter_of_tasks.py ^"R^&D 50^%.csv^" '
+            "--queue jobs$1 --from-row 9",
+        ),
+        (
+            r"C:\Program Files\Python312\python.exe",
+            "powershell",
+            r"& 'C:\Program Files\Python312\python.exe' v3_emitter_of_tasks.py 'R&D 50%.csv' "
+            "--queue 'jobs$1' --from-row 9",
+        ),
+    ],
+)
+def test_the_resume_command_starts_with_the_python_given_quoted_for_the_shell(
+    python, shell, command
+):
+    assert resumed(["R&D 50%.csv", "--queue", "jobs$1"], 9, python, shell) == command
+
+
 @pytest.mark.broker
 def test_from_row_sends_the_rows_from_that_line_on(vhost, tmp_path):
     env = script_env(vhost.url, log_dir=tmp_path)
@@ -79,12 +108,12 @@ def test_rows_refused_end_the_error_line_with_the_command_that_resumes(vhost, tm
     assert line.endswith(  # the 13 refused were published again before the budget ran out
         ": rows 6-18 (5 confirmed); 13 republished, so some may be in the queue twice; "
         "resume with: "
-        "python v3_emitter_of_tasks.py --queue task_queue3 --retry-for 0.5 --from-row 6"
+        f"{PYTHON} v3_emitter_of_tasks.py --queue task_queue3 --retry-for 0.5 --from-row 6"
     )
     taken = vhost.take_all("task_queue3")
     for _run in range(3):  # each run takes five more rows, then names where to resume
-        command = line.split("; resume with: ")[1]
-        result = run_script(*shlex.split(command)[1:], env=env)  # the script after "python"
+        command = shlex.split(line.split("; resume with: ")[1])  # as a user pastes it
+        result = subprocess.run(command, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True)
         taken += vhost.take_all("task_queue3")
         if result.returncode == 0:
             break

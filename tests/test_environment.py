@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import shlex
 import subprocess
 import sys
 
@@ -49,3 +51,25 @@ def test_a_tool_run_outside_the_venv_says_to_activate_it(module, tmp_path):
     [line] = result.stderr.splitlines()
     assert line.startswith(f"{module}: error: the module 'pika' is not installed for ")
     assert f"run .venv/bin/python -m tools.{module}, or activate the project's virtual " in line
+
+
+def test_the_pip_line_names_the_python_that_ran_the_script(tmp_path):
+    result = run_without_site_packages(
+        str(PROJECT_ROOT / "v3_emitter_of_tasks.py"), log_dir=tmp_path
+    )
+    pip = re.search(
+        r"; or install the requirements for this Python(?: \(conda's [^)]*\))?: "
+        r"(.+) -m pip install -r requirements\.txt$",
+        result.stderr.strip(),
+    )
+    assert pip, result.stderr
+    # the command as a user pastes it starts this very Python (a Mac has no bare python)
+    ran = subprocess.run(
+        [*shlex.split(pip[1]), "-c", "import sys; print(sys.executable)"],
+        cwd=PROJECT_ROOT,
+        env=script_env("amqp://guest:guest@127.0.0.1:1/", log_dir=tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert ran.stdout.strip() == sys.executable

@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-from utils.platforms import missing_requirements_hint
+from utils.platforms import missing_requirements_hint, this_python
 
 
 class ExitCode(enum.IntEnum):
@@ -52,7 +52,8 @@ def missing_module(script_file: str, error: ModuleNotFoundError, run_as: str = "
     `run_as` is what follows `python` to run it again (default: the script's file name).
     """
     run_as = run_as or Path(script_file).name
-    hint = missing_requirements_hint(run_as, os.environ, sys.platform == "win32")
+    windows = sys.platform == "win32"
+    hint = missing_requirements_hint(run_as, os.environ, windows, this_python())
     return (
         f"{Path(script_file).stem}: error: the module {error.name!r} is not installed for "
         f"{sys.executable}: {hint}"
