@@ -231,7 +231,7 @@ class ConfirmedPublisher:
         self.stop, self.progress = stop, progress
         self.outcome = Outcome()
         self.confirms = Confirms(self.outcome)
-        self.budget = RetryBudget(settings.retry_for)  # --retry-for
+        self.budget = RetryBudget(settings.retry_for, CONFIRM_SILENCE)  # --retry-for
         self.reading = True  # False at the end of the file, at a bad row, or once asked to stop
         self.ioloop = IOLoop()
         self.connection: pika.SelectConnection | None = None

@@ -15,7 +15,7 @@ class Clock:
 
 def budget(seconds: float = 60) -> tuple[RetryBudget, Clock]:
     clock = Clock()
-    return RetryBudget(seconds, clock), clock
+    return RetryBudget(seconds, silence=10, clock=clock), clock
 
 
 def test_no_trouble_and_nothing_in_flight_is_no_wait():
@@ -65,6 +65,14 @@ def test_rows_in_flight_with_no_answer_draw_on_the_same_budget():
     assert retry.silent_for(in_flight=True) == 45
     assert retry.left(in_flight=True) == 15
     assert retry.left(in_flight=False) > 1e9  # nothing in flight: no silence
-    retry.trouble()  # a nack explains the wait: no silence to say, the same budget
-    assert retry.silent_for(in_flight=True) == 0
+    retry.trouble()  # a nack now: the budget still runs from the last answer
     assert retry.left(in_flight=True) == 15
+
+
+def test_rows_in_flight_are_a_wait_only_once_silent_for_a_while_even_with_no_budget():
+    retry, clock = budget(0)  # --retry-for 0: no waiting at all
+    retry.heard()
+    clock.now += 9  # confirms take time: not yet a silence
+    assert retry.left(in_flight=True) > 1e9
+    clock.now += 1
+    assert retry.left(in_flight=True) <= 0  # a silence, and no budget for it

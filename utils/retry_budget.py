@@ -2,8 +2,9 @@
 
 Three waits draw on it: reconnecting after a lost connection, publishing again rows the
 broker refused, and rows in flight that get no answer at all (a quorum queue without a
-majority of its nodes). The budget runs from the first nack or loss, or from the last
-answer while rows in flight get none, and starts again once the broker takes rows again.
+majority of its nodes). The budget runs from the first nack or loss, or, once rows in
+flight have had no answer for `silence` seconds, from the last answer; it starts again once
+the broker takes rows again.
 Pure: the clock is handed in, so that the tests can move it.
 """
 
@@ -19,8 +20,10 @@ from utils.backoff import backoff
 class RetryBudget:
     """How long the emitter has waited for the broker, and how long it may still wait."""
 
-    def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self.seconds, self.clock = seconds, clock
+    def __init__(
+        self, seconds: float, silence: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.seconds, self.silence, self.clock = seconds, silence, clock
         self.trouble_since: float | None = None  # the first nack or loss since rows went in
         self.attempts = 0  # reconnections or rounds of publishing again since then
         self.answered_at = clock()  # the last answer, or the first row in flight after none
@@ -40,8 +43,9 @@ class RetryBudget:
             self.trouble_since, self.attempts = None, 0
 
     def waiting_since(self, in_flight: bool) -> float | None:
-        """Since when the emitter waits for the broker; None: it is not waiting."""
-        silent = self.answered_at if in_flight else None
+        """Since when the emitter waits for the broker; None: it is not waiting (rows in
+        flight a moment without their answer are not yet a wait: confirms take time)."""
+        silent = self.answered_at if self.silent_for(in_flight) >= self.silence else None
         return min((t for t in (self.trouble_since, silent) if t is not None), default=None)
 
     def left(self, in_flight: bool) -> float:
@@ -59,7 +63,5 @@ class RetryBudget:
         return min(backoff(self.attempts, cap), left)
 
     def silent_for(self, in_flight: bool) -> float:
-        """Seconds rows in flight have had no answer, with no nack or loss to explain it."""
-        if not in_flight or self.trouble_since is not None:
-            return 0.0
-        return self.clock() - self.answered_at
+        """Seconds rows in flight have had no answer."""
+        return self.clock() - self.answered_at if in_flight else 0.0
