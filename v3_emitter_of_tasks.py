@@ -391,8 +391,7 @@ class ConfirmedPublisher:
     # --- a stop signal, and every wait for the broker bounded ----------------------------
 
     def _watch(self) -> None:
-        """A stop asked, --retry-for run out, or rows in flight with no answer (said every
-        CONFIRM_SILENCE s; a blocked connection is not silent: --blocked-timeout bounds it)."""
+        """A stop, --retry-for run out, rows in flight with no answer (blocked is not silent)."""
         if self.stop.requested.is_set():
             self._stop_reading()
             return
@@ -432,7 +431,8 @@ class ConfirmedPublisher:
     def _give_up(self) -> None:
         """--retry-for ran out: end, naming the rows (those in flight get STOP_GRACE s)."""
         refused = bool(self.confirms.again) and self.lost is None
-        why = gave_up(self.budget.seconds, self.settings.queue, self.lost, refused)
+        silent = self.budget.silent_for(self._in_flight())
+        why = gave_up(self.budget.seconds, self.settings.queue, self.lost, refused, silent)
         self.outcome.error = BrokerError(why)
         self._close_once_answered()
 

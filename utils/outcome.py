@@ -111,9 +111,11 @@ def say_the_end(
     return ExitCode.OK
 
 
-def gave_up(retry_for: float, queue: str, lost: BrokerError | None, refused: bool) -> str:
+def gave_up(
+    retry_for: float, queue: str, lost: BrokerError | None, refused: bool, silent: float
+) -> str:
     """Why the emitter gave up once --retry-for ran out: the connection `lost` (the last
-    attempt's error) and not opened again, rows `refused`, or rows with no answer."""
+    attempt's error) and not opened again, rows `refused`, or rows `silent` for so long."""
     spent = f"{retry_for:g} s (--retry-for)"
     if lost is not None:
         return (
@@ -127,8 +129,9 @@ def gave_up(retry_for: float, queue: str, lost: BrokerError | None, refused: boo
             "of its nodes)"
         )
     return (
-        f"no confirm from RabbitMQ for {spent}: {queue} may be unavailable (a quorum queue "
-        "without a majority of its nodes holds publishes until it has one again)"
+        f"no confirm from RabbitMQ for {silent:.0f} s, past --retry-for ({retry_for:g} s): "
+        f"{queue} may be unavailable (a quorum queue without a majority of its nodes holds "
+        "publishes until it has one again)"
     )
 
 
