@@ -6,79 +6,64 @@ message per row, the row's fields joined by single spaces, to a durable queue
 header "row", so workers can say "row 7".
 
 Publisher confirms are pipelined: up to WINDOW messages are in flight while the broker
-confirms earlier ones, which is as fast as pika can publish safely. The exit status is 0
-only when the broker has confirmed every row; otherwise it is 1, the rows that were not
-confirmed are named, and the line ends with the command that resumes from the first of
-them (--from-row).
+confirms earlier ones. The exit status is 0 only when the broker has confirmed every row;
+otherwise it is 1, naming the rows not confirmed and the command that resumes (--from-row).
 
-RabbitMQ blocking publishers (its disk or memory alarm) is said at once and every 30 s;
-the emitter waits, and gives up after --blocked-timeout seconds.
-
-A connection lost mid-stream is opened again, the next broker in the list first, for up
-to --retry-for seconds; the rows it left unconfirmed are published again (at least once:
-some may then be in the queue twice, and the summary says how many may). Rows the broker
-refuses (nacks: a quorum queue electing a new leader, a queue at its length limit with
-x-overflow reject-publish) are published again after a backoff, reading no new row
-meanwhile, until --retry-for seconds of refusals have passed.
-
-Ctrl+C or SIGTERM stops the reading; the rows in flight get STOP_GRACE seconds to be
-confirmed. A second signal stops at once.
+A row the broker refuses (a nack), or left unanswered by a lost connection, is published
+again: on the same channel after a backoff, once every row in flight is answered, or
+first on the new connection (the next broker in the list). It may then be in the queue
+twice; the summary counts such rows. One budget, --retry-for, bounds every wait for the
+broker: reconnecting, refusals, rows in flight with no answer. A resource alarm blocking
+publishers is said at once; --blocked-timeout bounds that wait. Ctrl+C or SIGTERM stops
+the reading, the rows in flight get STOP_GRACE seconds; a second signal stops at once.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import itertools
 import logging
 import signal
 import sys
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from utils.errors import BrokerError, ExitCode, InputError, ScriptError, missing_module, report
+from utils.errors import BrokerError, InputError, ScriptError, missing_module, report
 
 try:
     import pika
     import pika.exceptions
     from pika.adapters.select_connection import IOLoop
-    from tqdm import tqdm
+
+    from utils.progress_bar import progress_bar  # on tqdm
 except ModuleNotFoundError as missing:  # run outside the project's virtual environment
     sys.exit(missing_module(__file__, missing))
 
 from utils.admin_panel import offer_rabbitmq_admin_site
-from utils.alarms import URL_LIMIT, BlockedPublishing, say_when_blocked
-from utils.arguments import ArgumentParser, add_queue_arguments, seconds
-from utils.backoff import backoff
+from utils.alarms import BLOCKED_TIMEOUT, BlockedPublishing, bound_blocked_waits, say_when_blocked
+from utils.arguments import ArgumentParser, add_queue_arguments, row_number, seconds
 from utils.broker_errors import broker_error, dropped
 from utils.connect_failure import connection_failure
 from utils.console_lines import count_of, sent_line
+from utils.outcome import Outcome, gave_up, say_the_end, stopped_at_once
 from utils.parameters import connection_parameters
-from utils.platforms import shell_command
 from utils.queues import PERSISTENT, AsyncDeclare, queue_arguments
+from utils.retry_budget import RetryBudget
 from utils.signals import STOP_CHECK_EVERY, GracefulStop
 from utils.tasks import DEFAULT_TASKS_FILE, Task, TaskFile, from_row, rows_named
 from utils.urls import address, rabbitmq_url
 from utils.util_logger import setup_logger
 
-# Messages published but not yet confirmed, at most: a window keeps the broker busy while
-# it confirms earlier rows, and bounds memory (bench/README.md measures the sizes).
-WINDOW = 10_000
-# On a terminal, a file this large gets a progress bar instead of a line per row.
-PROGRESS_BAR_FROM_BYTES = 100_000
+# Rows in flight at most: the broker keeps busy while it confirms earlier rows, and memory
+WINDOW = 10_000  # stays bounded (bench/README.md measures the sizes)
 STOP_GRACE = 5.0  # seconds a stopping emitter waits for the confirms of the rows in flight
 CLOSE_WAIT = 2.0  # seconds a closing connection may take before the emitter goes anyway
-# seconds with rows in flight and no confirm before the emitter says it is waiting (and
-# again as often): a quorum queue without a majority of its nodes holds publishes unanswered
-CONFIRM_SILENCE = 10.0
-# --blocked-timeout: seconds a resource alarm may block publishing before the emitter gives
-# up; generous, as freeing disk space or letting workers drain takes an operator minutes
-BLOCKED_TIMEOUT = 300.0
-RETRY_FOR = 60.0  # --retry-for: seconds to keep reconnecting, or publishing refused rows again
-RECONNECT_CAP = 10.0  # seconds between two reconnection attempts, at most
+CONFIRM_SILENCE = 10.0  # seconds of rows in flight with no answer before saying so, and again
+RETRY_FOR = 60.0  # --retry-for: seconds to wait for a broker in trouble (utils.retry_budget)
+RECONNECT_CAP = 10.0  # seconds between two reconnections, or rounds of rows published again
 
 logger = logging.getLogger(Path(__file__).stem)  # its handlers: setup_logger, in main()
 
@@ -126,12 +111,11 @@ def make_argument_parser() -> argparse.ArgumentParser:
         type=seconds,
         default=RETRY_FOR,
         metavar="SECONDS",
-        help="when the connection is lost mid-stream, reconnect (the next URL in the list "
-        "first, then each in turn, waiting longer after each failed round) for up to this "
-        "long, and publish again every row the broker had not confirmed: such a row may "
-        "then be in the queue twice; rows the broker refuses (nacks) are published again "
-        f"for up to this long too (default {RETRY_FOR:g}; 0 gives up at once). A broker "
-        "that cannot be reached at start-up is an error at once",
+        help="how long to wait for a broker in trouble, then exit 1 naming the rows not "
+        "confirmed: reconnecting after a lost connection (the next URL in the list first), "
+        "publishing again rows it refuses (nacks), rows in flight with no answer. A row "
+        "published again may be in the queue twice: the summary counts them (default "
+        f"{RETRY_FOR:g}; 0 gives up at once). No broker at start-up is an error at once",
     )
     parser.add_argument(
         "--from-row",
@@ -145,13 +129,6 @@ def make_argument_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def row_number(text: str) -> int:
-    """argparse type for --from-row: a line number, 1 or more."""
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"must be a line number, 1 or more (got {text!r})")
-    return int(text)
-
-
 @dataclass(frozen=True)
 class Settings:
     """What the publisher is told: where to publish, and what to say."""
@@ -160,81 +137,35 @@ class Settings:
     queue_type: str
     quiet: bool  # no line per row
     limits: list[str]  # for each broker, the setting that bounds a blocked wait (in words)
-    retry_for: float  # seconds to keep reconnecting, or publishing refused rows again
-
-
-@dataclass
-class Outcome:
-    """What happened to the rows: the summary and the exit status come from it."""
-
-    sent: int = 0  # rows read and published (once each, however often published again)
-    confirmed: int = 0
-    republished: int = 0  # rows a lost connection left unconfirmed, published again
-    refused: list[int] = field(default_factory=list)  # nacked by the broker, at the end
-    unroutable: list[int] = field(default_factory=list)  # returned: no queue took them
-    unconfirmed: list[int] = field(default_factory=list)  # no answer before the end
-    last_row: int | None = None  # the last row read and sent
-    at_end: bool = False  # every row of the file was read
-    error: ScriptError | None = None
-
-    def failed_rows(self) -> list[int]:
-        return sorted(self.refused + self.unroutable + self.unconfirmed)
-
-    def resume_row(self) -> int | None:
-        """Where another run carries on: the first row not confirmed, else the first row not
-        read; None when nothing is left, or nothing was sent (then run it again as it was)."""
-        failed = self.failed_rows()
-        if failed:
-            return failed[0]
-        if self.at_end or self.last_row is None:
-            return None
-        return self.last_row + 1  # later rows start after its last line: none is skipped
+    retry_for: float  # seconds to wait for a broker in trouble
 
 
 class Confirms:
     """Publisher confirms, counted: each row in flight until the broker acks or nacks it.
 
-    Delivery tags count the channel's publishes from 1. The broker confirms each tag, or
-    every tag up to one ("multiple"); a mandatory message no queue took is returned
-    first, then acked: that row is unroutable, not confirmed. A nacked row waits in
-    `refused` to be published again.
+    Delivery tags count the channel's publishes from 1; the broker confirms each tag, or
+    every tag up to one ("multiple"). A row no queue took is returned, then acked: it is
+    unroutable. A row nacked, or in flight on a lost connection, goes to `again`.
     """
 
     def __init__(self, outcome: Outcome) -> None:
         self.outcome = outcome
         self.pending: dict[int, Task] = {}  # delivery tag -> task, oldest first
-        self.refused: list[Task] = []  # nacked: to publish again
+        self.again: list[Task] = []  # nacked, or in flight on a lost connection
+        self.nacked: set[int] = set()  # rows whose last answer was a nack
         self.returned: set[int] = set()  # rows the broker handed back as unroutable
         self.next_tag = 0
 
     def published(self, task: Task, again: bool = False) -> None:
-        """The task was just published (`again`: it was published before, and either left
-        unconfirmed by a lost connection or refused): it has the channel's next delivery tag."""
+        """The task was just published (`again`: once more): it has the next delivery tag."""
         self.next_tag += 1
         self.pending[self.next_tag] = task
-        if not again:
+        if again:
+            self.outcome.republished.add(task.row)  # an earlier copy may be in the queue
+            self.nacked.discard(task.row)
+        else:
             self.outcome.sent += 1
             self.outcome.last_row = task.row
-
-    def new_channel(self) -> list[Task]:
-        """A new channel numbers its publishes from 1 again. Return the tasks still in flight
-        on the last one, to publish again (not a row handed back: it reached no queue)."""
-        again = [task for task in self.pending.values() if task.row not in self.returned]
-        self.outcome.republished += len(again)  # each may have reached the queue already
-        self.pending.clear()
-        self.returned.clear()
-        self.next_tag = 0
-        return again
-
-    def take_refused(self) -> list[Task]:
-        """The refused tasks, to publish again now, oldest first."""
-        refused, self.refused = self.refused, []
-        return sorted(refused, key=lambda task: task.row)
-
-    def returned_row(self, row: int) -> None:
-        """The broker handed the row back (no queue took it); its ack follows."""
-        self.returned.add(row)
-        self.outcome.unroutable.append(row)
 
     def confirmed(self, delivery_tag: int, multiple: bool, acked: bool) -> int:
         """Settle the tag (or every tag up to it); return how many rows that settled."""
@@ -244,19 +175,38 @@ class Confirms:
             tags = [delivery_tag]
         for tag in tags:
             task = self.pending.pop(tag)
-            row = task.row
             if not acked:
-                self.refused.append(task)
-            elif row in self.returned:
-                self.returned.discard(row)  # acked, but no queue took it: counted as unroutable
+                self.again.append(task)
+                self.nacked.add(task.row)
+            elif task.row in self.returned:
+                self.returned.discard(task.row)  # acked, but no queue took it: unroutable
             else:
                 self.outcome.confirmed += 1
         return len(tags)
 
+    def connection_lost(self) -> None:
+        """The rows in flight (but those returned) go again; a new channel's tags start at 1."""
+        self.again += [task for task in self.pending.values() if task.row not in self.returned]
+        self.pending.clear()
+        self.returned.clear()
+        self.next_tag = 0
+
+    def take_again(self) -> list[Task]:
+        """The tasks to publish again now, oldest first."""
+        again, self.again = self.again, []
+        return sorted(again, key=lambda task: task.row)
+
+    def returned_row(self, row: int) -> None:
+        """The broker handed the row back (no queue took it); its ack follows."""
+        self.returned.add(row)
+        self.outcome.unroutable.append(row)
+
     def unanswered(self) -> None:
-        """The end: rows still in flight had no answer; rows waiting to go again were refused."""
+        """The end: rows in flight or to go again were not confirmed; nacked ones, refused."""
+        for task in self.take_again():
+            failed = self.outcome.refused if task.row in self.nacked else self.outcome.unconfirmed
+            failed.append(task.row)
         self.outcome.unconfirmed.extend(task.row for task in self.pending.values())
-        self.outcome.refused.extend(task.row for task in self.take_refused())
         self.pending.clear()
 
 
@@ -265,9 +215,8 @@ class ConfirmedPublisher:
 
     Everything happens on one pika I/O loop, which run() starts and which stops once the
     connection is closed: every row confirmed, a failure, or a stop signal (the handler
-    only sets a flag, which the loop looks at every STOP_CHECK_EVERY seconds). A connection
-    dropped mid-stream is opened again, on the same loop, and the rows it left unconfirmed
-    are published again; so are rows the broker refused, after a backoff.
+    only sets a flag, which _watch looks at). Rows in Confirms.again go out first on a new
+    connection, or after a backoff once every row in flight has its answer (_publish_more).
     """
 
     def __init__(
@@ -282,52 +231,34 @@ class ConfirmedPublisher:
         self.stop, self.progress = stop, progress
         self.outcome = Outcome()
         self.confirms = Confirms(self.outcome)
+        self.budget = RetryBudget(settings.retry_for, CONFIRM_SILENCE)  # --retry-for
         self.reading = True  # False at the end of the file, at a bad row, or once asked to stop
         self.ioloop = IOLoop()
         self.connection: pika.SelectConnection | None = None
         self.watch: BlockedPublishing | None = None  # names the alarm if blocked too long
-        self.channel: Any = None  # pika's channel, once open
+        self.channel: Any = None  # pika's channel, while open in confirm mode
         self.node = 0  # the index in params of the broker connected to (or lost)
-        self.lost_at: float | None = None  # time.monotonic() of the loss, while reconnecting
-        self.give_up_at = 0.0  # time.monotonic() when --retry-for runs out
-        self.attempts = 0  # reconnection attempts since the loss
-        self.last_failure: BrokerError | None = None  # why the last attempt failed
-        self.refused_since: float | None = None  # time.monotonic() of the first of the nacks
-        self.refusals = 0  # rounds of refused rows published again since then
-        self.again_timer: Any = None  # the next round, once one is due
-        self.refused_for_good = False  # --retry-for ran out: refused rows are not sent again
-        self.renewing = False  # a round of refused rows is opening a new channel
-        self.answered_at = time.monotonic()  # the last confirm, or the first row in flight
+        self.lost: BrokerError | None = None  # why the connection went, until it is back
+        self.lost_at = 0.0  # time.monotonic() when it went
+        self.round: Any = None  # the timer of the next round of rows published again
         self.silence_said_at = 0.0  # when the emitter last said it waits for confirms
 
     def run(self) -> Outcome:
         """Publish everything, wait for the confirms, close; return the outcome."""
         self._connect(start=0)
-        self._watch_for_stop()
-        self._watch_confirms()
+        self._watch()
         try:
             self.ioloop.start()
         except KeyboardInterrupt:  # a second stop signal: at once, whatever is in flight
-            self.outcome.error = ScriptError(self._stopped_at_once())
-        finished = self.outcome.at_end and not self.confirms.pending and not self.confirms.refused
+            in_flight = len(self.confirms.pending)
+            self.outcome.error = ScriptError(stopped_at_once(self.stop.cause(), in_flight))
+        finished = self.outcome.at_end and not self.confirms.pending and not self.confirms.again
         if self.stop.requested.is_set() and not finished:
             self.outcome.error = self.outcome.error or ScriptError(
                 f"{self.stop.cause()} before every row was confirmed"
             )
         self.confirms.unanswered()
         return self.outcome
-
-    def _stopped_at_once(self) -> str:
-        """What a second stop signal cost: the rows in flight, published but not confirmed,
-        may be in the queue already, and a resumed run sends them again."""
-        in_flight = len(self.confirms.pending)
-        if not in_flight:
-            return f"{self.stop.cause()} twice: stopped at once"
-        return (
-            f"{self.stop.cause()} twice: stopped at once, without waiting for the confirms of "
-            f"{count_of(in_flight, 'row')} in flight: up to {in_flight} of the rows to resume "
-            "from may already be in the queue, and would then be sent twice"
-        )
 
     # --- connection and channel ----------------------------------------------------------
 
@@ -347,129 +278,89 @@ class ConfirmedPublisher:
         connection.add_on_close_callback(self._on_connection_closed)
         # RabbitMQ low on disk or memory blocks publishers: said at once, and every 30 s
         self.watch = say_when_blocked(connection, logger, self.settings.limits[self.node])
-        if self.lost_at is not None:
-            waited = time.monotonic() - self.lost_at
-            logger.info(
-                " [*] reconnected to %s after %.1f s, having lost %s",
-                address(connection.params),
-                waited,
-                address(self.params[lost]),
-            )
-            self.lost_at = None
+        if self.lost is not None:
+            where, before = address(connection.params), address(self.params[lost])
+            after = time.monotonic() - self.lost_at
+            logger.info(" [*] reconnected to %s after %.1f s, having lost %s", where, after, before)
         if self.stop.requested.is_set():
             self._close()
             return
         # a queue someone else set up (406, 403) is used as it is, as v1 and v2 do
         queue, arguments = self.settings.queue, queue_arguments(self.settings.queue_type)
-        AsyncDeclare(connection, queue, arguments, self._use, self._declare_failed).start()
+        AsyncDeclare(connection, queue, arguments, self._use, self._fail).start()
 
     def _index_of(self, connection: pika.SelectConnection) -> int:
         """Which of the brokers the connection is to (pika connects with a copy of its params)."""
         where = address(connection.params)
         return next((i for i, params in enumerate(self.params) if address(params) == where), 0)
 
-    def _declare_failed(self, error: Exception) -> None:
-        self._fail(error if isinstance(error, ScriptError) else broker_error(error))
-
     def _use(self, channel) -> None:
         """The queue is there: confirm mode on its channel, then publish."""
-        self.channel = channel
         channel.add_on_close_callback(self._on_channel_closed)
         channel.add_on_return_callback(self._on_return)
         channel.confirm_delivery(
-            ack_nack_callback=self._on_confirm, callback=lambda _frame: self._start_publishing()
+            ack_nack_callback=self._on_confirm, callback=lambda _frame: self._start(channel)
         )
 
-    def _start_publishing(self) -> None:
-        """Publish again what the last channel left unconfirmed, and the refused rows, then
-        read on; unless a stop came while the channel opened: those rows are then named."""
-        if self.stop.requested.is_set():
-            self._close()
-            return
-        again = self.confirms.new_channel()
-        if again:
+    def _start(self, channel) -> None:
+        """Publish again first what the lost connection left, then read on (unless a stop
+        came meanwhile: _watch closes the connection)."""
+        self.channel, self.lost = channel, None
+        if self.confirms.again and not self._ending():
             logger.info(
-                " [*] publishing again the %s not confirmed when %s: %s",
-                count_of(len(again), "row"),
-                "RabbitMQ refused rows" if self.renewing else "the connection was lost",
-                rows_named(task.row for task in again),
+                " [*] publishing again the %s not confirmed when the connection was lost: %s",
+                count_of(len(self.confirms.again), "row"),
+                rows_named(task.row for task in self.confirms.again),
             )
-        if not self.renewing:
-            self.refused_since = None  # a new connection: the count of refusals starts again
-        self.renewing = False
-        self._publish_again(again + self.confirms.take_refused())
-        self._publish_more()
+        self._publish_again()
 
     def _on_channel_closed(self, _channel, reason: BaseException) -> None:
-        if self.renewing and isinstance(reason, pika.exceptions.ChannelClosedByClient):
-            if self.connection is not None and self.connection.is_open:  # see _publish_refused
-                self.connection.channel(on_open_callback=self._use)  # the queue is declared
-            return
+        self.channel = None
         if not isinstance(reason, pika.exceptions.ChannelClosedByBroker):
             return  # closed with its connection: _on_connection_closed says why
         if self._all_done():
             self._close()
         else:
-            self._fail(broker_error(reason))
+            self._fail(reason)
 
     def _on_connection_closed(self, _connection, reason: BaseException) -> None:
-        self.channel, self.renewing = None, False
-        if self.again_timer is not None:  # refused rows go first on the next channel
-            self.ioloop.remove_timeout(self.again_timer)
-            self.again_timer = None
-        if self._worth_reconnecting(reason):
-            self.lost_at, self.attempts = time.monotonic(), 0
-            self.give_up_at = self.lost_at + self.settings.retry_for
-            self.last_failure = broker_error(reason, self.watch)
-            where = address(self.params[self.node])
-            self._reconnect_later(f"{self.last_failure} ({where})", first=True)
+        self.channel = None
+        if self.round is not None:  # the rows go first on the next connection
+            self.ioloop.remove_timeout(self.round)
+            self.round = None
+        self.confirms.connection_lost()
+        stay = self._ending() or self._all_done() or self.settings.retry_for == 0
+        if dropped(reason) and not stay:
+            self.budget.trouble()
+            self.lost, self.lost_at = broker_error(reason, self.watch), time.monotonic()
+            self._reconnect_later(f"{self.lost} ({address(self.params[self.node])})", True)
             return
-        if self.outcome.error is None and not self._all_done() and not self.stop.requested.is_set():
+        if not self._ending() and not self._all_done():
             self.outcome.error = broker_error(reason, self.watch)
         self.ioloop.stop()
 
-    def _worth_reconnecting(self, reason: BaseException) -> bool:
-        """A connection dropped under rows still to send, unless told to stop or give up."""
-        return (
-            dropped(reason)
-            and self.settings.retry_for > 0
-            and self.outcome.error is None
-            and not self.stop.requested.is_set()
-            and not self._all_done()
-        )
-
     def _reconnect_later(self, why: str, first: bool = False) -> None:
-        """Say why, wait a capped and jittered backoff, then try the brokers again from the
-        one after the broker lost; give up once --retry-for seconds have passed."""
-        left = self.give_up_at - time.monotonic()
-        if left <= 0:
-            self.outcome.error = BrokerError(
-                "lost the connection to RabbitMQ and could not reconnect within "
-                f"{self.settings.retry_for:g} s (--retry-for); the last attempt: "
-                f"{self.last_failure}"
-            )
-            self.ioloop.stop()
+        """Say why, wait a backoff, then try the brokers again from the one after the lost."""
+        delay = self.budget.next_wait(RECONNECT_CAP)
+        if delay is None:
+            self._give_up()
             return
-        self.attempts += 1
-        delay = min(backoff(self.attempts, RECONNECT_CAP), left)
-        for_up_to = (
-            f", for up to {self.settings.retry_for:g} s in all (--retry-for)" if first else ""
-        )
+        for_up_to = f", for up to {self.budget.seconds:g} s in all (--retry-for)" if first else ""
         logger.warning(" [!] %s; reconnecting in %.1f s%s", why, delay, for_up_to)
         self.ioloop.call_later(delay, lambda: self._connect(start=self.node + 1))
 
     def _no_broker(self, failure: BrokerError) -> None:
-        """No broker answered: at start-up that is the end (one line, exit 1); after a lost
-        connection, another round follows, until --retry-for runs out."""
-        if self.lost_at is None or self.stop.requested.is_set():
-            if not self.stop.requested.is_set():
-                self.outcome.error = failure
+        """No broker answered: at start-up the end (exit 1), else another round follows."""
+        if self.lost is None or self._ending():  # a stop is said by run()
+            self.outcome.error = self.outcome.error or (None if self._ending() else failure)
             self.ioloop.stop()
             return
-        self.last_failure = failure
+        self.lost = failure  # the last attempt's
         self._reconnect_later(str(failure))
 
-    def _fail(self, error: ScriptError) -> None:
+    def _fail(self, error: Exception) -> None:
+        """The end, for a reason said in one line (a broker's error, told by broker_error)."""
+        error = error if isinstance(error, ScriptError) else broker_error(error)
         self.outcome.error = self.outcome.error or error
         self.reading = False
         self._close()
@@ -483,48 +374,81 @@ class ConfirmedPublisher:
         elif self.connection is None or self.connection.is_closed:
             self.ioloop.stop()
 
+    def _close_once_answered(self) -> None:
+        """Read no more; close once the rows in flight are answered, or after STOP_GRACE s."""
+        self.reading = False
+        self.ioloop.call_later(STOP_GRACE if self._in_flight() else 0, self._close)
+
+    def _ending(self) -> bool:
+        """Asked to stop, or failed (gave up included): no row goes out again."""
+        return self.stop.requested.is_set() or self.outcome.error is not None
+
     def _all_done(self) -> bool:
-        """Every row read, none in flight, and none to publish again (once a stop is asked,
-        or the emitter gave up, refused rows stay refused)."""
-        given_up = self.stop.requested.is_set() or self.refused_for_good
-        again = self.confirms.refused and not given_up
+        """Every row read, none in flight, and none to publish again (unless ending)."""
+        again = self.confirms.again and not self._ending()
         return not self.reading and not self.confirms.pending and not again
 
-    # --- a stop signal -------------------------------------------------------------------
+    # --- a stop signal, and every wait for the broker bounded ----------------------------
 
-    def _watch_for_stop(self) -> None:
+    def _watch(self) -> None:
+        """A stop, --retry-for run out, rows in flight with no answer (blocked is not silent)."""
         if self.stop.requested.is_set():
             self._stop_reading()
-        else:
-            self.ioloop.call_later(STOP_CHECK_EVERY, self._watch_for_stop)
+            return
+        if self.watch is not None and self.watch.since is not None:
+            self.budget.heard()
+        in_flight = self._in_flight()
+        silent = self.budget.silent_for(in_flight)
+        if self.budget.left(in_flight) <= 0 and not self._ending():
+            self._give_up()
+        elif silent >= CONFIRM_SILENCE <= time.monotonic() - self.silence_said_at:
+            self.silence_said_at = time.monotonic()
+            logger.warning(
+                " [!] no confirm from RabbitMQ for %d s, %s in flight: still waiting, for up to "
+                "%g s in all (--retry-for); %s may be unavailable (a quorum queue without a "
+                "majority of its nodes holds publishes until it has one again)",
+                silent,  # whole seconds: 10 s until 11 have passed
+                count_of(len(self.confirms.pending), "row"),
+                self.budget.seconds,
+                self.settings.queue,
+            )
+        self.ioloop.call_later(STOP_CHECK_EVERY, self._watch)
+
+    def _in_flight(self) -> bool:
+        return bool(self.confirms.pending) and self.channel is not None
 
     def _stop_reading(self) -> None:
         """Asked to stop: read no more rows; those in flight have STOP_GRACE s to be confirmed."""
-        if self.channel is not None and self.confirms.pending:
+        if self._in_flight():
             again = "Ctrl+C again" if self.stop.signum == signal.SIGINT else "a second signal"
+            in_flight = count_of(len(self.confirms.pending), "row")
             logger.info(
                 " [*] %s: waiting up to %g s for the confirms of %s in flight; %s stops at once",
-                self.stop.cause(),
-                STOP_GRACE,
-                count_of(len(self.confirms.pending), "row"),
-                again,
+                *(self.stop.cause(), STOP_GRACE, in_flight, again),
             )
         self._close_once_answered()
 
-    def _close_once_answered(self) -> None:
-        """Read no more rows; close once the rows in flight are answered (_publish_more
-        sees it), or after STOP_GRACE s."""
-        self.reading = False
-        if self.channel is None or not self.confirms.pending:
-            self._close()
-        else:
-            self.ioloop.call_later(STOP_GRACE, self._close)
+    def _give_up(self) -> None:
+        """--retry-for ran out: end, naming the rows (those in flight get STOP_GRACE s)."""
+        refused = bool(self.confirms.again) and self.lost is None
+        silent = self.budget.silent_for(self._in_flight())
+        why = gave_up(self.budget.seconds, self.settings.queue, self.lost, refused, silent)
+        self.outcome.error = BrokerError(why)
+        self._close_once_answered()
 
     # --- publishing and confirms --------------------------------------------------------
 
     def _publish_more(self) -> None:
-        """Publish until WINDOW messages are in flight or the reading is over; no new row
-        while refused rows wait to go again."""
+        """Publish until WINDOW rows are in flight or the reading is over. Rows to publish
+        again go first, in a round timed once every row in flight has its answer."""
+        if self.confirms.again and not self._ending():
+            if not self.confirms.pending and self.round is None and self.channel is not None:
+                delay = self.budget.next_wait(RECONNECT_CAP)
+                if delay is None:
+                    self._give_up()
+                else:
+                    self.round = self.ioloop.call_later(delay, self._publish_again)
+            return
         while self._room_to_publish():
             try:
                 task = next(self.tasks)
@@ -542,21 +466,23 @@ class ConfirmedPublisher:
             self._close()
 
     def _room_to_publish(self) -> bool:
-        """Rows to read, a channel in confirm mode (not one being replaced: its last answers
-        may still come in), no refused row waiting, and fewer than WINDOW in flight."""
-        return (
-            self.reading
-            and self.channel is not None
-            and not self.renewing
-            and not self.confirms.refused
-            and len(self.confirms.pending) < WINDOW
-        )
+        """Rows to read, an open channel in confirm mode, and fewer than WINDOW in flight."""
+        open_channel = self.channel is not None and self.channel.is_open
+        return self.reading and open_channel and len(self.confirms.pending) < WINDOW
+
+    def _publish_again(self) -> None:
+        """A round: the rows that went back, published again (no Sent line); then read on."""
+        self.round = None
+        if self.channel is None or not self.channel.is_open or self._ending():
+            return
+        for task in self.confirms.take_again():
+            self._publish(task, again=True)
+        self._publish_more()
 
     def _publish(self, task: Task, again: bool = False) -> None:
-        """Publish the task; it is in flight before pika sees it, so that a publish that
-        raises leaves it to be published again, never read and dropped."""
+        """Publish the task on the open channel, as the next delivery tag of Confirms."""
         if not self.confirms.pending:  # the wait for an answer starts now
-            self.answered_at = time.monotonic()
+            self.budget.heard()
         self.confirms.published(task, again)
         self.channel.basic_publish(
             exchange="",
@@ -574,90 +500,19 @@ class ConfirmedPublisher:
         """An ack or nack for one delivery tag, or for every tag up to it ("multiple")."""
         method = frame.method
         acked = isinstance(method, pika.spec.Basic.Ack)
-        self.answered_at = time.monotonic()
         settled = self.confirms.confirmed(method.delivery_tag, method.multiple, acked)
         if settled and self.progress is not None:
             self.progress(self.outcome.confirmed)
-        if acked and not self.confirms.refused:
-            self.refused_since = None  # the queue takes rows again
-        stopping = self.stop.requested.is_set()
-        # a nack on the channel being replaced goes with the round under way
-        settled_already = stopping or self.renewing or self.refused_for_good
-        if self.confirms.refused and self.again_timer is None and not settled_already:
-            self._publish_refused_later()
-        self._publish_more()
-
-    def _publish_refused_later(self) -> None:
-        """The broker refused rows: publish them again after a capped, jittered backoff;
-        give up once it has refused rows for --retry-for seconds."""
-        now = time.monotonic()
-        if self.refused_since is None:
-            self.refused_since, self.refusals = now, 0
-        left = self.refused_since + self.settings.retry_for - now
-        if left <= 0:
-            self._give_up_refused_rows()
-            return
-        self.refusals += 1
-        delay = min(backoff(self.refusals, RECONNECT_CAP), left)
-        if self.refusals == 1:
+        # nacks come at once, acks once stored: an ack while rows wait to go again is old
+        self.budget.heard(took_rows=acked and not self.confirms.again)
+        if not acked and settled and not self._ending() and self.budget.trouble():
             logger.warning(
                 " [!] RabbitMQ refused row %s (a nack); publishing the rows it refuses again, "
                 "reading no new row meanwhile, for up to %g s (--retry-for)",
-                self.confirms.refused[0].row,
-                self.settings.retry_for,
+                self.confirms.again[-settled].row,
+                self.budget.seconds,
             )
-        self.again_timer = self.ioloop.call_later(delay, self._publish_refused)
-
-    def _give_up_refused_rows(self) -> None:
-        """--retry-for ran out: read no more rows, and end once the rest of this round is
-        answered (or after STOP_GRACE s), so that the error line names each row refused or
-        confirmed rather than leaving it without an answer."""
-        self.refused_for_good = True
-        self.outcome.error = self.outcome.error or BrokerError(self._refusing_for())
-        self._close_once_answered()
-
-    def _refusing_for(self) -> str:
-        return (
-            f"RabbitMQ refused rows for {self.settings.retry_for:g} s (--retry-for): "
-            f"{self.settings.queue} may be at its length limit (x-overflow reject-publish) or "
-            "unavailable (a quorum queue without a majority of its nodes)"
-        )
-
-    def _publish_refused(self) -> None:
-        """A round of the refused rows, on a new channel, with the rows still in flight on
-        this one: a channel whose quorum-queue client was refused during a leader election
-        can go on being refused after the queue has a new leader (seen with RabbitMQ 3.10)."""
-        self.again_timer = None
-        channel = self.channel
-        if channel is None or not channel.is_open or self.stop.requested.is_set():
-            return
-        self.channel, self.renewing = None, True
-        channel.close()  # _on_channel_closed opens the next one
-
-    def _publish_again(self, tasks: list[Task]) -> None:
-        """Rows published before, unconfirmed by a lost connection or refused: no Sent line."""
-        for task in tasks:
-            self._publish(task, again=True)
-
-    def _watch_confirms(self) -> None:
-        """Say so, every CONFIRM_SILENCE s, while rows in flight get no answer: no silent
-        wait."""
-        now = time.monotonic()
-        if self.watch is not None and self.watch.since is not None:
-            self.answered_at = now  # blocked: said by utils.alarms; the silence starts after
-        waiting = self.confirms.pending and self.channel is not None
-        silent = waiting and not self.stop.requested.is_set()  # a stop says its own wait
-        if silent and now - max(self.answered_at, self.silence_said_at) >= CONFIRM_SILENCE:
-            self.silence_said_at = now
-            logger.warning(
-                " [!] no confirm from RabbitMQ for %d s, %s in flight: still waiting; %s "
-                "may be unavailable (a quorum queue without a majority of its nodes holds "
-                "publishes until it has one again); Ctrl+C stops, naming the rows to resume from",
-                now - self.answered_at,  # whole seconds: 10 s until 11 have passed
-                count_of(len(self.confirms.pending), "row"),
-                self.settings.queue,
-            )
-        self.ioloop.call_later(1.0, self._watch_confirms)  # looked at once a second
+        self._publish_more()
 
     def _on_return(self, _channel, _method, properties, _body) -> None:
         """The broker hands back a mandatory message no queue took; its ack follows."""
@@ -666,107 +521,11 @@ class ConfirmedPublisher:
             self.confirms.returned_row(row)
 
 
-def bound_blocked_waits(params_list: list[pika.URLParameters], flag: float | None) -> list[str]:
-    """Bound how long each broker may block publishing before pika gives up (its
-    blocked_connection_timeout): --blocked-timeout if given, else the URL's own if it sets
-    one, else BLOCKED_TIMEOUT. Return what set each bound, for the line that gives up."""
-    limits = []
-    for params in params_list:
-        if flag is None and params.blocked_connection_timeout is not None:
-            limits.append(URL_LIMIT)
-            continue
-        bound = BLOCKED_TIMEOUT if flag is None else flag
-        params.blocked_connection_timeout = bound or None  # None: wait as long as it lasts
-        default = ", the default" if flag is None else ""
-        limits.append(f"--blocked-timeout ({bound:g} s{default})")
-    return limits
-
-
-@contextlib.contextmanager
-def progress_bar(task_file: TaskFile) -> Iterator[Callable[[int], None] | None]:
-    """For a large file on a terminal, a bar of the bytes of the file read, with the rate and
-    the time left, and the rows confirmed so far; a function that updates it with that
-    count. None otherwise (no extra output)."""
-    size = task_file.path.stat().st_size
-    if not sys.stdout.isatty() or size < PROGRESS_BAR_FROM_BYTES:
-        yield None
-        return
-    with tqdm(
-        total=size, unit="B", unit_scale=True, unit_divisor=1024, desc="read", mininterval=0.5
-    ) as bar:
-
-        def show(confirmed: int) -> None:
-            bar.set_postfix_str(f"{count_of(confirmed, 'row')} confirmed", refresh=False)
-            bar.update(task_file.bytes_read() - bar.n)
-
-        yield show
-
-
-def failure_line(outcome: Outcome, resume: str = "") -> str:
-    """One line saying what went wrong, which rows the broker did not confirm, and the
-    command `resume` that carries on from the first of them."""
-    failed = outcome.failed_rows()
-    if outcome.sent == 0 and isinstance(outcome.error, BrokerError):
-        return str(outcome.error)
-    parts = []
-    if outcome.error is not None:
-        were = "was" if outcome.sent == 1 else "were"
-        parts.append(f"{outcome.error}; {count_of(outcome.sent, 'row')} {were} already sent")
-    if failed:
-        causes = [
-            f"{len(outcome.refused)} refused by the broker" if outcome.refused else "",
-            f"{len(outcome.unroutable)} unroutable (no such queue)" if outcome.unroutable else "",
-            f"{len(outcome.unconfirmed)} with no answer" if outcome.unconfirmed else "",
-        ]
-        parts.append(
-            f"{len(failed)} of {outcome.sent} rows not confirmed "
-            f"({', '.join(filter(None, causes))}): {rows_named(failed)}"
-        )
-    line = "; ".join(parts) + f" ({outcome.confirmed} confirmed)"
-    if outcome.republished:
-        line += f"; {outcome.republished} republished, so some may be in the queue twice"
-    return f"{line}; resume with: {resume}" if resume else line
-
-
-def resume_command(args: argparse.Namespace, row: int) -> str:
-    """The command that sends the same file to the same queue from `row` on.
-
-    The URL is left out (it may hold a password): the command runs with the same
-    RABBITMQ_URL, or with --url added again.
-    """
-    words = ["python", Path(__file__).name]
-    if args.csv_file != str(DEFAULT_TASKS_FILE):
-        words.append(args.csv_file)
-    words += ["--queue", args.queue]
-    if args.queue_type != "classic":
-        words += ["--queue-type", args.queue_type]
-    if args.quiet:
-        words.append("--quiet")
-    if args.blocked_timeout is not None:
-        words += ["--blocked-timeout", f"{args.blocked_timeout:g}"]
-    if args.retry_for != RETRY_FOR:
-        words += ["--retry-for", f"{args.retry_for:g}"]
-    return shell_command([*words, "--from-row", str(row)])  # quoted for this platform's shell
-
-
-def summary_line(outcome: Outcome, args: argparse.Namespace, seconds: float, skipped: int) -> str:
-    """The last line of a run in which the broker confirmed every row."""
-    name = Path(args.csv_file).name
-    start = f" from row {args.from_row}" if args.from_row > 1 else ""
-    again = outcome.republished
-    # at least once: a row confirmed but for the lost ack is in the queue twice
-    twice = f", {again} republished (so up to {again} may be in the queue twice)" if again else ""
-    return (
-        f" [x] Sent {count_of(outcome.sent, 'row')} of {name}{start} to {args.queue} in "
-        f"{seconds:.2f} s: {outcome.confirmed} confirmed by the broker, "
-        f"{count_of(skipped, 'blank row')} skipped{twice}."
-    )
-
-
 def main(argv: list[str] | None = None) -> int:
     """Publish every row of the CSV file; exit 0 only if the broker confirmed them all."""
     setup_logger(__file__)
-    args = make_argument_parser().parse_args(argv)
+    parser = make_argument_parser()
+    args = parser.parse_args(argv)
     task_file = TaskFile(args.csv_file)
     stop = GracefulStop()
     try:
@@ -783,17 +542,8 @@ def main(argv: list[str] | None = None) -> int:
             outcome = ConfirmedPublisher(params, settings, tasks, stop, progress).run()
     except ScriptError as error:
         return report(logger, error)
-    seconds = time.monotonic() - started
-    if outcome.error is not None or outcome.failed_rows():
-        row = outcome.resume_row()
-        resume = resume_command(args, row) if row is not None else ""
-        logger.error("%s: error: %s", logger.name, failure_line(outcome, resume))
-        return ExitCode.FAILURE
-    if outcome.sent == 0:
-        start = f" from row {args.from_row} on" if args.from_row > 1 else ""
-        logger.warning(" [!] %s has no task rows%s: nothing was sent", args.csv_file, start)
-    logger.info("%s", summary_line(outcome, args, seconds, task_file.skipped))
-    return ExitCode.OK
+    seconds, defaults = time.monotonic() - started, parser.parse_args([])
+    return say_the_end(logger, outcome, args, defaults, seconds, task_file.skipped)
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ import pika.exceptions
 
 from tools.management import Api, ManagementError, quoted
 from utils import PROJECT_ROOT
+from utils.platforms import python_command
 from utils.queues import messages_ready
 from utils.util_logger import LOG_DIR_VARIABLE
 
@@ -30,6 +31,8 @@ WORKERS = ["v1_listening_worker.py", "v2_listening_worker.py", "v3_listening_wor
 EMITTERS = ["v1_emitter_of_tasks.py", "v2_emitter_of_tasks.py", "v3_emitter_of_tasks.py"]
 QUEUE_OF = {"v1": "task_queue", "v2": "task_queue2", "v3": "task_queue3"}  # each version's
 TASKS_CSV_ROWS = (PROJECT_ROOT / "tasks.csv").read_text().splitlines()  # one task a line
+# the Python the scripts run with, as the commands they print name it (the resume command)
+PYTHON = python_command(sys.executable, str(PROJECT_ROOT), sys.platform == "win32")
 
 # --- the management API and a virtual host of one's own -------------------------------------
 

@@ -1,7 +1,7 @@
 """The v3 emitter's confirm bookkeeping, without a broker.
 
-Acks, nacks, multiple, returns, and what a new channel publishes again after a lost
-connection."""
+Acks, nacks, multiple, returns, and the one list of rows to publish again: those refused,
+and those a lost connection left unanswered."""
 
 from __future__ import annotations
 
@@ -47,12 +47,12 @@ def test_a_multiple_ack_confirms_every_row_up_to_its_tag():
     assert rows_pending(confirms) == {4: 13}
 
 
-def test_nacked_rows_wait_to_be_published_again_and_are_refused_if_still_waiting_at_the_end():
+def test_nacked_rows_go_back_to_be_published_again_and_are_refused_if_still_there_at_the_end():
     confirms, outcome = published([1, 2, 3, 4])
     confirms.confirmed(2, multiple=True, acked=False)
     confirms.confirmed(4, multiple=False, acked=False)
     confirms.confirmed(3, multiple=False, acked=True)
-    assert [task.row for task in confirms.refused] == [1, 2, 4]
+    assert [task.row for task in confirms.again] == [1, 2, 4]
     assert outcome.refused == []
     confirms.unanswered()
     assert outcome.refused == [1, 2, 4]
@@ -60,14 +60,19 @@ def test_nacked_rows_wait_to_be_published_again_and_are_refused_if_still_waiting
     assert outcome.failed_rows() == [1, 2, 4]
 
 
-def test_rows_refused_then_published_again_are_not_counted_as_republished():
-    confirms, outcome = published([1, 2])
-    confirms.confirmed(2, multiple=True, acked=False)
-    for task in confirms.take_refused():
-        confirms.published(task, again=True)
+def test_every_row_published_more_than_once_is_counted_once_whatever_the_reason():
+    confirms, outcome = published([1, 2, 3])
+    confirms.confirmed(2, multiple=True, acked=False)  # 1 and 2 refused
+    confirms.connection_lost()  # 3 in flight: no answer will come
+    assert [task.row for task in confirms.again] == [1, 2, 3]
+    for each in confirms.take_again():
+        confirms.published(each, again=True)
+    confirms.confirmed(1, multiple=False, acked=False)  # 1 refused again
+    for each in confirms.take_again():
+        confirms.published(each, again=True)  # its third publish
     confirms.confirmed(4, multiple=True, acked=True)
-    assert (outcome.sent, outcome.confirmed, outcome.republished) == (2, 2, 0)
-    assert confirms.refused == [] and confirms.pending == {}
+    assert (outcome.sent, outcome.confirmed, outcome.republished) == (3, 3, {1, 2, 3})
+    assert confirms.again == [] and confirms.pending == {}
 
 
 def test_a_returned_row_is_unroutable_even_once_acked():
@@ -88,18 +93,20 @@ def test_rows_with_no_answer_at_the_end_are_unconfirmed():
     assert not confirms.pending
 
 
-def test_a_new_channel_publishes_again_the_rows_in_flight_with_tags_from_1():
+def test_rows_left_by_a_lost_connection_go_again_with_tags_from_1_and_if_not_are_unconfirmed():
     confirms, outcome = published([1, 2, 3, 4, 5])
     confirms.confirmed(2, multiple=True, acked=True)
     confirms.returned_row(4)  # reached no queue: counted unroutable, not published again
-
-    again = confirms.new_channel()
-    assert again == [task(3), task(5)]
+    confirms.connection_lost()
+    assert confirms.again == [task(3), task(5)]
     assert not confirms.pending
-    for each in again:
+
+    for each in confirms.take_again():
         confirms.published(each, again=True)
     assert rows_pending(confirms) == {1: 3, 2: 5}
-    confirms.confirmed(2, multiple=True, acked=True)
-    assert (outcome.sent, outcome.republished, outcome.confirmed) == (5, 2, 4)
-    assert outcome.unroutable == [4]
+    confirms.confirmed(1, multiple=False, acked=False)  # 3 refused on the new channel
+    confirms.connection_lost()  # 5 in flight again
+    confirms.unanswered()
+    assert (outcome.sent, outcome.republished, outcome.confirmed) == (5, {3, 5}, 2)
+    assert (outcome.refused, outcome.unconfirmed, outcome.unroutable) == ([3], [5], [4])
     assert outcome.last_row == 5  # publishing again reads nothing new

@@ -1,5 +1,6 @@
 """The v3 emitter fails over to another node, and every row reaches the quorum queue; it
-says when a quorum queue without a majority leaves its rows unanswered.
+says when a quorum queue without a majority leaves its rows unanswered, and waits for it
+no longer than --retry-for.
 
 Its node is killed mid-stream; it goes on with another, and every row is in the queue at
 least once.
@@ -20,7 +21,7 @@ from collections import Counter
 import pika
 import pytest
 
-from tests.support import script_env, take_all, wait_until
+from tests.support import PYTHON, script_env, take_all, wait_until
 
 pytestmark = pytest.mark.cluster
 
@@ -29,18 +30,27 @@ ROWS = 200_000
 KILL_AT = ROWS // 10  # rows in the queue when the emitter's node is killed
 
 
-def test_a_quorum_queue_without_a_majority_is_waited_for_and_said(cluster, workers, tmp_path):
+def test_a_quorum_queue_without_a_majority_is_waited_for_within_retry_for(
+    cluster, workers, tmp_path, capsys
+):
     """RabbitMQ neither confirms nor refuses what a quorum queue without a majority cannot
-    commit: the emitter says that it waits, and carries on once the majority is back.
-    Runs before the node kill below, on the whole cluster."""
+    commit: the emitter says that it waits. With a short --retry-for it gives up, naming
+    the rows and the command that resumes; with the majority back within the budget it
+    carries on, every row confirmed once. Runs before the node kill below, on the whole
+    cluster."""
     with pika.BlockingConnection(pika.URLParameters(cluster.url("rmq1"))) as connection:
         arguments = {"x-queue-type": "quorum"}  # a replica on each of the three nodes
-        connection.channel().queue_declare("no-majority", durable=True, arguments=arguments)
+        for queue in ("no-majority", "short-budget"):
+            connection.channel().queue_declare(queue, durable=True, arguments=arguments)
+    env = script_env(cluster.url("rmq1"), log_dir=tmp_path)
     for node in ("rmq2", "rmq3"):
         cluster.ctl(node, "stop_app")
     try:
-        env = script_env(cluster.url("rmq1"), log_dir=tmp_path)
         emitter = workers("v3_emitter_of_tasks.py", "--queue", "no-majority", env=env)
+        short = workers(
+            "v3_emitter_of_tasks.py", "--queue", "short-budget", "--retry-for", "3", env=env
+        )
+        gave_up = short.wait(timeout=60)
         waiting = re.compile(r" \[!\] no confirm from RabbitMQ for \d+ s, 18 rows in flight: still")
         emitter.wait_until(waiting.search, "the line that says the emitter waits")
     finally:
@@ -49,9 +59,29 @@ def test_a_quorum_queue_without_a_majority_is_waited_for_and_said(cluster, worke
         # as found: a quorum queue declared next gets a replica on each of the three
         wait_until(lambda: len(cluster.running()) == 3, what="rmq1 to see three nodes running")
 
-    assert emitter.wait(timeout=60).code == 0, emitter.output
-    assert "18 confirmed by the broker" in emitter.output
-    assert cluster.ready("no-majority", "rmq1") == 18
+    last = short.output.strip().splitlines()[-1]
+    ended = emitter.wait(timeout=60)
+    with capsys.disabled():  # the figures belong in the log, -s or not
+        print(f"\n--retry-for 3, exit {gave_up.code} after {gave_up.seconds:.1f} s: {last}")
+        print(f"--retry-for 60, exit {ended.code}: {emitter.output.strip().splitlines()[-1]}")
+    assert gave_up.code == 1, short.output
+    # the budget spent (rows in flight are a silence after 10 s), then 5 s for answers
+    assert 3 <= gave_up.seconds < 30
+    assert re.match(
+        r"v3_emitter_of_tasks: error: (no confirm from RabbitMQ for 1\d s, past --retry-for "
+        r"\(3 s\)|RabbitMQ refused rows for 3 s \(--retry-for\)): short-budget may be .*; "
+        r"18 rows were already sent; 18 of 18 rows not confirmed \(.*\): rows 1-18 "
+        r"\(0 confirmed\)(; .*)?; resume with: "
+        + re.escape(f"{PYTHON} v3_emitter_of_tasks.py --queue short-budget --retry-for 3")
+        + " --from-row 1$",
+        last,
+    ), last
+    assert ended.code == 0, emitter.output
+    assert "18 confirmed by the broker, 0 blank rows skipped." in emitter.output  # none again
+    rows = Counter(
+        properties.headers["row"] for _, properties in take_all(cluster.url("rmq1"), "no-majority")
+    )
+    assert rows == Counter(range(1, 19))  # every row once
 
 
 def test_killing_the_emitters_node_mid_stream_loses_no_row(cluster, workers, tmp_path, capsys):

@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import shlex
+import subprocess
 
 import pytest
 
-from tests.support import TASKS_CSV_ROWS, run_script, script_env
-from v3_emitter_of_tasks import Outcome, make_argument_parser, resume_command
+from tests.support import PROJECT_ROOT, PYTHON, TASKS_CSV_ROWS, run_script, script_env
+from utils.outcome import Outcome
+from utils.resume import resume_command
+from v3_emitter_of_tasks import make_argument_parser
+
+
+def resumed(argv: list[str], row: int, python: str = "python", shell: str = "sh") -> str:
+    """The resume command of a run given `argv`, started by `python`, for `shell`."""
+    parser = make_argument_parser()
+    args, defaults = parser.parse_args(argv), parser.parse_args([])
+    return resume_command("v3_emitter_of_tasks.py", args, defaults, row, python, shell)
 
 
 def test_the_resume_row_is_the_first_row_not_confirmed():
@@ -22,30 +32,54 @@ def test_with_every_row_sent_confirmed_the_resume_row_is_the_first_not_read():
 
 
 def test_the_resume_command_names_the_file_the_queue_and_the_row():
-    args = make_argument_parser().parse_args(
-        ["my tasks.csv", "--queue", "jobs", "--queue-type", "quorum", "--url", "amqp://u:pw@h/"]
-    )
-    assert resume_command(args, 1234) == (
+    argv = ["my tasks.csv", "--queue", "jobs", "--queue-type", "quorum", "--url", "amqp://u:pw@h/"]
+    assert resumed(argv, 1234) == (
         "python v3_emitter_of_tasks.py 'my tasks.csv' --queue jobs --queue-type quorum "
         "--from-row 1234"
     )  # without the URL: it may hold a password
 
 
 def test_the_default_file_is_left_out_of_the_resume_command():
-    args = make_argument_parser().parse_args(["--from-row", "3", "--quiet"])
-    assert resume_command(args, 9) == (
+    assert resumed(["--from-row", "3", "--quiet"], 9) == (
         "python v3_emitter_of_tasks.py --queue task_queue3 --quiet --from-row 9"
     )
 
 
 def test_the_resume_command_keeps_the_waits_given_and_leaves_out_the_defaults():
-    args = make_argument_parser().parse_args(["--blocked-timeout", "30", "--retry-for", "2.5"])
-    assert resume_command(args, 9) == (
+    assert resumed(["--blocked-timeout", "30", "--retry-for", "2.5"], 9) == (
         "python v3_emitter_of_tasks.py --queue task_queue3 --blocked-timeout 30 "
         "--retry-for 2.5 --from-row 9"
     )
-    args = make_argument_parser().parse_args(["--retry-for", "60"])  # the default
-    assert resume_command(args, 9).endswith(" --queue task_queue3 --from-row 9")
+    default = resumed(["--retry-for", "60"], 9)
+    assert default.endswith(" --queue task_queue3 --from-row 9")
+
+
+@pytest.mark.parametrize(
+    ("python", "shell", "command"),
+    [
+        (
+            "python3",
+            "sh",
+            "python3 v3_emitter_of_tasks.py 'R&D 50%.csv' --queue 'jobs$1' --from-row 9",
+        ),
+        (
+            r"C:\Program Files\Python312\python.exe",
+            "cmd",
+            r'"C:\Program Files\Python312\python.exe" v3_emitter_of_tasks.py ^"R^&D 50^%.csv^" '
+            "--queue jobs$1 --from-row 9",
+        ),
+        (
+            r"C:\Program Files\Python312\python.exe",
+            "powershell",
+            r"& 'C:\Program Files\Python312\python.exe' v3_emitter_of_tasks.py 'R&D 50%.csv' "
+            "--queue 'jobs$1' --from-row 9",
+        ),
+    ],
+)
+def test_the_resume_command_starts_with_the_python_given_quoted_for_the_shell(
+    python, shell, command
+):
+    assert resumed(["R&D 50%.csv", "--queue", "jobs$1"], 9, python, shell) == command
 
 
 @pytest.mark.broker
@@ -71,14 +105,15 @@ def test_rows_refused_end_the_error_line_with_the_command_that_resumes(vhost, tm
     result = run_script("v3_emitter_of_tasks.py", *give_up, env=env)
     line = result.stderr.strip().splitlines()[-1]
     assert result.returncode == 1
-    assert line.endswith(
-        ": rows 6-18 (5 confirmed); resume with: "
-        "python v3_emitter_of_tasks.py --queue task_queue3 --retry-for 0.5 --from-row 6"
+    assert line.endswith(  # the 13 refused were published again before the budget ran out
+        ": rows 6-18 (5 confirmed); 13 republished, so some may be in the queue twice; "
+        "resume with: "
+        f"{PYTHON} v3_emitter_of_tasks.py --queue task_queue3 --retry-for 0.5 --from-row 6"
     )
     taken = vhost.take_all("task_queue3")
     for _run in range(3):  # each run takes five more rows, then names where to resume
-        command = line.split("; resume with: ")[1]
-        result = run_script(*shlex.split(command)[1:], env=env)  # the script after "python"
+        command = shlex.split(line.split("; resume with: ")[1])  # as a user pastes it
+        result = subprocess.run(command, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True)
         taken += vhost.take_all("task_queue3")
         if result.returncode == 0:
             break

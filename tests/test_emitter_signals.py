@@ -20,7 +20,7 @@ ROWS = 50_000  # seconds of sending: the signal comes long before the end
 STOPPED = re.compile(
     r"v3_emitter_of_tasks: error: (.+) before every row was confirmed; (\d+) rows were already "
     r"sent(?:; \d+ of \d+ rows not confirmed \(.*\): rows .*)? \((\d+) confirmed\); "
-    r"resume with: (python v3_emitter_of_tasks.py .*)$"
+    r"resume with: (\S+ v3_emitter_of_tasks.py .*)$"
 )
 
 

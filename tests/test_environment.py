@@ -70,9 +70,31 @@ def test_run_from_another_folder_the_line_gives_paths_that_exist_from_there(scri
     hint = line.split(": run ", 1)[1]
     run, activate, install = re.fullmatch(
         r"(.+), or activate the project's virtual environment first: source (.+); "
-        r"or install the requirements for this Python: python -m pip install -r (.+)",
+        r"or install the requirements for this Python: \S+ -m pip install -r (.+)",
         hint,
     ).groups()
     assert shlex.split(run) == [f"{PROJECT_ROOT}/.venv/bin/python", f"{PROJECT_ROOT}/{script}"]
     for path in [*shlex.split(run), *shlex.split(activate), *shlex.split(install)]:
         assert (elsewhere / path).exists(), path  # absolute: the same from any folder
+
+
+def test_the_pip_line_names_the_python_that_ran_the_script(tmp_path):
+    result = run_without_site_packages(
+        str(PROJECT_ROOT / "v3_emitter_of_tasks.py"), log_dir=tmp_path
+    )
+    pip = re.search(
+        r"; or install the requirements for this Python(?: \(conda's [^)]*\))?: "
+        r"(.+) -m pip install -r requirements\.txt$",
+        result.stderr.strip(),
+    )
+    assert pip, result.stderr
+    # the command as a user pastes it starts this very Python (a Mac has no bare python)
+    ran = subprocess.run(
+        [*shlex.split(pip[1]), "-c", "import sys; print(sys.executable)"],
+        cwd=PROJECT_ROOT,
+        env=script_env("amqp://guest:guest@127.0.0.1:1/", log_dir=tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert ran.stdout.strip() == sys.executable

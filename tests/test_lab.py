@@ -34,8 +34,8 @@ from tools.lab.verdict import Column, Verdict, verdict_lines
 from tools.management import ManagementError
 from tools.supervisor import RoundLog
 from utils.console_lines import parse_all_received, parse_not_confirmed
+from utils.outcome import Outcome, failure_line
 from utils.tasks import named_rows, rows_named
-from v3_emitter_of_tasks import Outcome, failure_line
 
 SPEED = "0.1"  # seconds per dot: tasks.csv is 3 s of work in all
 ALL_ROWS = list(range(1, 19))

@@ -20,8 +20,8 @@ import pytest
 from tests.support import Child, script_env, start_script
 from tools.partition import CLUSTER, CUT_SECONDS, HEARTBEAT, confirmed_rows, node_url
 from utils.errors import BrokerError, ExitCode
+from utils.outcome import Outcome, failure_line
 from utils.parameters import connection_parameters
-from v3_emitter_of_tasks import Outcome, failure_line
 
 
 def test_an_emitter_that_exits_0_had_every_row_confirmed():

@@ -1,5 +1,6 @@
 """What differs between platforms, checked as far as Linux can: the Python version check,
-a console that cannot show every character (Windows' cp1252), shell quoting, and the
+a console that cannot show every character (Windows' cp1252), commands quoted for cmd,
+PowerShell and POSIX shells and started with the Python in use, and the
 missing-requirements line in the form of the shell in use."""
 
 from __future__ import annotations
@@ -7,6 +8,7 @@ from __future__ import annotations
 import ast
 import glob
 import os
+import re
 import shlex
 import shutil
 import signal
@@ -22,8 +24,10 @@ from tests.support import PROJECT_ROOT, script_env
 from utils.platforms import (
     ansi_escapes_work,
     missing_requirements_hint,
+    python_command,
     python_too_old,
     shell_command,
+    user_shell,
 )
 
 TASK = "✓ naïve 日本 task.."  # '✓' and '日本' are not in cp1252; 'ï' is
@@ -172,12 +176,14 @@ def test_in_cmd_or_anaconda_prompt_the_line_gives_activate_bat_and_the_conda_env
         "CONDA_PREFIX": r"C:\conda\envs\rabbit",
         "CONDA_DEFAULT_ENV": "rabbit",
     }
-    hint = missing_requirements_hint("v1_listening_worker.py", environ, True)
+    python = r"C:\conda\envs\rabbit\python.exe"
+    hint = missing_requirements_hint("v1_listening_worker.py", environ, True, python=python)
 
     assert hint.startswith(r"run .venv\Scripts\python v1_listening_worker.py, or ")
     assert r"first: .venv\Scripts\activate.bat; " in hint
-    assert (
-        "install the requirements for this Python (conda's rabbit): python -m pip install" in hint
+    assert hint.endswith(
+        "install the requirements for this Python (conda's rabbit): "
+        r"C:\conda\envs\rabbit\python.exe -m pip install -r requirements.txt"
     )
     assert "Activate.ps1" not in hint and "source" not in hint
 
@@ -187,7 +193,7 @@ ONEDRIVE = r"C:\Users\ana\OneDrive\Work Queues"  # a project folder with a space
 
 def test_from_another_folder_in_powershell_the_paths_are_whole_quoted_and_called():
     environ = {"PSModulePath": POWERSHELL_MODULES, "USERPROFILE": r"C:\Users\ana"}
-    hint = missing_requirements_hint("v3_listening_worker.py", environ, True, ONEDRIVE)
+    hint = missing_requirements_hint("v3_listening_worker.py", environ, True, root=ONEDRIVE)
 
     assert hint.startswith(
         rf'run & "{ONEDRIVE}\.venv\Scripts\python" "{ONEDRIVE}\v3_listening_worker.py", or '
@@ -197,7 +203,7 @@ def test_from_another_folder_in_powershell_the_paths_are_whole_quoted_and_called
 
 
 def test_from_another_folder_in_cmd_the_paths_are_whole_and_quoted():
-    hint = missing_requirements_hint("v1_emitter_of_tasks.py", {}, True, ONEDRIVE)
+    hint = missing_requirements_hint("v1_emitter_of_tasks.py", {}, True, root=ONEDRIVE)
 
     assert hint.startswith(
         rf'run "{ONEDRIVE}\.venv\Scripts\python" "{ONEDRIVE}\v1_emitter_of_tasks.py", or '
@@ -242,17 +248,112 @@ def test_elsewhere_a_terminal_takes_escapes_as_they_are(monkeypatch):
 # --- shell quoting ----------------------------------------------------------------------------
 
 
-def test_a_command_is_quoted_for_cmd_and_powershell_on_windows_and_for_sh_elsewhere():
-    words = ["python", "v3_emitter_of_tasks.py", "my tasks.csv", "--from-row", "7"]
+SPECIAL = ["my tasks.csv", "R&D|x<y>z^", "50%PATH%!", 'say "hi"', "it's", "$HOME`@{a;b}#"]
 
-    assert shell_command(words, windows=True) == (
-        'python v3_emitter_of_tasks.py "my tasks.csv" --from-row 7'
+
+def test_for_a_posix_shell_every_special_character_is_quoted():
+    words = ["python3", "v3_emitter_of_tasks.py", *SPECIAL, "--from-row", "7"]
+    line = shell_command(words, "sh")
+    assert line.startswith("python3 v3_emitter_of_tasks.py 'my tasks.csv' 'R&D|x<y>z^' ")
+    assert shlex.split(line) == words
+
+
+def test_for_cmd_the_programs_quoting_then_every_character_cmd_acts_on_escaped():
+    words = [r"C:\Program Files\Python312\python.exe", "v3_emitter_of_tasks.py", *SPECIAL]
+    line = shell_command(words, "cmd")
+    assert line == (
+        r'"C:\Program Files\Python312\python.exe" v3_emitter_of_tasks.py ^"my tasks.csv^" '
+        r"""R^&D^|x^<y^>z^^ 50^%PATH^%^! ^"say \^"hi\^"^" it's $HOME`@{a;b}#"""
     )
-    assert subprocess.list2cmdline(words) == shell_command(words, windows=True)
-    assert shell_command(words, windows=False) == (
-        "python v3_emitter_of_tasks.py 'my tasks.csv' --from-row 7"
+    program, rest = line.split(" v3_emitter_of_tasks.py ")
+    # no quote is left unescaped, so cmd never enters a quoted part: it removes every
+    # caret, and what is left is the quoting the program's own argv parsing undoes
+    assert re.fullmatch(r'(\^[\^&|<>()%!"]|[^\^&|<>()%!"])*', rest)
+    unescaped = re.sub(r"\^(.)", r"\1", rest)
+    assert f"{program} v3_emitter_of_tasks.py {unescaped}" == subprocess.list2cmdline(words)
+
+
+def test_for_powershell_words_go_in_single_quotes_and_a_quoted_program_after_the_call_operator():
+    words = [r"C:\Program Files\Python312\python.exe", "v3_emitter_of_tasks.py", *SPECIAL]
+    line = shell_command(words, "powershell")
+    assert line == (
+        r"& 'C:\Program Files\Python312\python.exe' v3_emitter_of_tasks.py 'my tasks.csv' "
+        r"""'R&D|x<y>z^' '50%PATH%!' 'say "hi"' 'it''s' '$HOME`@{a;b}#'"""
     )
-    assert shlex.split(shell_command(words, windows=False)) == words
+    plain = [r".venv\Scripts\python.exe", "v3_emitter_of_tasks.py", "--queue", "jobs.v2"]
+    assert shell_command(plain, "powershell") == " ".join(plain)  # nothing to quote, no &
+
+
+@pytest.mark.parametrize(
+    ("environ", "windows", "shell"),
+    [
+        ({"PSModulePath": POWERSHELL_MODULES, "USERPROFILE": r"C:\Users\ana"}, True, "powershell"),
+        ({"PSModulePath": CMD_MODULES, "USERPROFILE": r"C:\Users\ana"}, True, "cmd"),
+        ({"SHELL": "/bin/zsh"}, False, "sh"),
+    ],
+)
+def test_the_shell_is_powershell_or_cmd_on_windows_and_a_posix_shell_elsewhere(
+    environ, windows, shell
+):
+    assert user_shell(environ, windows) == shell
+
+
+def on_path(**found: str):
+    """A made-up PATH: `which(name)` finds the programs given, and no other."""
+    return lambda name: found.get(name)
+
+
+@pytest.mark.parametrize(
+    ("executable", "cwd", "windows", "which", "command"),
+    [
+        # a Mac outside a venv: Homebrew's python3, and no python at all
+        (
+            "/opt/homebrew/bin/python3",
+            "/Users/ana/wq",
+            False,
+            on_path(python3="/opt/homebrew/bin/python3"),
+            "python3",
+        ),
+        # a venv activated: its python is the one on PATH
+        (
+            "/home/ana/wq/.venv/bin/python",
+            "/home/ana/wq",
+            False,
+            on_path(
+                python="/home/ana/wq/.venv/bin/python", python3="/home/ana/wq/.venv/bin/python3"
+            ),
+            "python",
+        ),
+        # the venv's python run by its path, the system's python3 on PATH
+        (
+            "/home/ana/wq/.venv/bin/python",
+            "/home/ana/wq",
+            False,
+            on_path(python3="/usr/bin/python3"),
+            ".venv/bin/python",
+        ),
+        ("/home/ana/wq/python", "/home/ana/wq", False, on_path(), "./python"),
+        (
+            "/usr/local/bin/python3.12",
+            "/home/ana/wq",
+            False,
+            on_path(python3="/usr/bin/python3"),
+            "/usr/local/bin/python3.12",
+        ),
+        # Windows: names and drives in any case; another drive has no relative path
+        (
+            r"C:\wq\.venv\Scripts\python.exe",
+            r"c:\WQ",
+            True,
+            on_path(python=r"C:\WQ\.venv\Scripts\python.EXE"),
+            "python",
+        ),
+        (r"C:\wq\.venv\Scripts\python.exe", r"C:\wq", True, on_path(), r".venv\Scripts\python.exe"),
+        (r"C:\Python312\python.exe", r"D:\wq", True, on_path(), r"C:\Python312\python.exe"),
+    ],
+)
+def test_a_command_starts_with_the_python_in_use(executable, cwd, windows, which, command):
+    assert python_command(executable, cwd, windows, which) == command
 
 
 # --- a console that cannot show every character (cp1252) --------------------------------------

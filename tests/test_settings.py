@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from utils.alarms import BLOCKED_TIMEOUT, bound_blocked_waits
 from utils.errors import SettingsError
 from utils.parameters import connection_parameters
 from utils.tasks import seconds_per_dot
 from utils.urls import redact
-from v3_emitter_of_tasks import BLOCKED_TIMEOUT, bound_blocked_waits
 
 
 @pytest.mark.parametrize(

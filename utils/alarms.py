@@ -18,6 +18,10 @@ from collections.abc import Callable
 from utils.errors import BrokerError
 
 REPEAT_EVERY = 30.0  # seconds between two "still blocked" lines
+# --blocked-timeout of the v3 emitter: seconds a resource alarm may block publishing before
+# it gives up; generous, as freeing disk space or letting workers drain takes an operator
+# minutes
+BLOCKED_TIMEOUT = 300.0
 URL_LIMIT = "the URL's blocked_connection_timeout"  # what bounds the wait, unless told otherwise
 
 # the reasons RabbitMQ gives in connection.blocked, and what to do about each
@@ -114,3 +118,19 @@ def say_when_blocked(
     `on_blocked()`; `limit` names the setting that bounds the wait. Hand the watch it returns
     to broker_error(), which names the alarm if pika gives up waiting."""
     return BlockedPublishing(connection, logger, limit, on_blocked)
+
+
+def bound_blocked_waits(params_list: list, flag: float | None) -> list[str]:
+    """Bound how long each broker may block publishing before pika gives up (its
+    blocked_connection_timeout): --blocked-timeout if given, else the URL's own if it sets
+    one, else BLOCKED_TIMEOUT. Return what set each bound, for the line that gives up."""
+    limits = []
+    for params in params_list:
+        if flag is None and params.blocked_connection_timeout is not None:
+            limits.append(URL_LIMIT)
+            continue
+        bound = BLOCKED_TIMEOUT if flag is None else flag
+        params.blocked_connection_timeout = bound or None  # None: wait as long as it lasts
+        default = ", the default" if flag is None else ""
+        limits.append(f"--blocked-timeout ({bound:g} s{default})")
+    return limits

@@ -76,6 +76,13 @@ def seconds(text: str) -> float:
     return value
 
 
+def row_number(text: str) -> int:
+    """argparse type for a row of a file (--from-row): a line number, 1 or more."""
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"must be a line number, 1 or more (got {text!r})")
+    return int(text)
+
+
 def task_words(script_file: str, doc: str | None, argv: list[str] | None = None) -> list[str]:
     """A v1/v2 emitter's command line: the words of its task. -h or --help, alone or first,
     prints the usage and exits 0, sending nothing (as argparse does)."""

@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-from utils.platforms import missing_requirements_hint
+from utils.platforms import missing_requirements_hint, this_python
 
 
 class ExitCode(enum.IntEnum):
@@ -54,7 +54,10 @@ def missing_module(script_file: str, error: ModuleNotFoundError, run_as: str = "
     root = Path(__file__).resolve().parent.parent  # the project's folder
     run_as = run_as or Path(script_file).resolve().relative_to(root).as_posix()
     elsewhere = None if Path.cwd().resolve() == root else str(root)  # then: full paths
-    hint = missing_requirements_hint(run_as, os.environ, sys.platform == "win32", elsewhere)
+    windows = sys.platform == "win32"
+    hint = missing_requirements_hint(
+        run_as, os.environ, windows, root=elsewhere, python=this_python()
+    )
     return (
         f"{Path(script_file).stem}: error: the module {error.name!r} is not installed for "
         f"{sys.executable}: {hint}"

@@ -6,20 +6,26 @@
   is written in the ANSI code page (cp1252), which has no '✓' or '日本'.
 - Colours and redraws are ANSI escapes, which Windows' classic console (cmd, Anaconda
   Prompt) shows raw unless a program turns their processing on.
-- Shell commands shown to the user are quoted for the platform's shell.
+- Shell commands shown to the user are quoted for the shell in use (cmd, PowerShell, a
+  POSIX shell), and start with the Python in use: a Mac has no bare `python` outside a venv.
 
 This module runs on old Pythons too (it must, to say they are too old): its import and
 check_python use nothing newer than Python 3.6.
 """
 
+import ntpath
+import os
+import posixpath
+import re
 import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
 
 MINIMUM_PYTHON = (3, 10)
 
@@ -102,10 +108,73 @@ def broker_not_running_hint(platform: str) -> str:
     return "is RabbitMQ running? " + START_THE_BROKER.get(platform, START_THE_BROKER_ELSEWHERE)
 
 
-def shell_command(words: "list[str]", windows: bool = sys.platform == "win32") -> str:
-    """`words` as one command line to copy into the shell: Windows' quoting there
-    ("my tasks.csv", which cmd and PowerShell both take), POSIX shells' elsewhere."""
-    return subprocess.list2cmdline(words) if windows else shlex.join(words)
+# what cmd acts on outside quotes; escaped with ^, the quotes too, so that cmd never enters a
+# quoted part (where ^ is kept as it is). ^% keeps %NAME% from being expanded at the prompt.
+CMD_SPECIAL = frozenset('^&|<>()%!"')
+# what PowerShell takes as a plain word; anything else goes in single quotes, where it
+# expands nothing ($, `, @, {, ;, a leading # or -- % included)
+POWERSHELL_PLAIN = re.compile(r"[\w.:=+/\\-]+")
+
+
+def user_shell(environ: "Mapping[str, str]", windows: bool) -> str:
+    """The shell the user types in: "cmd" or "powershell" on Windows, "sh" elsewhere."""
+    if not windows:
+        return "sh"
+    return "powershell" if in_powershell(environ) else "cmd"
+
+
+def shell_command(words: "list[str]", shell: "str | None" = None) -> str:
+    """`words` as one command line to copy into `shell` ("sh", "cmd" or "powershell";
+    default: the user's), each word arriving as it is, whatever characters it holds."""
+    if shell is None:
+        shell = user_shell(os.environ, sys.platform == "win32")
+    if shell == "cmd":
+        program = subprocess.list2cmdline(words[:1])
+        rest = subprocess.list2cmdline(words[1:])  # the quoting a program's argv undoes
+        escaped = "".join(f"^{char}" if char in CMD_SPECIAL else char for char in rest)
+        return f"{program} {escaped}" if escaped else program
+    if shell == "powershell":
+        quoted = [
+            word if POWERSHELL_PLAIN.fullmatch(word) else "'" + word.replace("'", "''") + "'"
+            for word in words
+        ]
+        call = "& " if words and quoted[0] != words[0] else ""  # a quoted program is a string
+        return call + " ".join(quoted)
+    return shlex.join(words)
+
+
+def python_command(
+    executable: str,
+    cwd: str,
+    windows: bool,
+    which: "Callable[[str], str | None]" = shutil.which,
+) -> str:
+    """How to start the Python `executable` from `cwd`: "python" (or "python3", all a Mac
+    has outside a venv) when that name on PATH is this very file, as in an active venv;
+    else its path, relative to `cwd` when it is under it (.venv/bin/python)."""
+    paths = ntpath if windows else posixpath
+
+    def same(path: str) -> bool:
+        return paths.normcase(paths.abspath(path)) == paths.normcase(paths.abspath(executable))
+
+    for name in ("python",) if windows else ("python", "python3"):
+        found = which(name)
+        if found is not None and same(found):
+            return name
+    try:
+        relative = paths.relpath(executable, cwd)
+    except ValueError:  # another drive (Windows)
+        return executable
+    if relative.startswith(".."):
+        return executable
+    here = ".\\" if windows else "./"
+    return relative if paths.sep in relative else here + relative  # a bare name is looked up
+
+
+def this_python(shell: "str | None" = None) -> str:
+    """The Python in use, as the first word of a command for the user's shell."""
+    windows = sys.platform == "win32"
+    return shell_command([python_command(sys.executable, os.getcwd(), windows)], shell)
 
 
 def in_powershell(environ: "Mapping[str, str]") -> bool:
@@ -116,7 +185,12 @@ def in_powershell(environ: "Mapping[str, str]") -> bool:
 
 
 def missing_requirements_hint(
-    script: str, environ: "Mapping[str, str]", windows: bool, root: "str | None" = None
+    script: str,
+    environ: "Mapping[str, str]",
+    windows: bool,
+    *,
+    root: "str | None" = None,
+    python: str = "python",
 ) -> str:
     """What to do when the project's requirements are missing, in the form of the shell in use.
 
@@ -126,13 +200,15 @@ def missing_requirements_hint(
     Windows does not say which shell started us. PowerShell adds the user's own modules
     folder (under USERPROFILE) to PSModulePath, which cmd has only with the system's
     folders, unless cmd was started from PowerShell. The form without activation
-    (.venv\\Scripts\\python SCRIPT) works in both, whichever the guess.
+    (.venv\\Scripts\\python SCRIPT) works in both, whichever the guess. `python` starts the
+    Python in use (this_python), whose pip installs for it.
     """
     separator = "\\" if windows else "/"
 
     def path(relative: str) -> str:
         full = relative if root is None else root.rstrip(separator) + separator + relative
-        return shell_command([full], windows)
+        # double quotes: what cmd and PowerShell both take around a path
+        return shell_command([full], "cmd" if windows else "sh")
 
     command = script.split() if script.startswith("-m ") else [path(script)]
     if windows:
@@ -159,5 +235,5 @@ def missing_requirements_hint(
     return (
         f"run {run}, or activate the project's virtual environment first: {activate}; "
         f"or install the requirements for this Python{here}: "
-        f"python -m pip install -r {path('requirements.txt')}"
+        f"{python} -m pip install -r {path('requirements.txt')}"
     )
