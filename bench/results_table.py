@@ -116,7 +116,9 @@ def ratio_text(figure: Figure) -> str:
     """'0.93x limit', then the ratios to `also` ('; 0.57x course loop, not graded'), or ''
     for a figure compared with nothing."""
     texts = [one_ratio_text(figure, figure.baseline)] if figure.baseline else []
-    texts += [one_ratio_text(figure, other) + ", not graded" for other in figure.also]
+    for other in figure.also:
+        text = one_ratio_text(figure, other)
+        texts.append(f"{text}, not graded" if text else "")
     return "; ".join(text for text in texts if text)
 
 
