@@ -143,9 +143,8 @@ def drain(children: list[BenchChild], tasks: int) -> float:
 
 
 def fill_peer_queue(peer: PeerQueue, tasks: int, name: str) -> None:
-    """Fill a peer's empty queue with `tasks` no-op tasks, through the peer's own client."""
-    if peer.vhost.ready_count(peer.queue, missing_ok=True):
-        peer.vhost.delete_queue(peer.queue)  # left by a failed run: the peer declares it anew
+    """Fill a peer's queue with `tasks` no-op tasks, through the peer's own client."""
+    peer.vhost.delete_queue(peer.queue)  # its client declares it anew, as the peer sets it up
     run([*peer.fill, str(tasks)], bench_env(peer.vhost.url), f"{name}-fill")
     if peer.vhost.ready_count(peer.queue) != tasks:
         raise RuntimeError(f"{peer.queue} does not hold the {tasks} tasks just published")
