@@ -9,17 +9,18 @@
 # make bench  the benchmarks (bench/), results in bench/results.md; BENCH_ARGS: their options,
 #             e.g. make bench BENCH_ARGS="--only worker --runs 7"
 # Each target sets up what it needs: .venv with the requirements (the demo, the lab and the
-# partition run only requirements.txt; lint, test and bench also requirements-dev.txt), and a
-# running RabbitMQ.
+# partition run only requirements.txt; lint, test and bench also requirements-dev.txt; bench
+# alone also requirements-bench.txt, the peers Dramatiq and Celery), and a running RabbitMQ.
 
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo lab test check partition bench lint broker venv dev clean
+.PHONY: demo lab test check partition bench lint broker venv dev bench-deps clean
 
 venv: $(VENV)/.installed
 dev: $(VENV)/.installed-dev
+bench-deps: $(VENV)/.installed-bench
 
 # the runtime requirements: all the demo, the lab and the six scripts need
 $(VENV)/.installed: requirements.txt
@@ -32,6 +33,11 @@ $(VENV)/.installed: requirements.txt
 # the development tools on top (pytest, ruff, mypy, vermin): only lint, test and bench
 $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+# the peers the benchmarks compare the v3 scripts with: only bench
+$(VENV)/.installed-bench: $(VENV)/.installed-dev requirements-bench.txt
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements-bench.txt
 	touch $@
 
 broker:
@@ -58,7 +64,7 @@ check: dev broker lint
 partition: venv broker
 	$(PY) -m tools.partition $(PARTITION_ARGS)
 
-bench: dev broker
+bench: bench-deps broker
 	$(PY) -m bench.run_all $(BENCH_ARGS)
 
 clean:

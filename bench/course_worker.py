@@ -39,6 +39,7 @@ def setup_course_logger() -> None:
         handler.setFormatter(formatter)
         logger.addHandler(handler)
     logger.setLevel(logging.INFO)
+    logger.propagate = False  # under a peer's worker (bench/*_peer.py) the root logs too
 
 
 def callback(per_dot: float, channel, method, _properties, body: bytes) -> None:

@@ -28,6 +28,8 @@ class Publisher:
     args: list[str]
     rows: int
     peak_rss: Figure | None = None  # filled for the v3 emitter (for section 4)
+    vhost: Vhost | None = None  # a peer's own vhost (bench/peer_bench.py); None: the section's
+    queue: str = QUEUE
 
 
 def _baseline(mode: str, rows: int, *extra: str) -> list[str]:
@@ -93,12 +95,14 @@ def publishers(sizes: Sizes) -> list[Publisher]:
     ]
 
 
-def publish_once(vhost: Vhost, args: list[str], rows: int, name: str) -> BenchExit:
+def publish_once(
+    vhost: Vhost, args: list[str], rows: int, name: str, queue: str = QUEUE
+) -> BenchExit:
     """Run one publisher into an empty queue; check every row arrived; empty the queue."""
-    vhost.delete_queue(QUEUE)
+    vhost.delete_queue(queue)
     finished = run(args, bench_env(vhost.url), name)
-    arrived = wait_for_count(vhost, QUEUE, rows)
-    vhost.delete_queue(QUEUE)
+    arrived = wait_for_count(vhost, queue, rows)
+    vhost.delete_queue(queue)
     if arrived != rows:
         raise RuntimeError(f"{name}: {arrived} of {rows} rows in the queue")
     return finished
@@ -114,13 +118,19 @@ def wait_for_count(vhost: Vhost, queue: str, count: int, timeout: float = 30) ->
     return seen
 
 
-def emitter_figures(vhost: Vhost, sizes: Sizes, log=print) -> list[Figure]:
-    """Measure every publisher `sizes.runs` times, interleaved, and return the figures."""
-    measured = publishers(sizes)
-    for run_number in range(1, sizes.runs + 1):
+def measure_publishers(
+    vhost: Vhost, measured: list[Publisher], runs: int, name: str, log=print
+) -> list[Figure]:
+    """Measure every publisher `runs` times, interleaved; their figures, then their peaks."""
+    for run_number in range(1, runs + 1):
         for index, publisher in in_run_order(list(enumerate(measured)), run_number):
-            name = f"emitter-{index}-run{run_number}"
-            finished = publish_once(vhost, publisher.args, publisher.rows, name)
+            finished = publish_once(
+                publisher.vhost or vhost,
+                publisher.args,
+                publisher.rows,
+                f"{name}-{index}-run{run_number}",
+                publisher.queue,
+            )
             publisher.figure.values.append(publisher.rows / finished.seconds)
             if publisher.peak_rss is not None:
                 publisher.peak_rss.values.append(finished.peak_rss_kib / 1024)
@@ -128,3 +138,8 @@ def emitter_figures(vhost: Vhost, sizes: Sizes, log=print) -> list[Figure]:
     return [publisher.figure for publisher in measured] + [
         publisher.peak_rss for publisher in measured if publisher.peak_rss is not None
     ]
+
+
+def emitter_figures(vhost: Vhost, sizes: Sizes, log=print) -> list[Figure]:
+    """Measure every publisher `sizes.runs` times, interleaved, and return the figures."""
+    return measure_publishers(vhost, publishers(sizes), sizes.runs, "emitter", log)

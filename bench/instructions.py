@@ -1,6 +1,6 @@
 """Instructions a task, counted by callgrind: a consumer's own cost, steadier than any rate.
 
-    python -m bench.instructions [--tasks N1 N2] [--seconds-per-dot S] [v3 course bare]
+    python -m bench.instructions [--tasks N1 N2] [--seconds-per-dot S] [v3 course bare threaded]
 
 Each consumer runs under `valgrind --tool=callgrind` (every thread counted) on N1 tasks,
 then on N2, in a vhost of its own; (count on N2 - count on N1) / (N2 - N1) is its count a
@@ -25,6 +25,7 @@ CONSUMERS = {
     "v3": ["v3_listening_worker.py"],  # told SECONDS_PER_DOT; the loops, --seconds-per-dot
     "course": ["-m", "bench.course_worker"],
     "bare": ["-m", "bench.bare_worker"],
+    "threaded": ["-m", "bench.threaded_course_worker"],
 }
 
 

@@ -23,7 +23,8 @@ class Target:
         return ratio >= self.bound if self.op == ">=" else ratio <= self.bound
 
     def __str__(self) -> str:
-        return f"{'≥' if self.op == '>=' else '≤'} {self.bound:g}x" + (
+        bound = f"{self.bound:g}" + ("" if self.bound % 1 else ".0")  # 0.95x, 1.0x
+        return f"{'≥' if self.op == '>=' else '≤'} {bound}x" + (
             f" ({self.note})" if self.note else ""
         )
 
@@ -40,31 +41,34 @@ class Figure:
     baseline: Figure | None = None
     target: Target | None = None
     note: str = ""
+    also: list[Figure] = field(default_factory=list)  # more baselines: ratios shown, ungraded
 
     @property
     def median(self) -> float:
         return statistics.median(self.values)
 
-    def ratio(self) -> float | None:
-        """This figure against its baseline (None without one).
+    def ratio(self, baseline: Figure | None = None) -> float | None:
+        """This figure against its baseline, or another one (None without one).
 
         Measured in the same runs: the median of the runs' ratios. A graded figure and its
         baseline run back to back, so a slow spell of this shared machine slows both and
         cancels out; in a ratio of medians, the two medians can come from different runs.
         Against a baseline measured once (the ideal schedule): median over that value.
         """
-        if self.baseline is None or not self.values or not self.baseline.values:
+        baseline = baseline or self.baseline
+        if baseline is None or not self.values or not baseline.values:
             return None
-        paired = self.paired_ratios()
+        paired = self.paired_ratios(baseline)
         if paired:
             return statistics.median(paired)
-        return self.median / self.baseline.median
+        return self.median / baseline.median
 
-    def paired_ratios(self) -> list[float]:
+    def paired_ratios(self, baseline: Figure | None = None) -> list[float]:
         """Run by run, this figure over its baseline (figures are measured interleaved)."""
-        if self.baseline is None or len(self.values) != len(self.baseline.values):
+        baseline = baseline or self.baseline
+        if baseline is None or len(self.values) != len(baseline.values):
             return []
-        return [value / base for value, base in zip(self.values, self.baseline.values, strict=True)]
+        return [value / base for value, base in zip(self.values, baseline.values, strict=True)]
 
     def verdict(self) -> str:
         """PASS or MISS for a graded target; for an informative one, whether it is met."""
@@ -109,14 +113,22 @@ def spread(figure: Figure) -> str:
 
 
 def ratio_text(figure: Figure) -> str:
-    """'0.93x limit', or '' for a figure compared with nothing."""
-    ratio = figure.ratio()
+    """'0.93x limit', then the ratios to `also` ('; 0.57x course loop, not graded'), or ''
+    for a figure compared with nothing."""
+    texts = [one_ratio_text(figure, figure.baseline)] if figure.baseline else []
+    for other in figure.also:
+        text = one_ratio_text(figure, other)
+        texts.append(f"{text}, not graded" if text else "")
+    return "; ".join(text for text in texts if text)
+
+
+def one_ratio_text(figure: Figure, baseline: Figure) -> str:
+    """'0.93x limit (median of run by run 0.90-1.02)', or '' when either is not measured."""
+    ratio = figure.ratio(baseline)
     if ratio is None:
         return ""
-    baseline = figure.baseline
-    assert baseline is not None  # a figure with a ratio has a baseline
     text = f"{ratio:.2f}x {baseline.short or baseline.name}"
-    paired = figure.paired_ratios()
+    paired = figure.paired_ratios(baseline)
     if len(paired) > 1:
         text += f" (median of run by run {min(paired):.2f}-{max(paired):.2f})"
     return text

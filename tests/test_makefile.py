@@ -1,5 +1,6 @@
 """The Makefile: a cold `make demo` installs only what the demo runs; lint and tests add the
-development tools; `make bench` passes BENCH_ARGS on."""
+development tools; only `make bench` adds the peers (requirements-bench.txt), and passes
+BENCH_ARGS on."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from tests.support import PROJECT_ROOT
 
 def dry_run(tmp_path, *args: str) -> str:
     """`make -n ARGS` in a copy of the project's Makefile and requirements: no .venv yet."""
-    for name in ("Makefile", "requirements.txt", "requirements-dev.txt"):
+    for name in ("Makefile", "requirements.txt", "requirements-dev.txt", "requirements-bench.txt"):
         shutil.copy(PROJECT_ROOT / name, tmp_path / name)
     result = subprocess.run(
         ["make", "-n", *args], cwd=tmp_path, capture_output=True, text=True, timeout=30
@@ -32,6 +33,16 @@ def test_lint_and_test_add_the_development_tools(tmp_path):
         planned = dry_run(tmp_path, target)
         assert "-r requirements.txt" in planned
         assert "-r requirements-dev.txt" in planned
+        assert "requirements-bench.txt" not in planned
+
+
+def test_only_bench_installs_the_peers(tmp_path):
+    planned = dry_run(tmp_path, "bench")
+    for requirements in ("requirements.txt", "requirements-dev.txt", "requirements-bench.txt"):
+        assert f"pip install -q --disable-pip-version-check -r {requirements}" in planned
+    assert planned.index("requirements-bench.txt") < planned.index("-m bench.run_all")
+    for target in ("demo", "lab", "partition"):
+        assert "requirements-bench.txt" not in dry_run(tmp_path, target)
 
 
 def test_bench_args_reach_the_benchmarks(tmp_path):
