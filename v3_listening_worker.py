@@ -40,9 +40,8 @@ except ModuleNotFoundError as missing:  # run outside the project's virtual envi
 
 from utils.alarms import say_when_blocked
 from utils.arguments import ArgumentParser, add_queue_arguments, up_to
-from utils.backoff import backoff
 from utils.broker_errors import broker_error, why_closed
-from utils.connect import closed_at_the_end, connect_in_turn
+from utils.connect import backoff, closed_at_the_end, connect_in_turn
 from utils.console_lines import done_line, ready_line, received_line, received_note, try_of
 from utils.dead_letter import (
     dead_letter_queue,
