@@ -45,8 +45,7 @@ except ModuleNotFoundError as missing:  # run outside the project's virtual envi
 from utils.admin_panel import offer_rabbitmq_admin_site
 from utils.alarms import BLOCKED_TIMEOUT, BlockedPublishing, bound_blocked_waits, say_when_blocked
 from utils.arguments import ArgumentParser, add_queue_arguments, row_number, seconds
-from utils.broker_errors import broker_error, dropped
-from utils.connect_failure import connection_failure
+from utils.broker_errors import broker_error, connection_failure, dropped
 from utils.console_lines import count_of, sent_line
 from utils.outcome import Outcome, gave_up, say_the_end, stopped_at_once
 from utils.parameters import connection_parameters

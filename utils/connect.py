@@ -8,15 +8,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pika
-import pika.exceptions
-from pika.adapters.utils.connection_workflow import AMQPConnectorException
 
 from utils.alarms import BlockedPublishing
-from utils.connect_failure import connection_failure
-
-# What pika raises when a connection cannot be opened: its own errors, a handshake that
-# times out (something other than RabbitMQ listening?), and socket errors such as DNS.
-CONNECT_ERRORS = (pika.exceptions.AMQPConnectionError, AMQPConnectorException, OSError)
+from utils.broker_errors import CONNECT_ERRORS, connection_failure
 
 BACKOFF_FIRST = 0.5  # seconds before the first reconnection attempt, doubled after each failure
 
