@@ -46,13 +46,13 @@ from utils.admin_panel import offer_rabbitmq_admin_site
 from utils.alarms import BLOCKED_TIMEOUT, BlockedPublishing, bound_blocked_waits, say_when_blocked
 from utils.arguments import ArgumentParser, add_queue_arguments, row_number, seconds
 from utils.broker_errors import broker_error, connection_failure, dropped
-from utils.console_lines import count_of, sent_line
+from utils.console_lines import count_of, rows_named, sent_line
 from utils.outcome import Outcome, gave_up, say_the_end, stopped_at_once
 from utils.parameters import connection_parameters
 from utils.queues import PERSISTENT, AsyncDeclare, queue_arguments
 from utils.retry_budget import RetryBudget
 from utils.signals import STOP_CHECK_EVERY, GracefulStop
-from utils.tasks import DEFAULT_TASKS_FILE, Task, TaskFile, from_row, rows_named
+from utils.tasks import DEFAULT_TASKS_FILE, Task, TaskFile, from_row
 from utils.urls import address, rabbitmq_url
 from utils.util_logger import setup_logger
 

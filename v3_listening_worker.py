@@ -42,7 +42,14 @@ from utils.alarms import say_when_blocked
 from utils.arguments import ArgumentParser, add_queue_arguments, up_to
 from utils.broker_errors import broker_error, why_closed
 from utils.connect import backoff, closed_at_the_end, connect_in_turn
-from utils.console_lines import done_line, ready_line, received_line, received_note, try_of
+from utils.console_lines import (
+    RowRuns,
+    done_line,
+    ready_line,
+    received_line,
+    received_note,
+    try_of,
+)
 from utils.dead_letter import (
     dead_letter_queue,
     not_a_dead_letter_queue,
@@ -53,7 +60,7 @@ from utils.dead_letter import (
 from utils.parameters import connection_parameters
 from utils.queues import queue_arguments, use_queue_as_it_is
 from utils.signals import GracefulStop, wait_or_stop
-from utils.tasks import RowRuns, seconds_per_dot, work_seconds
+from utils.tasks import seconds_per_dot, work_seconds
 from utils.urls import address, rabbitmq_url
 from utils.util_logger import setup_logger
 

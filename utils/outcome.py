@@ -13,10 +13,9 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from utils.console_lines import count_of
+from utils.console_lines import count_of, rows_named
 from utils.errors import BrokerError, ExitCode, ScriptError
 from utils.resume import resume_command
-from utils.tasks import rows_named
 
 
 @dataclass
