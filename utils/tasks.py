@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import csv
 import itertools
-import math
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO, NamedTuple
 
 from utils import PROJECT_ROOT
+from utils.arguments import parse_seconds
 from utils.errors import InputError, SettingsError
 
 DEFAULT_TASKS_FILE = PROJECT_ROOT / "tasks.csv"
@@ -25,15 +25,6 @@ class Task(NamedTuple):
 
     row: int
     text: str
-
-
-def parse_seconds(text: str) -> float | None:
-    """A number of seconds, 0 or more (not inf, not nan); None when `text` is not one."""
-    try:
-        value = float(text)
-    except ValueError:
-        return None
-    return value if math.isfinite(value) and value >= 0 else None
 
 
 MOST_SECONDS_PER_DOT = 3600.0  # an hour a dot: more is a typo, and would overflow a sleep
