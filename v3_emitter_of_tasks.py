@@ -479,7 +479,11 @@ class ConfirmedPublisher:
         self._publish_more()
 
     def _publish(self, task: Task, again: bool = False) -> None:
-        """Publish the task on the open channel, as the next delivery tag of Confirms."""
+        """Publish the task on the open channel, as the next delivery tag of Confirms.
+
+        pika raises here only on a channel or connection that is not open, which every caller
+        rules out first; a connection lost meanwhile does not raise (pika only buffers the
+        write): the task, in Confirms before pika sees it, goes again (connection_lost)."""
         if not self.confirms.pending:  # the wait for an answer starts now
             self.budget.heard()
         self.confirms.published(task, again)

@@ -1,15 +1,16 @@
 """v3 listening worker: the production version of the worker (docs/worker.md).
 
 Takes tasks from a durable queue (task_queue3 by default) one at a time (prefetch 1: fair
-dispatch) and acks each once work(task, seconds) is done. As in pika's
-examples/basic_consumer_threaded.py, pika's I/O loop (the main thread) hands each delivery to
-the work thread, which says Received and works while heartbeats flow, then hands it back
-(add_callback_threadsafe) to finish(), where every delivery ends: acked when done; when the
-work raised anything (or the body is not UTF-8), acked once the broker confirms its copy (a
-retry counted in "x-failures", or a set-aside in <queue>.dead-letter); a copy refused is
-published again with backoff while the task is held. After start-up no broker event ends it:
-a lost connection or a closed channel starts consuming again, the next URL first; the first
-Ctrl+C finishes the task in hand, a second stops now. Your own work:
+dispatch) and acks each once work(task, seconds) is done. Pika's I/O loop (the main thread)
+hands each delivery to one work thread, which says Received and works while the loop answers
+heartbeats, then hands it back with add_callback_threadsafe (the hand-back of pika's
+examples/basic_consumer_threaded.py, which starts a thread per delivery instead) to
+finish(), where every delivery ends: acked when done; when the work raised anything (or the
+body is not UTF-8), acked once the broker confirms its copy (a retry counted in
+"x-failures", or a set-aside in <queue>.dead-letter); a copy refused is published again with
+backoff while the task is held. After start-up no broker event ends it: a lost connection or
+a closed channel starts consuming again, the next URL first; the first Ctrl+C finishes the
+task in hand, a second stops now. Your own work:
 `import v3_listening_worker as w; sys.exit(w.main(work=mine))`.
 """
 
@@ -290,9 +291,13 @@ class Consumer:
             self.channel = use_queue_as_it_is(self.connection, queue_name, refused)
 
     def _wait_for_ending(self) -> Ending:
-        """Handle events until consuming must end: the one place that looks why. Neither a
-        signal nor the broker makes process_data_events return: a timer does, every
-        CHECK_EVERY seconds (one timer, not one a task), and the loop looks again."""
+        """Handle events until consuming must end: the one place that looks why.
+
+        process_data_events returns once pika has something to hand over: from the broker a
+        delivery, a cancel or a closed channel; from the work thread a task handed back. A
+        stop signal is not one (its handler only sets a flag, and pika's wait goes on), nor
+        a work thread that died, nor work running late: for those a timer wakes the loop
+        every CHECK_EVERY seconds (one timer, not one a task), and it looks again."""
         self._wake_every(CHECK_EVERY)
         while True:
             if self.channel.is_closed:  # e.g. a task held past the broker's consumer_timeout
