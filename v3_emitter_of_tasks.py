@@ -540,8 +540,13 @@ def main(argv: list[str] | None = None) -> int:
         stop.install()  # Ctrl+C, SIGTERM: stop reading, wait briefly for the confirms
         started = time.monotonic()
         with progress_bar(task_file) as progress:
-            quiet = args.quiet or progress is not None
-            settings = Settings(args.queue, args.queue_type, quiet, limits, args.retry_for)
+            settings = Settings(
+                queue=args.queue,
+                queue_type=args.queue_type,
+                quiet=args.quiet or progress is not None,
+                limits=limits,
+                retry_for=args.retry_for,
+            )
             outcome = ConfirmedPublisher(params, settings, tasks, stop, progress).run()
     except ScriptError as error:
         return report(logger, error)

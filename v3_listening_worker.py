@@ -20,6 +20,7 @@ import argparse
 import collections
 import enum
 import functools
+import itertools
 import logging
 import os
 import queue
@@ -105,7 +106,7 @@ logger = logging.getLogger(Path(__file__).stem)  # its handlers: setup_logger, i
 
 def work(task: str, seconds: float) -> None:
     """A task's work: a sleep of its dots times SECONDS_PER_DOT, none for none. Raising fails it."""
-    if seconds:
+    if seconds:  # time.sleep(0) is no free no-op: a system call that yields the CPU
         time.sleep(seconds)
 
 
@@ -511,7 +512,9 @@ class Worker:
 
     def _reconnect(self, after: int) -> tuple[pika.BlockingConnection, int] | None:
         """Retry with capped, jittered backoff until connected, or None once a stop is asked."""
-        for attempt in range(1, sys.maxsize):
+        attempts = itertools.count(1)
+        while True:  # a `for` over count() would need a dead return: mypy sees no endless loop
+            attempt = next(attempts)
             delay = backoff(attempt, BACKOFF_CAP)
             logger.warning(" [!] reconnecting in %.1f s (attempt %d)", delay, attempt)
             if wait_or_stop(self.stop.requested, delay):
@@ -528,7 +531,6 @@ class Worker:
             moved = "the same node" if node == after else f"moved from {lost}"
             logger.info(" [*] worker %s reconnected to %s (%s)", self.settings.name, now, moved)
             return connected
-        return None
 
 
 def main(argv: list[str] | None = None, work: Callable[[str, float], None] = work) -> int:
@@ -541,8 +543,15 @@ def main(argv: list[str] | None = None, work: Callable[[str, float], None] = wor
     try:
         params = connection_parameters(rabbitmq_url(args.url))
         queue_name = not_a_dead_letter_queue(args.queue)
-        options = (queue_name, args.queue_type, args.name, args.prefetch, seconds_per_dot())
-        settings = Settings(*options, args.retries, work)
+        settings = Settings(
+            queue=queue_name,
+            queue_type=args.queue_type,
+            name=args.name,
+            prefetch=args.prefetch,
+            per_dot=seconds_per_dot(),
+            retries=args.retries,
+            work=work,
+        )
         if not args.prefetch:
             logger.info(NO_FAIR, args.name)
         worker = Worker(params, settings, stop)
