@@ -18,7 +18,7 @@ except ModuleNotFoundError as missing:  # run outside the project's virtual envi
 from utils.admin_panel import offer_rabbitmq_admin_site
 from utils.alarms import say_when_blocked
 from utils.arguments import task_words
-from utils.exit_on_error import exit_on_error
+from utils.broker_errors import exit_on_error
 from utils.parameters import connection_parameters
 from utils.queues import PERSISTENT, use_queue_as_it_is
 from utils.urls import rabbitmq_url

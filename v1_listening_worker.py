@@ -15,9 +15,8 @@ except ModuleNotFoundError as missing:  # run outside the project's virtual envi
     raise SystemExit(missing_module(__file__, missing)) from None
 
 from utils.arguments import no_arguments
-from utils.broker_errors import consuming_cancelled
+from utils.broker_errors import consuming_cancelled, exit_on_error
 from utils.dead_letter import set_aside
-from utils.exit_on_error import exit_on_error
 from utils.parameters import connection_parameters
 from utils.queues import use_queue_as_it_is
 from utils.signals import (

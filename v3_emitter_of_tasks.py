@@ -45,15 +45,14 @@ except ModuleNotFoundError as missing:  # run outside the project's virtual envi
 from utils.admin_panel import offer_rabbitmq_admin_site
 from utils.alarms import BLOCKED_TIMEOUT, BlockedPublishing, bound_blocked_waits, say_when_blocked
 from utils.arguments import ArgumentParser, add_queue_arguments, row_number, seconds
-from utils.broker_errors import broker_error, dropped
-from utils.connect_failure import connection_failure
-from utils.console_lines import count_of, sent_line
+from utils.broker_errors import broker_error, connection_failure, dropped
+from utils.console_lines import count_of, rows_named, sent_line
 from utils.outcome import Outcome, gave_up, say_the_end, stopped_at_once
 from utils.parameters import connection_parameters
 from utils.queues import PERSISTENT, AsyncDeclare, queue_arguments
 from utils.retry_budget import RetryBudget
 from utils.signals import STOP_CHECK_EVERY, GracefulStop
-from utils.tasks import DEFAULT_TASKS_FILE, Task, TaskFile, from_row, rows_named
+from utils.tasks import DEFAULT_TASKS_FILE, Task, TaskFile, from_row
 from utils.urls import address, rabbitmq_url
 from utils.util_logger import setup_logger
 
@@ -480,7 +479,11 @@ class ConfirmedPublisher:
         self._publish_more()
 
     def _publish(self, task: Task, again: bool = False) -> None:
-        """Publish the task on the open channel, as the next delivery tag of Confirms."""
+        """Publish the task on the open channel, as the next delivery tag of Confirms.
+
+        pika raises here only on a channel or connection that is not open, which every caller
+        rules out first; a connection lost meanwhile does not raise (pika only buffers the
+        write): the task, in Confirms before pika sees it, goes again (connection_lost)."""
         if not self.confirms.pending:  # the wait for an answer starts now
             self.budget.heard()
         self.confirms.published(task, again)
@@ -537,8 +540,13 @@ def main(argv: list[str] | None = None) -> int:
         stop.install()  # Ctrl+C, SIGTERM: stop reading, wait briefly for the confirms
         started = time.monotonic()
         with progress_bar(task_file) as progress:
-            quiet = args.quiet or progress is not None
-            settings = Settings(args.queue, args.queue_type, quiet, limits, args.retry_for)
+            settings = Settings(
+                queue=args.queue,
+                queue_type=args.queue_type,
+                quiet=args.quiet or progress is not None,
+                limits=limits,
+                retry_for=args.retry_for,
+            )
             outcome = ConfirmedPublisher(params, settings, tasks, stop, progress).run()
     except ScriptError as error:
         return report(logger, error)

@@ -1,15 +1,16 @@
 """v3 listening worker: the production version of the worker (docs/worker.md).
 
 Takes tasks from a durable queue (task_queue3 by default) one at a time (prefetch 1: fair
-dispatch) and acks each once work(task, seconds) is done. As in pika's
-examples/basic_consumer_threaded.py, pika's I/O loop (the main thread) hands each delivery to
-the work thread, which says Received and works while heartbeats flow, then hands it back
-(add_callback_threadsafe) to finish(), where every delivery ends: acked when done; when the
-work raised anything (or the body is not UTF-8), acked once the broker confirms its copy (a
-retry counted in "x-failures", or a set-aside in <queue>.dead-letter); a copy refused is
-published again with backoff while the task is held. After start-up no broker event ends it:
-a lost connection or a closed channel starts consuming again, the next URL first; the first
-Ctrl+C finishes the task in hand, a second stops now. Your own work:
+dispatch) and acks each once work(task, seconds) is done. Pika's I/O loop (the main thread)
+hands each delivery to one work thread, which says Received and works while the loop answers
+heartbeats, then hands it back with add_callback_threadsafe (the hand-back of pika's
+examples/basic_consumer_threaded.py, which starts a thread per delivery instead) to
+finish(), where every delivery ends: acked when done; when the work raised anything (or the
+body is not UTF-8), acked once the broker confirms its copy (a retry counted in
+"x-failures", or a set-aside in <queue>.dead-letter); a copy refused is published again with
+backoff while the task is held. After start-up no broker event ends it: a lost connection or
+a closed channel starts consuming again, the next URL first; the first Ctrl+C finishes the
+task in hand, a second stops now. Your own work:
 `import v3_listening_worker as w; sys.exit(w.main(work=mine))`.
 """
 
@@ -19,6 +20,7 @@ import argparse
 import collections
 import enum
 import functools
+import itertools
 import logging
 import os
 import queue
@@ -40,10 +42,16 @@ except ModuleNotFoundError as missing:  # run outside the project's virtual envi
 
 from utils.alarms import say_when_blocked
 from utils.arguments import ArgumentParser, add_queue_arguments, up_to
-from utils.backoff import backoff
 from utils.broker_errors import broker_error, why_closed
-from utils.connect import closed_at_the_end, connect_in_turn
-from utils.console_lines import done_line, ready_line, received_line, received_note, try_of
+from utils.connect import backoff, closed_at_the_end, connect_in_turn
+from utils.console_lines import (
+    RowRuns,
+    done_line,
+    ready_line,
+    received_line,
+    received_note,
+    try_of,
+)
 from utils.dead_letter import (
     dead_letter_queue,
     not_a_dead_letter_queue,
@@ -54,7 +62,7 @@ from utils.dead_letter import (
 from utils.parameters import connection_parameters
 from utils.queues import queue_arguments, use_queue_as_it_is
 from utils.signals import GracefulStop, wait_or_stop
-from utils.tasks import RowRuns, seconds_per_dot, work_seconds
+from utils.tasks import seconds_per_dot, work_seconds
 from utils.urls import address, rabbitmq_url
 from utils.util_logger import setup_logger
 
@@ -98,7 +106,7 @@ logger = logging.getLogger(Path(__file__).stem)  # its handlers: setup_logger, i
 
 def work(task: str, seconds: float) -> None:
     """A task's work: a sleep of its dots times SECONDS_PER_DOT, none for none. Raising fails it."""
-    if seconds:
+    if seconds:  # time.sleep(0) is no free no-op: a system call that yields the CPU
         time.sleep(seconds)
 
 
@@ -284,9 +292,13 @@ class Consumer:
             self.channel = use_queue_as_it_is(self.connection, queue_name, refused)
 
     def _wait_for_ending(self) -> Ending:
-        """Handle events until consuming must end: the one place that looks why. Neither a
-        signal nor the broker makes process_data_events return: a timer does, every
-        CHECK_EVERY seconds (one timer, not one a task), and the loop looks again."""
+        """Handle events until consuming must end: the one place that looks why.
+
+        process_data_events returns once pika has something to hand over: from the broker a
+        delivery, a cancel or a closed channel; from the work thread a task handed back. A
+        stop signal is not one (its handler only sets a flag, and pika's wait goes on), nor
+        a work thread that died, nor work running late: for those a timer wakes the loop
+        every CHECK_EVERY seconds (one timer, not one a task), and it looks again."""
         self._wake_every(CHECK_EVERY)
         while True:
             if self.channel.is_closed:  # e.g. a task held past the broker's consumer_timeout
@@ -500,7 +512,9 @@ class Worker:
 
     def _reconnect(self, after: int) -> tuple[pika.BlockingConnection, int] | None:
         """Retry with capped, jittered backoff until connected, or None once a stop is asked."""
-        for attempt in range(1, sys.maxsize):
+        attempts = itertools.count(1)
+        while True:  # a `for` over count() would need a dead return: mypy sees no endless loop
+            attempt = next(attempts)
             delay = backoff(attempt, BACKOFF_CAP)
             logger.warning(" [!] reconnecting in %.1f s (attempt %d)", delay, attempt)
             if wait_or_stop(self.stop.requested, delay):
@@ -517,7 +531,6 @@ class Worker:
             moved = "the same node" if node == after else f"moved from {lost}"
             logger.info(" [*] worker %s reconnected to %s (%s)", self.settings.name, now, moved)
             return connected
-        return None
 
 
 def main(argv: list[str] | None = None, work: Callable[[str, float], None] = work) -> int:
@@ -530,8 +543,15 @@ def main(argv: list[str] | None = None, work: Callable[[str, float], None] = wor
     try:
         params = connection_parameters(rabbitmq_url(args.url))
         queue_name = not_a_dead_letter_queue(args.queue)
-        options = (queue_name, args.queue_type, args.name, args.prefetch, seconds_per_dot())
-        settings = Settings(*options, args.retries, work)
+        settings = Settings(
+            queue=queue_name,
+            queue_type=args.queue_type,
+            name=args.name,
+            prefetch=args.prefetch,
+            per_dot=seconds_per_dot(),
+            retries=args.retries,
+            work=work,
+        )
         if not args.prefetch:
             logger.info(NO_FAIR, args.name)
         worker = Worker(params, settings, stop)

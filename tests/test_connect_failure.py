@@ -16,7 +16,7 @@ from pika.adapters.utils.connection_workflow import (
 )
 
 from tests.support import run_script, script_env
-from utils.connect_failure import connection_failure
+from utils.broker_errors import connection_failure
 from utils.parameters import connection_parameters
 from utils.urls import redact
 

@@ -8,8 +8,7 @@ import subprocess
 import pytest
 
 from tests.support import PROJECT_ROOT, PYTHON, TASKS_CSV_ROWS, run_script, script_env
-from utils.outcome import Outcome
-from utils.resume import resume_command
+from utils.outcome import Outcome, resume_command
 from v3_emitter_of_tasks import make_argument_parser
 
 

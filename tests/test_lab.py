@@ -33,9 +33,8 @@ from tools.lab.session import Side
 from tools.lab.verdict import Column, Verdict, verdict_lines
 from tools.management import ManagementError
 from tools.supervisor import RoundLog
-from utils.console_lines import parse_all_received, parse_not_confirmed
+from utils.console_lines import named_rows, parse_all_received, parse_not_confirmed, rows_named
 from utils.outcome import Outcome, failure_line
-from utils.tasks import named_rows, rows_named
 
 SPEED = "0.1"  # seconds per dot: tasks.csv is 3 s of work in all
 ALL_ROWS = list(range(1, 19))

@@ -4,16 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from utils.console_lines import MOST_ROWS_NAMED, RowRuns, rows_named
 from utils.errors import InputError
-from utils.tasks import (
-    MOST_ROWS_NAMED,
-    RowRuns,
-    Task,
-    TaskFile,
-    from_row,
-    rows_named,
-    work_seconds,
-)
+from utils.tasks import Task, TaskFile, from_row, work_seconds
 
 
 def tasks_of(tmp_path, content: bytes) -> tuple[list[Task], int]:

@@ -28,13 +28,12 @@ except ModuleNotFoundError as missing:  # run outside the project's virtual envi
 from utils.arguments import DEFAULT_QUEUE, queue_name
 from utils.broker_errors import broker_error
 from utils.connect import connect
-from utils.console_lines import count_of
+from utils.console_lines import count_of, rows_named
 from utils.dead_letter import dead_letter_queue
 from utils.errors import ExitCode, ScriptError, SettingsError
 from utils.parameters import connection_parameters
 from utils.queues import messages_ready
 from utils.signals import raise_keyboard_interrupt_on_stop_signals
-from utils.tasks import rows_named
 from utils.urls import rabbitmq_url
 
 PROG = "dead_letters"

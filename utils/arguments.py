@@ -1,9 +1,11 @@
 """The command line: the options both v3 scripts share (which broker, which queue, which
-type), and the plain one of the v1 and v2 scripts (task words, or nothing)."""
+type), and the plain one of the v1 and v2 scripts (task words, or nothing); a number of
+seconds read from a flag or from the environment (parse_seconds)."""
 
 from __future__ import annotations
 
 import argparse
+import math
 import shlex
 import sys
 from collections.abc import Callable
@@ -11,7 +13,6 @@ from pathlib import Path
 from typing import NoReturn
 
 from utils.errors import ExitCode, SettingsError
-from utils.tasks import parse_seconds
 from utils.urls import DEFAULT_URL
 
 HELP_FLAGS = (["-h"], ["--help"])
@@ -66,6 +67,15 @@ def queue_name(text: str) -> str:
     if text.startswith("amq."):
         raise argparse.ArgumentTypeError(f"{text!r}: names starting with 'amq.' are reserved")
     return text
+
+
+def parse_seconds(text: str) -> float | None:
+    """A number of seconds, 0 or more (not inf, not nan); None when `text` is not one."""
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) and value >= 0 else None
 
 
 def seconds(text: str) -> float:

@@ -1,20 +1,18 @@
-"""Opening a blocking connection to the first broker that answers, or one clear BrokerError."""
+"""Opening a blocking connection to the first broker that answers, or one clear BrokerError;
+and how long to wait before trying a broker again (`backoff`)."""
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pika
-import pika.exceptions
-from pika.adapters.utils.connection_workflow import AMQPConnectorException
 
 from utils.alarms import BlockedPublishing
-from utils.connect_failure import connection_failure
+from utils.broker_errors import CONNECT_ERRORS, connection_failure
 
-# What pika raises when a connection cannot be opened: its own errors, a handshake that
-# times out (something other than RabbitMQ listening?), and socket errors such as DNS.
-CONNECT_ERRORS = (pika.exceptions.AMQPConnectionError, AMQPConnectorException, OSError)
+BACKOFF_FIRST = 0.5  # seconds before the first reconnection attempt, doubled after each failure
 
 
 def connect(params_list: list[pika.ConnectionParameters]) -> pika.BlockingConnection:
@@ -38,6 +36,13 @@ def connect_in_turn(
         except CONNECT_ERRORS as failure:
             failures.append(failure)
     raise connection_failure(failures[-1], params_list) from None
+
+
+def backoff(attempt: int, cap: float) -> float:
+    """Seconds to wait before reconnection attempt `attempt` (1, 2, ...): doubling from
+    BACKOFF_FIRST up to `cap`, less up to half at random, so that clients cut off together
+    do not all come back at once."""
+    return min(cap, BACKOFF_FIRST * 2 ** (attempt - 1)) * random.uniform(0.5, 1.0)
 
 
 @contextmanager

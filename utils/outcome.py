@@ -2,21 +2,23 @@
 
 `Outcome` is filled in as the broker answers; `say_the_end` prints the last line:
 `summary_line` when the broker confirmed every row, else `failure_line`, the error line
-that ends with the command that resumes (the demo, the lab and the partition run read it
-back with utils.console_lines), its first words saying why (`gave_up`, `stopped_at_once`).
+that ends with the command that resumes (`resume_command`, --from-row; the demo, the lab
+and the partition run read it back with utils.console_lines), its first words saying why
+(`gave_up`, `stopped_at_once`).
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from utils.console_lines import count_of
+from utils.console_lines import count_of, rows_named
 from utils.errors import BrokerError, ExitCode, ScriptError
-from utils.resume import resume_command
-from utils.tasks import rows_named
+from utils.platforms import python_command, shell_command
 
 
 @dataclass
@@ -86,6 +88,38 @@ def summary_line(outcome: Outcome, args: argparse.Namespace, seconds: float, ski
         f"{args.queue} in {seconds:.2f} s: {outcome.confirmed} confirmed by the broker, "
         f"{count_of(skipped, 'blank row')} skipped{twice}."
     )
+
+
+def resume_command(
+    script_file: str,
+    args: argparse.Namespace,
+    defaults: argparse.Namespace,
+    row: int,
+    python: str | None = None,
+    shell: str | None = None,
+) -> str:
+    """The command that sends the same file to the same queue from `row` on, with the
+    options given (those left at their `defaults` left out), started by `python` (default:
+    the Python in use) and quoted for `shell` (default: the user's).
+
+    The URL is left out (it may hold a password): the command runs with the same
+    RABBITMQ_URL, or with --url added again.
+    """
+    if python is None:
+        python = python_command(sys.executable, os.getcwd(), sys.platform == "win32")
+    words = [python, Path(script_file).name]
+    if args.csv_file != defaults.csv_file:
+        words.append(args.csv_file)
+    words += ["--queue", args.queue]
+    if args.queue_type != defaults.queue_type:
+        words += ["--queue-type", args.queue_type]
+    if args.quiet:
+        words.append("--quiet")
+    if args.blocked_timeout is not None:
+        words += ["--blocked-timeout", f"{args.blocked_timeout:g}"]
+    if args.retry_for != defaults.retry_for:
+        words += ["--retry-for", f"{args.retry_for:g}"]
+    return shell_command([*words, "--from-row", str(row)], shell)
 
 
 def say_the_end(

@@ -14,7 +14,7 @@ import math
 import time
 from collections.abc import Callable
 
-from utils.backoff import backoff
+from utils.connect import backoff
 
 
 class RetryBudget:

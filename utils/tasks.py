@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import bisect
 import csv
 import itertools
-import math
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO, NamedTuple
 
 from utils import PROJECT_ROOT
+from utils.arguments import parse_seconds
 from utils.errors import InputError, SettingsError
 
 DEFAULT_TASKS_FILE = PROJECT_ROOT / "tasks.csv"
@@ -26,134 +25,6 @@ class Task(NamedTuple):
 
     row: int
     text: str
-
-
-MOST_ROWS_NAMED = 20  # in one line, name at most this many runs of rows (and repeated rows)
-
-
-class RowRuns:
-    """Rows in order, as runs of consecutive rows, repeats counted: 'rows 1, 3-7 (twice: 3, 5)'.
-
-    Memory stays bounded whatever the number of rows: the lowest MOST_ROWS_NAMED runs and
-    MOST_ROWS_NAMED repeated rows are named, the rows above them only counted. Rows are line
-    numbers, or "?" for a message that carried none.
-    """
-
-    def __init__(self, rows: Iterable[object] = ()) -> None:
-        self.count = 0  # every row added, repeats included
-        self.runs: list[list[int]] = []  # [first, last] of each run named, lowest first
-        self.unnamed = 0  # rows "?"
-        self.above = math.inf  # rows above this one are only counted (once runs were dropped)
-        self.hidden = 0  # rows only counted, repeats included
-        self.repeats: dict[object, int] = {}  # a row added more than once -> times added
-        for row in rows:
-            self.add(row)
-
-    def add(self, row: object) -> None:
-        """One more row, in any order."""
-        self.count += 1
-        if not isinstance(row, int):
-            self.unnamed += 1
-        elif row > self.above:
-            self.hidden += 1
-        else:
-            self._add_named(row)
-
-    def _add_named(self, row: int) -> None:
-        at = bisect.bisect_right(self.runs, row, key=lambda run: run[0])  # runs[:at] start <= row
-        before = self.runs[at - 1] if at else None
-        after = self.runs[at] if at < len(self.runs) else None
-        if before is not None and row <= before[1]:
-            self._repeat(row)
-        elif before is not None and before[1] == row - 1:
-            before[1] = row
-            if after is not None and after[0] == row + 1:  # the gap between them is filled
-                before[1] = self.runs.pop(at)[1]
-        elif after is not None and after[0] == row + 1:
-            after[0] = row
-        else:
-            self.runs.insert(at, [row, row])
-            if len(self.runs) > MOST_ROWS_NAMED:
-                self._drop_highest_run()
-
-    def _repeat(self, row: object) -> None:
-        if row in self.repeats or len(self.repeats) < MOST_ROWS_NAMED:
-            self.repeats[row] = self.repeats.get(row, 1) + 1
-        else:
-            self.hidden += 1
-
-    def _drop_highest_run(self) -> None:
-        """Keep the lowest runs: the highest one's rows, repeats included, are only counted."""
-        first, last = self.runs.pop()
-        self.above = first - 1
-        self.hidden += last - first + 1
-        for row in [row for row in self.repeats if isinstance(row, int) and row >= first]:
-            self.hidden += self.repeats.pop(row) - 1
-
-    def __str__(self) -> str:
-        named = [f"{first}" if first == last else f"{first}-{last}" for first, last in self.runs]
-        named += ["?"] * bool(self.unnamed)
-        if not named:
-            return "no rows"
-        single = len(named) == 1 and "-" not in named[0] and not self.hidden
-        text = ("row " if single else "rows ") + ", ".join(named)
-        text += f" and {self.hidden} more" if self.hidden else ""
-        repeats = dict(self.repeats)
-        if self.unnamed > 1:
-            repeats["?"] = self.unnamed
-        return text + (f" ({repeats_named(repeats)})" if repeats else "")
-
-
-def repeats_named(repeats: dict[object, int]) -> str:
-    """'twice: 3-5, 9; 3 times: 7': rows by the number of times each was added."""
-    by_times: dict[int, list[object]] = {}
-    for row, times in sorted(repeats.items(), key=lambda item: str(item[0]).zfill(12)):
-        by_times.setdefault(times, []).append(row)
-    return "; ".join(
-        f"{'twice' if times == 2 else f'{times} times'}: {runs_of(rows)}"
-        for times, rows in sorted(by_times.items())
-    )
-
-
-def runs_of(rows: list[object]) -> str:
-    """'3-5, 9, ?': sorted rows, consecutive ones shortened to a run."""
-    runs: list[list[object]] = []
-    for row in rows:
-        last = runs[-1][1] if runs else None
-        if isinstance(row, int) and isinstance(last, int) and row == last + 1:
-            runs[-1][1] = row
-        else:
-            runs.append([row, row])
-    return ", ".join(f"{first}" if first == last else f"{first}-{last}" for first, last in runs)
-
-
-def rows_named(rows: Iterable[object]) -> str:
-    """'rows 3, 7-9, 12': runs of consecutive rows shortened, in order (see RowRuns)."""
-    return str(RowRuns(rows))
-
-
-def parse_seconds(text: str) -> float | None:
-    """A number of seconds, 0 or more (not inf, not nan); None when `text` is not one."""
-    try:
-        value = float(text)
-    except ValueError:
-        return None
-    return value if math.isfinite(value) and value >= 0 else None
-
-
-def named_rows(text: str) -> list[int]:
-    """The rows of a 'rows 3, 7-9, 12' text, as rows_named writes it: [3, 7, 8, 9, 12].
-
-    Rows counted but not named ('... and 5 more') are not in the list.
-    """
-    named = text.removeprefix("rows ").removeprefix("row ").split(" and ")[0].split(" (")[0]
-    runs = named.split(", ")
-    rows: list[int] = []
-    for run in runs:
-        first, _, last = run.partition("-")
-        if first.isdigit():
-            rows += range(int(first), int(last or first) + 1)
-    return rows
 
 
 MOST_SECONDS_PER_DOT = 3600.0  # an hour a dot: more is a typo, and would overflow a sleep

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tools.supervisor import RoundLog
-from utils.tasks import rows_named
+from utils.console_lines import rows_named
 
 BAR = "│"
 RULE, CROSS = "─", "┼"
