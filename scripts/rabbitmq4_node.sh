@@ -27,6 +27,7 @@
 set -euo pipefail
 
 SCRIPTS="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+PROJECT="$(dirname "$SCRIPTS")"
 CHROOT_SCRIPT="$SCRIPTS/trixie_chroot.sh"
 CHROOT="${TRIXIE_CHROOT:-/var/cache/work-queues/trixie}"
 STATE_DIR="${RMQ4_DIR:-${TMPDIR:-/tmp}/rmq4-node}"
@@ -49,14 +50,22 @@ die() {
   exit 1
 }
 
-# in_chroot COMMAND...: COMMAND in the chroot with the node's state and settings
+# in_chroot [--bind HOST_DIR:DIR]... COMMAND...: COMMAND in the chroot with the node's
+# state and settings
 in_chroot() {
-  bash "$CHROOT_SCRIPT" run --bind "$STATE_DIR:$INSIDE" /usr/bin/env \
+  local binds=()
+  while [ "${1:-}" = --bind ]; do
+    binds+=("$1" "$2")
+    shift 2
+  done
+  bash "$CHROOT_SCRIPT" run --bind "$STATE_DIR:$INSIDE" "${binds[@]}" /usr/bin/env \
     HOME="$INSIDE/home" ERL_EPMD_PORT="$EPMD_PORT" ERL_EPMD_ADDRESS=127.0.0.1 \
     RABBITMQ_CONF_ENV_FILE="$INSIDE/rabbitmq-env.conf" \
     RABBITMQ_ENABLED_PLUGINS_FILE="$INSIDE/enabled_plugins" "$@"
 }
-ctl() { in_chroot "$BIN/rabbitmqctl" -q -n "$NODE" "$@"; }
+ctl() { # the project is seen at its own path: import_definitions FILE reads a file of it
+  in_chroot --bind "$PROJECT:$PROJECT" "$BIN/rabbitmqctl" -q -n "$NODE" "$@"
+}
 pings() { in_chroot "$BIN/rabbitmq-diagnostics" -q -n "$NODE" ping >/dev/null 2>&1; }
 version() { in_chroot "$BIN/rabbitmq-diagnostics" -q -n "$NODE" server_version; }
 

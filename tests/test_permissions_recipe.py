@@ -7,15 +7,15 @@ users of the test's own, deleted at the end): it never touches the default vhost
 
 from __future__ import annotations
 
-import os
 import re
+import shlex
 import subprocess
 import urllib.error
 import uuid
 
 import pytest
 
-from tests.support import PROJECT_ROOT, api, quoted, run_script, script_env
+from tests.support import CTL, PROJECT_ROOT, api, broker_url, quoted, run_script, script_env
 from utils.console_lines import done_rows
 
 pytestmark = pytest.mark.broker
@@ -38,8 +38,8 @@ def test_the_permissions_recipe_runs_as_printed_and_its_users_can_work(workers, 
         .replace("work-queues-worker", f"{name}-worker")
         .replace("work-queues", name)
     )
-    if os.geteuid() != 0:  # as the recipe says: sudo in front of each rabbitmqctl
-        script = re.sub(r"^(\s*)rabbitmqctl ", r"\1sudo -n rabbitmqctl ", script, flags=re.M)
+    # the CLI that reaches the broker under test (as the recipe says, with sudo unless root)
+    script = re.sub(r"^(\s*)rabbitmqctl ", rf"\1{shlex.join(CTL)} ", script, flags=re.M)
     try:
         ran = subprocess.run(
             ["bash", "-e", "-c", script], capture_output=True, text=True, timeout=120
@@ -47,9 +47,8 @@ def test_the_permissions_recipe_runs_as_printed_and_its_users_can_work(workers, 
         assert ran.returncode == 0, ran.stdout + ran.stderr
         assert ran.stdout.count("queue declared") == 6
 
-        vhost_url = f"amqp://{{user}}:{{password}}@127.0.0.1:5672/{quoted(name)}"
-        producer = vhost_url.format(user=f"{name}-producer", password="a-long-password")
-        worker = vhost_url.format(user=f"{name}-worker", password="another-long-password")
+        producer = broker_url(f"{name}-producer", "a-long-password", name)
+        worker = broker_url(f"{name}-worker", "another-long-password", name)
         sent = run_script("v3_emitter_of_tasks.py", env=script_env(producer, log_dir=tmp_path))
         assert sent.returncode == 0, sent.stdout + sent.stderr
         assert "may not declare queue task_queue3, which exists: using it as it is" in sent.stdout

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.support import check_a_tool_refused, run_tool, script_env
+from tests.support import GUEST, MANAGEMENT_ARGS, check_a_tool_refused, run_tool, script_env
 
 
 @pytest.mark.broker
@@ -14,15 +14,16 @@ def test_the_watcher_counts_ready_messages_and_consumers_live(vhost, workers, tm
     """No waiting for the broker's 5-second samples: ready and consumers are read over AMQP."""
     vhost.publish("watched", [b"long task....", b"two", b"three"])
 
-    result = run_tool("watch_queues", "--once", url=vhost.url, log_dir=tmp_path, timeout=15)
+    watch = ("watch_queues", "--once", *MANAGEMENT_ARGS)
+    result = run_tool(*watch, url=vhost.url, log_dir=tmp_path, timeout=15)
     assert result.returncode == 0, result.stderr
     assert re.search(r"^watched +3 +\S+\* +0$", result.stdout, re.MULTILINE), result.stdout
-    assert f"vhost {vhost.name} at 127.0.0.1:15672" in result.stdout
+    assert f"vhost {vhost.name} at {GUEST.host}" in result.stdout
 
     env = script_env(vhost.url, log_dir=tmp_path, seconds_per_dot="5")
     worker = workers("v3_listening_worker.py", "--queue", "watched", env=env)
     worker.wait_for("Received row ? by worker")  # holds the long task; two stay ready
-    result = run_tool("watch_queues", "--once", url=vhost.url, log_dir=tmp_path, timeout=15)
+    result = run_tool(*watch, url=vhost.url, log_dir=tmp_path, timeout=15)
     assert re.search(r"^watched +2 +\S+\* +1$", result.stdout, re.MULTILINE), result.stdout
 
 
