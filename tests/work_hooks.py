@@ -4,6 +4,7 @@ KIND [worker options]` runs `v3_listening_worker.main(work=KIND)` from the proje
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -35,7 +36,13 @@ def gated(task: str, seconds: float) -> None:
         time.sleep(0.05)
 
 
-HOOKS = {"failing": failing, "flaky": flaky, "gated": gated}
+def crashing(task: str, seconds: float) -> None:
+    """Kills its own process, as a task that crashes the worker does (a segfault in a
+    library, the out-of-memory killer): no failure to count, the task goes back unacked."""
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+HOOKS = {"failing": failing, "flaky": flaky, "gated": gated, "crashing": crashing}
 
 if __name__ == "__main__":
     sys.exit(worker.main(sys.argv[2:], work=HOOKS[sys.argv[1]]))
