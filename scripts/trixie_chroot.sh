@@ -110,7 +110,7 @@ install_packages() { # install_packages PACKAGE...: those not installed yet
   [ ${#missing[@]} -gt 0 ] || return 0
   say "installing ${missing[*]} in $CHROOT"
   in_namespace "$CHROOT" sh -c 'apt-get update -q && DEBIAN_FRONTEND=noninteractive \
-    apt-get install -y -q --no-install-recommends "$@"' apt "${missing[@]}" \
+    apt-get install -y -q --no-install-recommends "$@" && apt-get clean' apt "${missing[@]}" \
     >>"$CHROOT.log" 2>&1 || cannot_build "apt-get install ${missing[*]} failed (see $CHROOT.log)"
 }
 
