@@ -15,7 +15,7 @@ import uuid
 
 import pytest
 
-from tests.support import CTL, PROJECT_ROOT, api, broker_url, quoted, run_script, script_env
+from tests.support import CTL, GUEST, PROJECT_ROOT, api, broker_url, quoted, run_script, script_env
 from utils.console_lines import done_rows
 
 pytestmark = pytest.mark.broker
@@ -38,8 +38,13 @@ def test_the_permissions_recipe_runs_as_printed_and_its_users_can_work(workers, 
         .replace("work-queues-worker", f"{name}-worker")
         .replace("work-queues", name)
     )
-    # the CLI that reaches the broker under test (as the recipe says, with sudo unless root)
+    # the CLI that reaches the broker under test (as the recipe says, with sudo unless root),
+    # and rabbitmqadmin asking its management API
     script = re.sub(r"^(\s*)rabbitmqctl ", rf"\1{shlex.join(CTL)} ", script, flags=re.M)
+    host, port = GUEST.host.rsplit(":", 1)
+    script = re.sub(
+        r"^(\s*)rabbitmqadmin ", rf"\1rabbitmqadmin -H {host} -P {port} ", script, flags=re.M
+    )
     try:
         ran = subprocess.run(
             ["bash", "-e", "-c", script], capture_output=True, text=True, timeout=120
