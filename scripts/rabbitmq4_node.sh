@@ -37,12 +37,12 @@ AMQP_PORT="${RMQ4_AMQP_PORT:-5790}"
 MANAGEMENT_PORT="${RMQ4_MANAGEMENT_PORT:-15790}"
 DIST_PORT="${RMQ4_DIST_PORT:-25790}"
 EPMD_PORT="${RMQ4_EPMD_PORT:-4390}"
-START_TIMEOUT="${RMQ4_START_TIMEOUT:-120}" # about 15 s here on an idle machine
+START_TIMEOUT="${RMQ4_START_TIMEOUT:-120}" # 3-6 s here, more on a loaded machine
 MARKER="$STATE_DIR/.rabbitmq4_node"         # `down` deletes only a directory `up` made
 BIN=/usr/lib/rabbitmq/bin                   # the real scripts (run as root, our HOME)
 
-export RMQ4_URL="amqp://guest:guest@127.0.0.1:$AMQP_PORT"
-export RMQ4_MANAGEMENT_URL="http://127.0.0.1:$MANAGEMENT_PORT"
+RMQ4_URL="amqp://guest:guest@127.0.0.1:$AMQP_PORT"
+RMQ4_MANAGEMENT_URL="http://127.0.0.1:$MANAGEMENT_PORT"
 
 say() { echo "rabbitmq4_node: $*"; }
 die() {
