@@ -87,7 +87,7 @@ build_anew() {
   local partial="$CHROOT.partial" started=$SECONDS
   ensure_debootstrap
   rm -rf "$partial" "$CHROOT"
-  say "building $CHROOT (debootstrap trixie from $MIRROR; about 30 s and 220 MB)"
+  say "building $CHROOT (debootstrap trixie from $MIRROR; about 25 s and 220 MB)"
   if ! debootstrap --variant=minbase trixie "$partial" "$MIRROR" >"$CHROOT.log" 2>&1; then
     rm -rf "$partial"
     cannot_build "debootstrap failed (is $MIRROR reachable? see $CHROOT.log)"
