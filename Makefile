@@ -4,6 +4,10 @@
 #             it never stops, restarts or alarms that broker (throwaway nodes do), and
 #             starts a 3-node cluster of its own on ports 5701-5703
 # make check  lint and every test but the cluster's and the partition's
+# make test-rabbitmq4  the broker tests again, on a RabbitMQ 4.0 node of their own (Debian 13's
+#             package in a chroot, scripts/rabbitmq4_node.sh; root; the chroot is built on first
+#             use): all but the cluster, TLS, partition and lab-restart tests, which stay on the
+#             host's RabbitMQ. PYTEST_ARGS: pytest's options, e.g. PYTEST_ARGS=tests/test_worker.py
 # make partition  a 3-node cluster in network namespaces, cut and healed under load (root;
 #             under 4 min): one line, exit 0 only if no confirmed row was lost (docs/partitions.md)
 # make bench  the benchmarks (bench/), results in bench/results.md; BENCH_ARGS: their options,
@@ -16,7 +20,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo lab test check partition bench lint broker venv dev bench-deps clean
+.PHONY: demo lab test check test-rabbitmq4 partition bench lint broker venv dev bench-deps clean
 
 venv: $(VENV)/.installed
 dev: $(VENV)/.installed-dev
@@ -60,6 +64,12 @@ test: dev broker lint
 
 check: dev broker lint
 	$(PY) -m pytest -m "not cluster and not partition"
+
+# the broker tests that run on any broker under test (tests/support.py, RABBITMQ_TEST_*)
+RABBITMQ4_TESTS := broker and not cluster and not tls and not partition and not own_node
+
+test-rabbitmq4: dev
+	bash scripts/rabbitmq4_node.sh with $(PY) -m pytest -m "$(RABBITMQ4_TESTS)" $(PYTEST_ARGS)
 
 partition: venv broker
 	$(PY) -m tools.partition $(PARTITION_ARGS)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from pathlib import Path
 
@@ -12,8 +13,33 @@ from tests.no_skips_in_ci import (  # noqa: F401 - hooks: with CI set, a skip fa
     pytest_make_collect_report,
     pytest_runtest_makereport,
 )
-from tests.support import Child, Vhost, api, wait_until
+from tests.support import ADDRESS, AMQP, MANAGEMENT, Child, Vhost, api, rabbitmqctl, wait_until
 from tools.management import ManagementError
+
+# Set (by scripts/rabbitmq4_node.sh `with`) when the broker under test is a node of the
+# tests' own: the scratch_broker tests (restarts, alarms) run on it, not on a node of theirs.
+SCRATCH = os.environ.get("RABBITMQ_TEST_SCRATCH") == "1"
+
+
+def pytest_report_header() -> str:
+    """Which broker the broker tests run on, and its version."""
+    try:
+        overview = api("GET", "/overview")
+        assert isinstance(overview, dict)
+        version = f"RabbitMQ {overview['rabbitmq_version']} on Erlang {overview['erlang_version']}"
+    except ManagementError as error:
+        version = f"not answering ({error})"
+    return f"broker under test: {ADDRESS}, management {MANAGEMENT}: {version}"
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A broker test whose broker could not be had (RABBITMQ_TEST_UNAVAILABLE says why, in one
+    line) skips with that reason on a developer's machine, and fails in CI (CI set)."""
+    why = os.environ.get("RABBITMQ_TEST_UNAVAILABLE")
+    if why and item.get_closest_marker("broker"):
+        if os.environ.get("CI"):
+            pytest.fail(f"the broker under test is unavailable: {why}", pytrace=False)
+        pytest.skip(why)
 
 
 @pytest.fixture(scope="session")
@@ -23,7 +49,7 @@ def management_api() -> None:
         api("GET", "/overview")
     except ManagementError as error:
         pytest.fail(
-            f"RabbitMQ's management API is not answering on 127.0.0.1:15672 ({error}); "
+            f"RabbitMQ's management API is not answering at {MANAGEMENT} ({error}); "
             "run `make broker` (scripts/ensure_rabbitmq.sh)"
         )
 
@@ -51,9 +77,24 @@ def workers(tmp_path):
         child.kill()
 
 
+class BrokerUnderTest:
+    """The broker under test, when it is a node of the tests' own, as a scratch broker."""
+
+    url = f"{AMQP}/"
+    port = int(ADDRESS.rpartition(":")[2])
+
+    @staticmethod
+    def rabbitmqctl(*args: str) -> str:
+        return rabbitmqctl(*args)
+
+
 @pytest.fixture(scope="module")
 def scratch_broker(tmp_path_factory):
-    """A throwaway RabbitMQ node for the module's tests (alarms, restarts), always stopped."""
+    """A throwaway RabbitMQ node for the module's tests (alarms, restarts), always stopped;
+    the broker under test itself when it is a throwaway node (SCRATCH)."""
+    if SCRATCH:
+        yield BrokerUnderTest()
+        return
     broker = ScratchBroker(tmp_path_factory.mktemp("scratch") / "state")
     broker.up()
     try:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import shlex
 import signal
 import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,10 +25,28 @@ from utils.platforms import python_command
 from utils.queues import messages_ready
 from utils.util_logger import LOG_DIR_VARIABLE
 
-AMQP = "amqp://guest:guest@127.0.0.1:5672"
+# The broker under test, from the environment: by default the local broker on 5672;
+# scripts/rabbitmq4_node.sh `with` points these at a RabbitMQ 4 node of its own.
+AMQP = os.environ.get("RABBITMQ_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672").rstrip("/")
+MANAGEMENT = os.environ.get("RABBITMQ_TEST_MANAGEMENT_URL", "http://127.0.0.1:15672").rstrip("/")
+ADDRESS = urllib.parse.urlsplit(AMQP).netloc.rpartition("@")[2]  # its AMQP host:port
+MANAGEMENT_PORT = urllib.parse.urlsplit(MANAGEMENT).port or 80
+MANAGEMENT_ARGS = ("--management-port", str(MANAGEMENT_PORT))  # the tools' option for it
+# the command that runs rabbitmqctl against it (the host's, through `sudo -n` unless root)
+CTL = shlex.split(os.environ.get("RABBITMQ_TEST_CTL", "")) or [
+    *([] if os.geteuid() == 0 else ["sudo", "-n"]),
+    "rabbitmqctl",
+]
 UNREACHABLE = "amqp://guest:guest@127.0.0.1:1/%2F"  # nothing listens on port 1
-GUEST = Api.from_url(f"{AMQP}/%2F")  # the local broker's management API, as guest
-API = f"http://{GUEST.host}/api"
+GUEST = dataclasses.replace(  # its management API, as guest
+    Api.from_url(f"{AMQP}/%2F"), host=urllib.parse.urlsplit(MANAGEMENT).netloc
+)
+
+
+def broker_url(user: str, password: str, vhost: str) -> str:
+    """The AMQP URL of a user and a vhost on the broker under test."""
+    return f"amqp://{user}:{password}@{ADDRESS}/{quoted(vhost)}"
+
 
 WORKERS = ["v1_listening_worker.py", "v2_listening_worker.py", "v3_listening_worker.py"]
 EMITTERS = ["v1_emitter_of_tasks.py", "v2_emitter_of_tasks.py", "v3_emitter_of_tasks.py"]
@@ -43,9 +64,14 @@ def api(method: str, path: str, body: object = None) -> object:
     return GUEST.call(method, path, body)
 
 
-def create_vhost(name: str) -> None:
-    """Create a virtual host and give guest every permission on it."""
-    api("PUT", f"/vhosts/{quoted(name)}")
+def create_vhost(name: str, default_queue_type: str | None = None) -> None:
+    """Create a virtual host and give guest every permission on it. With default_queue_type,
+    a queue declared there without an x-queue-type gets that type (set with the CLI: 3.10's
+    management API ignores it)."""
+    if default_queue_type is None:
+        api("PUT", f"/vhosts/{quoted(name)}")
+    else:
+        rabbitmqctl("add_vhost", name, "--default-queue-type", default_queue_type)
     everything = {"configure": ".*", "write": ".*", "read": ".*"}
     api("PUT", f"/permissions/{quoted(name)}/guest", everything)
 
@@ -66,12 +92,13 @@ class Vhost:
     even on failure. Nothing here touches the default vhost.
     """
 
-    def __init__(self, prefix: str = "test") -> None:
+    def __init__(self, prefix: str = "test", default_queue_type: str | None = None) -> None:
         self.name = f"{prefix}-{uuid.uuid4().hex[:12]}"
         self.url = f"{AMQP}/{quoted(self.name)}"
+        self.default_queue_type = default_queue_type
 
     def create(self) -> None:
-        create_vhost(self.name)
+        create_vhost(self.name, self.default_queue_type)
 
     def delete(self) -> None:
         delete_vhost(self.name)
@@ -358,3 +385,10 @@ def wait_until(
         if time.monotonic() > deadline:
             raise TimeoutError(f"timed out after {timeout} s waiting for {what}")
         time.sleep(poll)
+
+
+def rabbitmqctl(*args: str) -> str:
+    """Run rabbitmqctl on the broker under test (CTL); its output."""
+    return subprocess.run(
+        [*CTL, "-q", *args], check=True, timeout=120, capture_output=True, text=True
+    ).stdout

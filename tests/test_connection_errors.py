@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from tests.support import EMITTERS, UNREACHABLE, WORKERS, run_script, script_env
+from tests.support import ADDRESS, EMITTERS, UNREACHABLE, WORKERS, run_script, script_env
 from utils.console_lines import READY_WORDS, done_rows
 
 ALL_SCRIPTS = WORKERS + EMITTERS
@@ -39,8 +39,8 @@ def test_broker_down_gives_one_clear_line(tmp_path, emitter):
     ("url", "cause"),
     [
         ("amqp://guest:guest@127.0.0.1:1/", "127.0.0.1:1: Connection refused"),
-        ("amqp://guest:Wr0ngPassw0rd@127.0.0.1:5672/", "127.0.0.1:5672: login refused"),
-        ("amqp://guest:guest@127.0.0.1:5672/no-such-vhost", "virtual host 'no-such-vhost'"),
+        (f"amqp://guest:Wr0ngPassw0rd@{ADDRESS}/", f"{ADDRESS}: login refused"),
+        (f"amqp://guest:guest@{ADDRESS}/no-such-vhost", "virtual host 'no-such-vhost'"),
     ],
 )
 def test_an_unreachable_broker_gives_one_line_exit_1_within_10_s(tmp_path, script, url, cause):
@@ -65,12 +65,12 @@ def test_an_unreachable_broker_gives_one_line_exit_1_within_10_s(tmp_path, scrip
 def test_a_wrong_password_is_one_whole_line_without_it(tmp_path, script, user, password):
     """Only the URL's password field is hidden: words of the message that hold the same text
     ("password", "guest", "wrong", an "e") are printed whole."""
-    url = f"amqp://{user}:{password}@127.0.0.1:5672/%2F"
+    url = f"amqp://{user}:{password}@{ADDRESS}/%2F"
     result = run_script(script, env=script_env(url, log_dir=tmp_path))
 
     assert result.returncode == 1
     line = (
-        f"{script[:-3]}: error: cannot connect to RabbitMQ at 127.0.0.1:5672: login refused "
+        f"{script[:-3]}: error: cannot connect to RabbitMQ at {ADDRESS}: login refused "
         "(wrong user name or password; guest can only log in from localhost)"
     )
     assert result.stderr.strip().splitlines() == [line]

@@ -21,6 +21,7 @@ import time
 import pytest
 
 from tests.support import (
+    ADDRESS,
     EMITTERS,
     api,
     quoted,
@@ -62,7 +63,8 @@ class ConnectionCounter:
             except OSError:
                 return
             self.accepted += 1
-            upstream = socket.create_connection(("127.0.0.1", 5672))
+            host, _, port = ADDRESS.rpartition(":")
+            upstream = socket.create_connection((host, int(port)))
             for source, sink in ((client, upstream), (upstream, client)):
                 threading.Thread(target=self._pipe, args=(source, sink), daemon=True).start()
 
@@ -85,7 +87,7 @@ def test_v3_emitter_uses_one_connection_for_the_whole_file(vhost, tmp_path):
     csv_file = tmp_path / "many.csv"
     csv_file.write_text("".join(f"task {n}.\n" for n in range(500)))
     relay = ConnectionCounter()
-    url = vhost.url.replace(":5672/", f":{relay.port}/")
+    url = vhost.url.replace(f"{ADDRESS}/", f"127.0.0.1:{relay.port}/")
     try:
         env = script_env(url, log_dir=tmp_path)
         result = run_script("v3_emitter_of_tasks.py", str(csv_file), env=env)

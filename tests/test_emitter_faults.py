@@ -158,10 +158,16 @@ def emitting(scratch_broker, tmp_path: Path, queue: str, *args: str) -> Child:
 
 
 @contextmanager
-def app_stopped(scratch_broker):
-    """RabbitMQ's application stopped on the node (`rabbitmqctl stop_app`), started again at
-    the end of the block whatever happens."""
-    scratch_broker.rabbitmqctl("stop_app")
+def app_stopped(scratch_broker, emitter: Child):
+    """RabbitMQ's application stopped on the node (`rabbitmqctl stop_app`) under the emitter
+    mid-stream, started again at the end of the block whatever happens. The emitter is paused
+    (SIGSTOP) until the application has stopped: however fast the broker takes rows (4.0
+    takes the 50,000 in about a second, the CLI needs as long to start), none go meanwhile."""
+    emitter.send(signal.SIGSTOP)
+    try:
+        scratch_broker.rabbitmqctl("stop_app")
+    finally:
+        emitter.send(signal.SIGCONT)
     try:
         yield
     finally:
@@ -171,7 +177,7 @@ def app_stopped(scratch_broker):
 def test_a_broker_restart_mid_stream_is_ridden_out_and_every_row_arrives(scratch_broker, tmp_path):
     emitter = emitting(scratch_broker, tmp_path, "restarted")
     try:
-        with app_stopped(scratch_broker):
+        with app_stopped(scratch_broker, emitter):
             emitter.wait_for("; reconnecting in ")
         ended = emitter.wait(timeout=120)
     finally:
@@ -199,7 +205,7 @@ def test_a_broker_restart_mid_stream_is_ridden_out_and_every_row_arrives(scratch
 def test_a_broker_down_longer_than_retry_for_is_one_line_naming_the_rows(scratch_broker, tmp_path):
     emitter = emitting(scratch_broker, tmp_path, "abandoned", "--retry-for", "2")
     try:
-        with app_stopped(scratch_broker):
+        with app_stopped(scratch_broker, emitter):
             ended = emitter.wait(timeout=60)
     finally:
         emitter.kill()

@@ -20,6 +20,7 @@ import pytest
 
 from tests.lab_verdicts import ReadVerdict, read_verdict
 from tests.support import (
+    MANAGEMENT_ARGS,
     Child,
     api,
     check_a_tool_refused,
@@ -58,9 +59,8 @@ def lab_node() -> None:
 def run_lab(name: str, url: str, tmp_path: Path, timeout: float = 90) -> tuple[str, ReadVerdict]:
     """`python -m tools.lab NAME --seconds-per-dot SPEED`: its output and its verdict, after
     checking that it succeeded and left nothing behind."""
-    result = run_tool(
-        "lab", name, "--seconds-per-dot", SPEED, url=url, log_dir=tmp_path, timeout=timeout
-    )
+    args = ("--seconds-per-dot", SPEED, *MANAGEMENT_ARGS)
+    result = run_tool("lab", name, *args, url=url, log_dir=tmp_path, timeout=timeout)
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stderr == ""
     left_nothing_behind(result.stdout)
@@ -200,6 +200,7 @@ def test_confirms_name_the_8_refused_rows_and_without_them_they_vanish(vhost, tm
 
 
 @pytest.mark.broker
+@pytest.mark.own_node
 def test_restart_keeps_only_a_durable_queue_of_persistent_messages(lab_node, tmp_path):
     output, verdict = run_lab("restart", "amqp://guest:guest@127.0.0.1:1/", tmp_path)
     rows = verdict.rows
@@ -221,6 +222,7 @@ def start_lab(name: str, url: str, tmp_path: Path) -> Child:
         name,
         "--seconds-per-dot",
         "0.2",
+        *MANAGEMENT_ARGS,
         env=env,
         out_path=tmp_path / f"{name}.out",
     )
@@ -245,6 +247,7 @@ def test_ctrl_c_stops_the_children_and_deletes_the_vhost(vhost, tmp_path):
 
 
 @pytest.mark.broker
+@pytest.mark.own_node
 def test_ctrl_c_while_the_node_starts_still_stops_the_node(lab_node, tmp_path):
     lab = start_lab("restart", "amqp://guest:guest@127.0.0.1:1/", tmp_path)
     try:

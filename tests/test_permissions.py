@@ -13,7 +13,7 @@ from contextlib import contextmanager
 import pika
 import pytest
 
-from tests.support import api, quoted, run_script, script_env, wait_until
+from tests.support import api, broker_url, quoted, run_script, script_env, wait_until
 from utils.console_lines import READY_WORDS, done_rows
 
 pytestmark = pytest.mark.broker
@@ -29,7 +29,7 @@ def user_with(vhost, configure: str, write: str, read: str):
     try:
         permissions = {"configure": configure, "write": write, "read": read}
         api("PUT", f"/permissions/{quoted(vhost.name)}/{name}", permissions)
-        yield name, f"amqp://{name}:secret-pw@127.0.0.1:5672/{quoted(vhost.name)}"
+        yield name, broker_url(name, "secret-pw", vhost.name)
     finally:
         api("DELETE", f"/users/{name}")
 

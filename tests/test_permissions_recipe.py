@@ -10,8 +10,8 @@ vhost nor anyone else's users.
 from __future__ import annotations
 
 import contextlib
-import os
 import re
+import shlex
 import subprocess
 import uuid
 from collections.abc import Iterator
@@ -19,7 +19,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import PROJECT_ROOT, api, quoted, run_script, script_env
+from tests.support import (
+    CTL,
+    GUEST,
+    PROJECT_ROOT,
+    api,
+    broker_url,
+    quoted,
+    run_script,
+    script_env,
+)
 from tools.management import ManagementError
 from utils.console_lines import done_rows
 
@@ -48,8 +57,13 @@ def renamed(text: str, name: str) -> str:
 def run_as_printed(block: str, name: str, cwd: Path = PROJECT_ROOT) -> str:
     """Run a block in bash -e as the page prints it (names renamed); its output."""
     script = renamed(block, name)
-    if os.geteuid() != 0:  # as the page says: sudo in front of each rabbitmqctl
-        script = re.sub(r"^(\s*)rabbitmqctl ", r"\1sudo -n rabbitmqctl ", script, flags=re.M)
+    # the CLI that reaches the broker under test (as the page says, with sudo unless root),
+    # and rabbitmqadmin asking its management API
+    script = re.sub(r"^(\s*)rabbitmqctl ", rf"\1{shlex.join(CTL)} ", script, flags=re.M)
+    host, port = GUEST.host.rsplit(":", 1)
+    script = re.sub(
+        r"^(\s*)rabbitmqadmin ", rf"\1rabbitmqadmin -H {host} -P {port} ", script, flags=re.M
+    )
     ran = subprocess.run(
         ["bash", "-e", "-c", script], cwd=cwd, capture_output=True, text=True, timeout=120
     )
@@ -86,9 +100,8 @@ def names_of_our_own() -> Iterator[str]:
 
 def users_can_work(name: str, workers, log_dir: Path) -> None:
     """The producer sends tasks.csv (using the queue it may not declare); the worker does it."""
-    vhost_url = f"amqp://{{user}}:{{password}}@127.0.0.1:5672/{quoted(name)}"
-    producer = vhost_url.format(user=f"{name}-producer", password="a-long-password")
-    worker = vhost_url.format(user=f"{name}-worker", password="another-long-password")
+    producer = broker_url(f"{name}-producer", "a-long-password", name)
+    worker = broker_url(f"{name}-worker", "another-long-password", name)
     sent = run_script("v3_emitter_of_tasks.py", env=script_env(producer, log_dir=log_dir))
     assert sent.returncode == 0, sent.stdout + sent.stderr
     assert "may not declare queue task_queue3, which exists: using it as it is" in sent.stdout

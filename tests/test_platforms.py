@@ -20,7 +20,7 @@ from importlib import metadata
 
 import pytest
 
-from tests.support import PROJECT_ROOT, script_env
+from tests.support import MANAGEMENT_ARGS, PROJECT_ROOT, script_env
 from utils.platforms import (
     ansi_escapes_work,
     missing_requirements_hint,
@@ -439,7 +439,8 @@ def test_the_demo_passes_on_its_childrens_lines_to_a_cp1252_console(vhost, tmp_p
 @pytest.mark.broker
 def test_the_lab_prints_its_box_drawing_to_a_cp1252_console(vhost, tmp_path):
     env = cp1252_env(vhost.url, tmp_path)
-    result = run_cp1252("-m", "tools.lab", "confirms", "--seconds-per-dot", SPEED, env=env)
+    args = ("confirms", "--seconds-per-dot", SPEED, *MANAGEMENT_ARGS)
+    result = run_cp1252("-m", "tools.lab", *args, env=env)
 
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""

@@ -6,7 +6,18 @@ import re
 
 import pytest
 
-from tests.support import check_a_tool_refused, run_tool, script_env
+from tests.support import (
+    GUEST,
+    MANAGEMENT_ARGS,
+    api,
+    check_a_tool_refused,
+    quoted,
+    run_tool,
+    script_env,
+    wait_until,
+)
+from tools.watch_queues import COLUMNS
+from utils.queues import queue_arguments
 
 
 @pytest.mark.broker
@@ -14,16 +25,41 @@ def test_the_watcher_counts_ready_messages_and_consumers_live(vhost, workers, tm
     """No waiting for the broker's 5-second samples: ready and consumers are read over AMQP."""
     vhost.publish("watched", [b"long task....", b"two", b"three"])
 
-    result = run_tool("watch_queues", "--once", url=vhost.url, log_dir=tmp_path, timeout=15)
+    watch = ("watch_queues", "--once", *MANAGEMENT_ARGS)
+    result = run_tool(*watch, url=vhost.url, log_dir=tmp_path, timeout=15)
     assert result.returncode == 0, result.stderr
     assert re.search(r"^watched +3 +\S+\* +0$", result.stdout, re.MULTILINE), result.stdout
-    assert f"vhost {vhost.name} at 127.0.0.1:15672" in result.stdout
+    assert f"vhost {vhost.name} at {GUEST.host}" in result.stdout
 
     env = script_env(vhost.url, log_dir=tmp_path, seconds_per_dot="5")
     worker = workers("v3_listening_worker.py", "--queue", "watched", env=env)
     worker.wait_for("Received row ? by worker")  # holds the long task; two stay ready
-    result = run_tool("watch_queues", "--once", url=vhost.url, log_dir=tmp_path, timeout=15)
+    result = run_tool(*watch, url=vhost.url, log_dir=tmp_path, timeout=15)
     assert re.search(r"^watched +2 +\S+\* +1$", result.stdout, re.MULTILINE), result.stdout
+
+
+@pytest.mark.broker
+@pytest.mark.parametrize("queue_type", ["classic", "quorum"])
+def test_the_api_gives_the_fields_the_watcher_reads_for_either_queue_type(
+    vhost, workers, tmp_path, queue_type
+):
+    """The management API's queue fields (its columns, sampled) on the broker under test:
+    RabbitMQ 4 gives the same ones as 3.10, for a classic and for a quorum queue."""
+    with vhost.connection() as connection:
+        channel = connection.channel()
+        channel.queue_declare("watched", durable=True, arguments=queue_arguments(queue_type))
+        for body in (b"long task....", b"two"):
+            channel.basic_publish("", "watched", body)
+    env = script_env(vhost.url, log_dir=tmp_path, seconds_per_dot="5")
+    worker = workers("v3_listening_worker.py", "--queue", "watched", env=env)
+    worker.wait_for("Received row ? by worker")  # holds the long task; one stays ready
+    path = f"/queues/{quoted(vhost.name)}?columns={','.join(COLUMNS)}"
+    expected = [
+        {"name": "watched", "messages_ready": 1, "messages_unacknowledged": 1, "consumers": 1}
+    ]
+    wait_until(lambda: api("GET", path) == expected, f"the API to show {expected}", timeout=30)
+    result = run_tool("watch_queues", "--once", *MANAGEMENT_ARGS, url=vhost.url, log_dir=tmp_path)
+    assert re.search(r"^watched +1 +1\* +1$", result.stdout, re.MULTILINE), result.stdout
 
 
 def test_an_unreachable_broker_gives_one_line_and_exit_1(tmp_path):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support import api, quoted, run_script, script_env, wait_until
+from tests.support import ADDRESS, api, quoted, run_script, script_env, wait_until
 from utils.console_lines import READY_WORDS, done_rows
 
 pytestmark = pytest.mark.broker
@@ -27,8 +27,8 @@ def test_a_worker_whose_connection_is_closed_reconnects_and_works_on(vhost, work
     for name in connections_of(vhost):
         api("DELETE", f"/connections/{quoted(name)}")
 
-    worker.wait_for("worker w lost its connection to 127.0.0.1:5672: ")
-    worker.wait_for("worker w reconnected to 127.0.0.1:5672 (the same node)", timeout=30)
+    worker.wait_for(f"worker w lost its connection to {ADDRESS}: ")
+    worker.wait_for(f"worker w reconnected to {ADDRESS} (the same node)", timeout=30)
     worker.wait_for(READY_WORDS, count=2)
     assert run_script("v3_emitter_of_tasks.py", env=env).returncode == 0
     worker.wait_until(lambda output: len(done_rows(output)) == 18, "18 rows done")
@@ -50,7 +50,8 @@ def test_a_worker_that_loses_its_node_says_which_and_moves_to_the_next_url(
     for name in connections_of(vhost):
         api("DELETE", f"/connections/{quoted(name)}")
 
-    worker.wait_for("worker w reconnected to localhost:5672 (moved from 127.0.0.1:5672)")
-    assert "worker w lost its connection to 127.0.0.1:5672: " in worker.output
+    other_address = ADDRESS.replace("127.0.0.1", "localhost")
+    worker.wait_for(f"worker w reconnected to {other_address} (moved from {ADDRESS})")
+    assert f"worker w lost its connection to {ADDRESS}: " in worker.output
     worker.wait_for(READY_WORDS, count=2)
     assert worker.stop().code == 0

@@ -4,6 +4,7 @@ KIND [worker options]` runs `v3_listening_worker.main(work=KIND)` from the proje
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -67,6 +68,12 @@ def breaks_the_worker(task: str, seconds: float) -> None:
     worker.work(task, seconds)
 
 
+def crashing(task: str, seconds: float) -> None:
+    """Kills its own process, as a task that crashes the worker does (a segfault in a
+    library, the out-of-memory killer): no failure to count, the task goes back unacked."""
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
 HOOKS = {
     "failing": failing,
     "flaky": flaky,
@@ -75,6 +82,7 @@ HOOKS = {
     "interrupts": interrupts,
     "generator_exit": generator_exit,
     "breaks_the_worker": breaks_the_worker,
+    "crashing": crashing,
 }
 
 if __name__ == "__main__":
