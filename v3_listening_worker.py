@@ -504,8 +504,9 @@ class Worker:
         else:
             why = self.work_thread.died
         said = ending.value.format(queue=self.settings.queue, why=why)
-        if consumer.in_work is not None:
-            said += f"; row {consumer.in_work.row} went back to {self.settings.queue}"
+        in_hand = consumer.in_work or consumer.held  # held: its copy refused, not yet taken
+        if in_hand is not None:
+            said += f"; row {in_hand.row} went back to {self.settings.queue}"
         if ending is Ending.WORK_THREAD_DIED:
             raise ScriptError(f"worker {self.settings.name}: {said}; it cannot go on")
         logger.warning(" [!] worker %s: %s; starting over", self.settings.name, said)
