@@ -151,7 +151,7 @@ class Confirms:
         self.outcome = outcome
         self.pending: dict[int, Task] = {}  # delivery tag -> task, oldest first
         self.again: list[Task] = []  # nacked, or in flight on a lost connection
-        self.nacked: set[int] = set()  # rows whose last answer was a nack
+        self.nacked: set[int] = set()  # rows whose last answer was a nack, in flight again too
         self.returned: set[int] = set()  # rows the broker handed back as unroutable
         self.next_tag = 0
 
@@ -161,7 +161,6 @@ class Confirms:
         self.pending[self.next_tag] = task
         if again:
             self.outcome.republished.add(task.row)  # an earlier copy may be in the queue
-            self.nacked.discard(task.row)
         else:
             self.outcome.sent += 1
             self.outcome.last_row = task.row
@@ -177,7 +176,9 @@ class Confirms:
             if not acked:
                 self.again.append(task)
                 self.nacked.add(task.row)
-            elif task.row in self.returned:
+                continue
+            self.nacked.discard(task.row)  # its last answer: an ack
+            if task.row in self.returned:
                 self.returned.discard(task.row)  # acked, but no queue took it: unroutable
             else:
                 self.outcome.confirmed += 1
@@ -186,6 +187,7 @@ class Confirms:
     def connection_lost(self) -> None:
         """The rows in flight (but those returned) go again; a new channel's tags start at 1."""
         self.again += [task for task in self.pending.values() if task.row not in self.returned]
+        self.nacked.difference_update(task.row for task in self.pending.values())  # no answer now
         self.pending.clear()
         self.returned.clear()
         self.next_tag = 0
@@ -429,7 +431,7 @@ class ConfirmedPublisher:
 
     def _give_up(self) -> None:
         """--retry-for ran out: end, naming the rows (those in flight get STOP_GRACE s)."""
-        refused = bool(self.confirms.again) and self.lost is None
+        refused = bool(self.confirms.nacked) and self.lost is None
         silent = self.budget.silent_for(self._in_flight())
         why = gave_up(self.budget.seconds, self.settings.queue, self.lost, refused, silent)
         self.outcome.error = BrokerError(why)

@@ -381,18 +381,17 @@ class Consumer:
             logger.info(done_line(delivery.row, self.settings.name, seconds))
             self._start_next()
         else:
-            where, headers, said = copy_of(delivery, self.settings)
-            logger.warning(" [!] %s", said)
-            self._copy_then_ack(delivery, where, headers)
+            self._copy_then_ack(delivery, *copy_of(delivery, self.settings))
 
     def _ack(self, delivery: Delivery) -> None:
         """The one place a delivery is acked: its work done, or its copy in the broker's hands."""
         self.channel.basic_ack(delivery_tag=delivery.method.delivery_tag)
 
     def _copy_then_ack(
-        self, delivery: Delivery, routing_key: str, headers: dict, refusals: int = 0
+        self, delivery: Delivery, routing_key: str, headers: dict, said: str, refusals: int = 0
     ) -> None:
-        """Ack a failed delivery once the broker has confirmed its copy, then take the next.
+        """Ack a failed delivery once the broker has confirmed its copy (`said` then, not
+        before: a copy refused is not yet a retry nor a set-aside), then take the next.
         While RabbitMQ blocks publishers the worker waits for the confirm (_say_holding); a
         copy the broker refuses is published again after a capped backoff, the task held
         meanwhile (no new one taken); a lost connection gives it back to the queue."""
@@ -400,6 +399,8 @@ class Consumer:
         if not self.channel.is_open:  # the broker took the task back meanwhile
             return
         why = self._publish_copy(delivery, routing_key, headers)
+        if why is None:
+            logger.warning(" [!] %s", said)
         if why is None and not self.channel.is_open:
             logger.warning(TWICE, self.settings.name, delivery.row)
         elif why is None:
@@ -412,7 +413,9 @@ class Consumer:
             delay = backoff(refusals, BACKOFF_CAP)
             if refusals & (refusals - 1) == 0:  # refusals 1, 2, 4, 8...: said less and less often
                 logger.warning(HELD, self.settings.name, delivery.row, why, delay, refusals)
-            again = functools.partial(self._copy_then_ack, delivery, routing_key, headers, refusals)
+            again = functools.partial(
+                self._copy_then_ack, delivery, routing_key, headers, said, refusals
+            )
             self.connection.call_later(delay, again)
 
     def _publish_copy(self, delivery: Delivery, routing_key: str, headers: dict) -> str | None:
@@ -504,8 +507,9 @@ class Worker:
         else:
             why = self.work_thread.died
         said = ending.value.format(queue=self.settings.queue, why=why)
-        if consumer.in_work is not None:
-            said += f"; row {consumer.in_work.row} went back to {self.settings.queue}"
+        in_hand = consumer.in_work or consumer.held  # held: its copy refused, not yet taken
+        if in_hand is not None:
+            said += f"; row {in_hand.row} went back to {self.settings.queue}"
         if ending is Ending.WORK_THREAD_DIED:
             raise ScriptError(f"worker {self.settings.name}: {said}; it cannot go on")
         logger.warning(" [!] worker %s: %s; starting over", self.settings.name, said)

@@ -90,7 +90,7 @@ def test_the_rows_to_requeue_are_all_or_runs_of_rows(text, rows):
     assert rows_wanted(text) == rows
 
 
-@pytest.mark.parametrize("text", ["", "x", "3-", "-3", "3,,4", "3.5"])
+@pytest.mark.parametrize("text", ["", "x", "3-", "-3", "3,,4", "3.5", "9-3"])
 def test_rows_to_requeue_that_are_no_rows_are_refused(text):
     with pytest.raises(argparse.ArgumentTypeError):
         rows_wanted(text)

@@ -60,6 +60,20 @@ def test_nacked_rows_go_back_to_be_published_again_and_are_refused_if_still_ther
     assert outcome.failed_rows() == [1, 2, 4]
 
 
+def test_a_refused_row_in_flight_again_is_still_refused_until_an_answer_says_otherwise():
+    # --retry-for may run out while a round is in flight, its nacks not yet read: the
+    # emitter then gives up naming the refusals, not a silence of 0 s
+    confirms, _outcome = published([1, 2, 3])
+    confirms.confirmed(2, multiple=True, acked=False)
+    for each in confirms.take_again():
+        confirms.published(each, again=True)  # tags 4 and 5, no answer yet
+    assert confirms.nacked == {1, 2}
+    confirms.confirmed(4, multiple=False, acked=True)  # row 1 taken this time
+    assert confirms.nacked == {2}
+    confirms.connection_lost()  # row 2 in flight: no answer will come
+    assert confirms.nacked == set()
+
+
 def test_every_row_published_more_than_once_is_counted_once_whatever_the_reason():
     confirms, outcome = published([1, 2, 3])
     confirms.confirmed(2, multiple=True, acked=False)  # 1 and 2 refused

@@ -13,6 +13,7 @@ from utils.console_lines import READY_WORDS
 pytestmark = pytest.mark.broker
 
 HOOKED = ("-m", "tests.work_hooks", "gated")  # work that ends once the test opens its gate
+FAILING = ("-m", "tests.work_hooks", "failing")  # fails every task that says "fail"
 
 
 def publish(url: str, queue: str, bodies: list[bytes]) -> None:
@@ -107,4 +108,25 @@ def test_a_task_taken_back_at_the_consumer_timeout_is_said_and_done_once(
     )
     assert worker.output.count("Done") == 2  # each task once
     assert ready_count(scratch_broker.url, queue) == 0
+    assert "Traceback" not in worker.output
+
+
+def test_a_task_held_with_its_copy_refused_and_taken_back_at_the_consumer_timeout_is_named(
+    scratch_broker, consumer_timeout, workers, tmp_path
+):
+    queue = "held-refused"
+    with pika.BlockingConnection(pika.URLParameters(scratch_broker.url)) as connection:
+        full = {"x-max-length": 0, "x-overflow": "reject-publish"}  # every copy refused
+        connection.channel().queue_declare(f"{queue}.dead-letter", durable=True, arguments=full)
+    publish(scratch_broker.url, queue, [b"fail me"])
+    env = script_env(scratch_broker.url, log_dir=tmp_path, seconds_per_dot="0")
+    worker = workers(*FAILING, "--retries", "0", "--queue", queue, "--name", "w", env=env)
+
+    worker.wait_for("holds row ?")
+    worker.wait_for("the broker closed the channel: 406 PRECONDITION_FAILED", timeout=30)
+    assert worker.stop().code == 0
+
+    line = worker.lines("the broker closed the channel")[0]
+    assert line.endswith(f"; row ? went back to {queue}; starting over")
+    assert ready_count(scratch_broker.url, queue) == 1
     assert "Traceback" not in worker.output

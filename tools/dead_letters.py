@@ -84,6 +84,8 @@ def rows_wanted(text: str) -> set[int] | None:
         first, dash, last = part.strip().partition("-")
         if not first.isdigit() or not (last if dash else first).isdigit():
             raise argparse.ArgumentTypeError(f"must be all, or rows such as 3,7-9 (got {text!r})")
+        if int(last or first) < int(first):  # 9-3 would be no row at all: moved 0, silently
+            raise argparse.ArgumentTypeError(f"a run of rows goes up, such as 3-9 (got {part!r})")
         rows.update(range(int(first), int(last or first) + 1))
     return rows
 
