@@ -65,7 +65,7 @@ test: dev broker lint
 check: dev broker lint
 	$(PY) -m pytest -m "not cluster and not partition"
 
-# the broker tests that run on any broker under test (tests/support.py, RABBITMQ_TEST_*)
+# the broker tests that run on any broker under test (harness/broker.py, RABBITMQ_TEST_*)
 RABBITMQ4_TESTS := broker and not cluster and not tls and not partition and not own_node
 
 test-rabbitmq4: dev

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.task_files import OUT_DIR, out_path
-from tests.support import Child, Exit, script_env
+from harness.children import Child, Exit, script_env
 
 LOG_DIR = OUT_DIR / "logs"  # the scripts' logs during a benchmark, not the project's logs/
 
@@ -20,7 +20,7 @@ class BenchExit(Exit):
 
 
 class BenchChild(Child):
-    """A tests.support.Child reaped with os.wait4 for its peak RSS, whose lines can be
+    """A harness.children.Child reaped with os.wait4 for its peak RSS, whose lines can be
     counted as they come, and which kill_all() ends until it is reaped."""
 
     def __init__(self, *args: str, env: dict[str, str], out_path: Path) -> None:

@@ -13,7 +13,7 @@ from bench.children import BenchExit, bench_env, run
 from bench.results_table import Figure, Target, in_run_order
 from bench.sizes import Sizes
 from bench.task_files import cycled_tasks_csv
-from tests.support import Vhost
+from harness.broker import Vhost
 
 SECTION = "1 Emitter"
 QUEUE = "task_queue3"  # the v3 emitter's default: it is run with default options

@@ -13,7 +13,8 @@ import signal
 from bench.children import BenchChild, bench_env, run, start
 from bench.results_table import Figure, Target
 from bench.sizes import Sizes
-from tests.support import Vhost, wait_until
+from harness.broker import Vhost
+from harness.children import wait_until
 from tools.demo import RoundLog
 from tools.schedule_view import ideal_schedule, makespan
 from utils.console_lines import READY_WORDS, done_rows

@@ -34,7 +34,8 @@ from dataclasses import dataclass, field
 from bench.children import BenchChild, bench_env, kill_all, start
 from bench.publishers import publish_pipelined
 from bench.task_files import OUT_DIR, numbered_bodies
-from tests.support import Vhost, wait_until
+from harness.broker import Vhost
+from harness.children import wait_until
 from utils.console_lines import READY_WORDS, done_rows, parse_all_received
 
 QUEUE = "task_queue3"

@@ -18,7 +18,8 @@ import sys
 from bench.children import bench_env
 from bench.task_files import out_path
 from bench.worker_bench import fill_queue
-from tests.support import Vhost, wait_until
+from harness.broker import Vhost
+from harness.children import wait_until
 from utils import PROJECT_ROOT
 
 CONSUMERS = {

@@ -11,7 +11,7 @@ from bench.emitter_bench import publish_once
 from bench.results_table import Figure, Target
 from bench.sizes import Sizes
 from bench.task_files import cycled_tasks_csv
-from tests.support import Vhost
+from harness.broker import Vhost
 from utils.tasks import DEFAULT_TASKS_FILE, TaskFile
 
 SECTION = "4 Memory"

@@ -29,7 +29,7 @@ from bench.results_table import Figure, Target
 from bench.sizes import Sizes
 from bench.task_files import cycled_tasks_csv
 from bench.worker_bench import V3, Consumer, PeerQueue, measure_consumers
-from tests.support import Vhost
+from harness.broker import Vhost
 
 SECTION = "5 Peers"
 REQUIREMENTS = Path(__file__).resolve().parent.parent / "requirements-bench.txt"

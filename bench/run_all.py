@@ -29,7 +29,7 @@ from bench.peer_bench import REQUIREMENTS, missing_packages, peer_figures
 from bench.results_table import Figure, markdown
 from bench.sizes import FULL, QUICK, Sizes
 from bench.worker_bench import worker_figures
-from tests.support import Vhost, api
+from harness.broker import Vhost, api
 from tools.management import ManagementError
 from utils.errors import ExitCode
 

@@ -27,7 +27,7 @@ from bench.publishers import publish_pipelined
 from bench.results_table import Figure, Target, in_run_order
 from bench.sizes import Sizes
 from bench.task_files import numbered_bodies
-from tests.support import Vhost
+from harness.broker import Vhost
 
 SECTION = "2 Worker"
 QUEUE = "task_queue3"

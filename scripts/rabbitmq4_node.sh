@@ -11,7 +11,7 @@
 #                                      the chroot's rabbitmqctl against the node
 #   scripts/rabbitmq4_node.sh with COMMAND [ARG...]
 #                                      up, COMMAND with the test suite's variables set to
-#                                      the node (RABBITMQ_TEST_*, tests/support.py), down;
+#                                      the node (RABBITMQ_TEST_*, harness/broker.py), down;
 #                                      COMMAND's exit status. When the node cannot be had
 #                                      (no chroot: no Debian registry, not root), COMMAND
 #                                      runs with RABBITMQ_TEST_UNAVAILABLE saying why.
@@ -205,7 +205,7 @@ status() {
 
 # --- with: the test suite against the node -------------------------------------------------
 
-# The variables tests/support.py reads: the broker to test, its management API and its CLI.
+# The variables harness/broker.py reads: the broker to test, its management API and its CLI.
 export_test_variables() {
   export RABBITMQ_TEST_AMQP_URL="$RMQ4_URL"
   export RABBITMQ_TEST_MANAGEMENT_URL="$RMQ4_MANAGEMENT_URL"

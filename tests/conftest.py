@@ -8,12 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from harness.broker import ADDRESS, AMQP, MANAGEMENT, Vhost, api, rabbitmqctl
+from harness.children import Child, wait_until
 from tests.local_nodes import LocalCluster, ScratchBroker
 from tests.no_skips_in_ci import (  # noqa: F401 - hooks: with CI set, a skip fails
     pytest_make_collect_report,
     pytest_runtest_makereport,
 )
-from tests.support import ADDRESS, AMQP, MANAGEMENT, Child, Vhost, api, rabbitmqctl, wait_until
 from tools.management import ManagementError
 
 # Set (by scripts/rabbitmq4_node.sh `with`) when the broker under test is a node of the

@@ -12,7 +12,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from tests.support import ready_count
+from harness.broker import ready_count
 from tools.lab.node import free_port, guest_url, node_environment
 from utils import PROJECT_ROOT
 

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from tests.support import script_env, start_script, wait_until
+from harness.children import script_env, start_script, wait_until
 from utils.admin_panel import QUESTION, admin_panel_address, login_of
 
 

@@ -17,7 +17,8 @@ import pika.exceptions
 import pytest
 from pika.adapters.select_connection import IOLoop
 
-from tests.support import Child, ready_count, script_env, wait_until
+from harness.broker import ready_count
+from harness.children import Child, script_env, wait_until
 from utils import alarms
 from utils.broker_errors import broker_error
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support import api, quoted, run_script, script_env
+from harness.broker import api
+from harness.children import run_script, script_env
+from tools.management import quoted
 
 V3_PROGRAMS = [
     ["v3_emitter_of_tasks.py"],

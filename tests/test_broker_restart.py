@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support import TASKS_CSV_ROWS, run_script, script_env, take_all, wait_until
+from harness.broker import take_all
+from harness.children import run_script, script_env, wait_until
+from tests.support import TASKS_CSV_ROWS
 from utils.console_lines import READY_WORDS, done_rows, parse_all_received
 
 pytestmark = pytest.mark.broker

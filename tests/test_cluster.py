@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from harness.children import run_script, script_env, wait_until
 from tests.local_nodes import LocalCluster
-from tests.support import run_script, script_env, wait_until
 from utils.console_lines import READY_WORDS, done_rows, parse_all_received
 
 pytestmark = pytest.mark.cluster

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support import WORKERS, run_script, script_env
+from harness.children import run_script, script_env
+from tests.support import WORKERS
 
 pytestmark = pytest.mark.broker
 

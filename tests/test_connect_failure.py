@@ -15,7 +15,7 @@ from pika.adapters.utils.connection_workflow import (
     AMQPConnectorSocketConnectError,
 )
 
-from tests.support import run_script, script_env
+from harness.children import run_script, script_env
 from utils.broker_errors import connection_failure
 from utils.parameters import connection_parameters
 from utils.urls import redact

@@ -11,7 +11,9 @@ import time
 
 import pytest
 
-from tests.support import ADDRESS, EMITTERS, UNREACHABLE, WORKERS, run_script, script_env
+from harness.broker import ADDRESS
+from harness.children import run_script, script_env
+from tests.support import EMITTERS, UNREACHABLE, WORKERS
 from utils.console_lines import READY_WORDS, done_rows
 
 ALL_SCRIPTS = WORKERS + EMITTERS

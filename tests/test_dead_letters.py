@@ -7,7 +7,8 @@ import argparse
 
 import pytest
 
-from tests.support import check_a_tool_refused, run_script, run_tool, script_env
+from harness.children import run_script, script_env
+from tests.support import check_a_tool_refused, run_tool
 from tests.test_worker_retries import send_rows
 from tools.dead_letters import rows_wanted
 from utils.console_lines import done_rows

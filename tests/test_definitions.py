@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support import run_script, script_env
+from harness.children import run_script, script_env
 from utils import PROJECT_ROOT
 
 pytestmark = pytest.mark.broker

@@ -9,7 +9,8 @@ from collections import Counter
 
 import pytest
 
-from tests.support import Child, check_a_tool_refused, run_tool, script_env, start_script
+from harness.children import Child, script_env, start_script
+from tests.support import check_a_tool_refused, run_tool
 from tools.demo import RoundLog
 from utils.console_lines import parse_all_received, parse_done
 

@@ -20,16 +20,10 @@ import time
 
 import pytest
 
-from tests.support import (
-    ADDRESS,
-    EMITTERS,
-    api,
-    quoted,
-    run_script,
-    script_env,
-    start_script,
-    wait_until,
-)
+from harness.broker import ADDRESS, api
+from harness.children import run_script, script_env, start_script, wait_until
+from tests.support import EMITTERS
+from tools.management import quoted
 from utils.console_lines import done_rows, sent_rows
 
 pytestmark = pytest.mark.broker

@@ -21,7 +21,9 @@ from collections import Counter
 import pika
 import pytest
 
-from tests.support import PYTHON, script_env, take_all, wait_until
+from harness.broker import take_all
+from harness.children import script_env, wait_until
+from tests.support import PYTHON
 
 pytestmark = pytest.mark.cluster
 

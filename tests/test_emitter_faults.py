@@ -19,7 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import PYTHON, Child, ready_count, script_env, take_all, wait_until
+from harness.broker import ready_count, take_all
+from harness.children import Child, script_env, wait_until
+from tests.support import PYTHON
 
 pytestmark = pytest.mark.broker
 

@@ -7,7 +7,9 @@ import subprocess
 
 import pytest
 
-from tests.support import PROJECT_ROOT, PYTHON, TASKS_CSV_ROWS, run_script, script_env
+from harness.children import run_script, script_env
+from tests.support import PYTHON, TASKS_CSV_ROWS
+from utils import PROJECT_ROOT
 from utils.outcome import Outcome, resume_command
 from v3_emitter_of_tasks import make_argument_parser
 

@@ -12,7 +12,7 @@ from collections import Counter
 
 import pytest
 
-from tests.support import script_env, wait_until
+from harness.children import script_env, wait_until
 
 pytestmark = pytest.mark.broker
 

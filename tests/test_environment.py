@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import PROJECT_ROOT, script_env
+from harness.children import script_env
+from utils import PROJECT_ROOT
 
 
 def run_without_site_packages(

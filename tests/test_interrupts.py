@@ -9,8 +9,10 @@ import sys
 
 import pytest
 
+from harness.children import script_env, wait_until
 from tests.signal_in_pika import SIGNALLED
-from tests.support import PROJECT_ROOT, QUEUE_OF, WORKERS, script_env, wait_until
+from tests.support import QUEUE_OF, WORKERS
+from utils import PROJECT_ROOT
 
 
 @pytest.fixture

@@ -18,21 +18,14 @@ from pathlib import Path
 
 import pytest
 
+from harness.broker import api
+from harness.children import Child, script_env, wait_until
 from tests.lab_verdicts import ReadVerdict, read_verdict
-from tests.support import (
-    MANAGEMENT_ARGS,
-    Child,
-    api,
-    check_a_tool_refused,
-    quoted,
-    run_tool,
-    script_env,
-    wait_until,
-)
+from tests.support import MANAGEMENT_ARGS, check_a_tool_refused, run_tool
 from tools.lab import cli, confirms, crash, heartbeat, node, poison, restart
 from tools.lab.session import Side
 from tools.lab.verdict import Column, Verdict, verdict_lines
-from tools.management import ManagementError
+from tools.management import ManagementError, quoted
 from tools.supervisor import RoundLog
 from utils.console_lines import named_rows, parse_all_received, parse_not_confirmed, rows_named
 from utils.outcome import Outcome, failure_line

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import UNREACHABLE, run_script, script_env
+from harness.children import run_script, script_env
+from tests.support import UNREACHABLE
 from utils import PROJECT_ROOT, util_logger
 from utils.util_logger import LOG_DIR_VARIABLE
 

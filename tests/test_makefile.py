@@ -7,7 +7,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 
-from tests.support import PROJECT_ROOT
+from utils import PROJECT_ROOT
 
 
 def dry_run(tmp_path, *args: str) -> str:

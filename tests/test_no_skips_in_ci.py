@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from tests.support import PROJECT_ROOT
+from utils import PROJECT_ROOT
 
 SKIPPING = """
 import pytest

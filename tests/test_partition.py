@@ -17,7 +17,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.support import Child, script_env, start_script
+from harness.children import Child, script_env, start_script
 from tools.partition import CLUSTER, CUT_SECONDS, HEARTBEAT, confirmed_rows, node_url
 from utils.errors import BrokerError, ExitCode
 from utils.outcome import Outcome, failure_line

@@ -13,7 +13,9 @@ from contextlib import contextmanager
 import pika
 import pytest
 
-from tests.support import api, broker_url, quoted, run_script, script_env, wait_until
+from harness.broker import api, broker_url
+from harness.children import run_script, script_env, wait_until
+from tools.management import quoted
 from utils.console_lines import READY_WORDS, done_rows
 
 pytestmark = pytest.mark.broker

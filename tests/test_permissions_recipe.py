@@ -19,17 +19,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import (
-    CTL,
-    GUEST,
-    PROJECT_ROOT,
-    api,
-    broker_url,
-    quoted,
-    run_script,
-    script_env,
-)
-from tools.management import ManagementError
+from harness.broker import CTL, GUEST, api, broker_url
+from harness.children import run_script, script_env
+from tools.management import ManagementError, quoted
+from utils import PROJECT_ROOT
 from utils.console_lines import done_rows
 
 pytestmark = pytest.mark.broker

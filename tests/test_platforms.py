@@ -20,7 +20,9 @@ from importlib import metadata
 
 import pytest
 
-from tests.support import MANAGEMENT_ARGS, PROJECT_ROOT, script_env
+from harness.children import script_env
+from tests.support import MANAGEMENT_ARGS
+from utils import PROJECT_ROOT
 from utils.platforms import (
     ansi_escapes_work,
     missing_requirements_hint,

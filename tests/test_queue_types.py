@@ -12,17 +12,10 @@ import subprocess
 
 import pytest
 
-from tests.support import (
-    CTL,
-    GUEST,
-    QUEUE_OF,
-    Vhost,
-    api,
-    quoted,
-    run_script,
-    script_env,
-    wait_until,
-)
+from harness.broker import CTL, GUEST, Vhost, api
+from harness.children import run_script, script_env, wait_until
+from tests.support import QUEUE_OF
+from tools.management import quoted
 from utils import PROJECT_ROOT
 from utils.dead_letter import dead_letter_queue
 

@@ -14,9 +14,9 @@ from pathlib import Path
 import pika
 import pytest
 
-from tests.support import PROJECT_ROOT
 from tools.lab.node import free_port
 from tools.management import Api
+from utils import PROJECT_ROOT
 
 SCRIPT = PROJECT_ROOT / "scripts" / "rabbitmq4_node.sh"
 CHROOT_SCRIPT = PROJECT_ROOT / "scripts" / "trixie_chroot.sh"

@@ -20,7 +20,7 @@ import pika
 import pika.credentials
 import pytest
 
-from tests.support import run_script, script_env, wait_until
+from harness.children import run_script, script_env, wait_until
 from tests.tls_support import (
     CLIENT_CN,
     TLS_PORT,

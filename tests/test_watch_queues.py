@@ -6,16 +6,10 @@ import re
 
 import pytest
 
-from tests.support import (
-    GUEST,
-    MANAGEMENT_ARGS,
-    api,
-    check_a_tool_refused,
-    quoted,
-    run_tool,
-    script_env,
-    wait_until,
-)
+from harness.broker import GUEST, api
+from harness.children import script_env, wait_until
+from tests.support import MANAGEMENT_ARGS, check_a_tool_refused, run_tool
+from tools.management import quoted
 from tools.watch_queues import COLUMNS
 from utils.queues import queue_arguments
 

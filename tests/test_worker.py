@@ -9,7 +9,8 @@ import time
 
 import pytest
 
-from tests.support import QUEUE_OF, WORKERS, run_script, script_env, wait_until
+from harness.children import run_script, script_env, wait_until
+from tests.support import QUEUE_OF, WORKERS
 from utils.console_lines import READY_WORDS, done_rows, parse_all_received, parse_done
 
 pytestmark = pytest.mark.broker

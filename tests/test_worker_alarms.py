@@ -11,7 +11,7 @@ import uuid
 import pika
 import pytest
 
-from tests.support import script_env, wait_until
+from harness.children import script_env, wait_until
 
 pytestmark = pytest.mark.broker
 

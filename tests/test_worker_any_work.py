@@ -9,7 +9,7 @@ import signal
 
 import pytest
 
-from tests.support import script_env
+from harness.children import script_env
 from tests.test_worker_retries import send_rows, tries
 from utils.console_lines import done_rows
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 import pika
 import pytest
 
-from tests.support import ready_count, script_env, wait_until
+from harness.broker import ready_count
+from harness.children import script_env, wait_until
 from utils.console_lines import READY_WORDS
 
 pytestmark = pytest.mark.broker

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support import script_env
+from harness.children import script_env
 
 pytestmark = pytest.mark.broker
 

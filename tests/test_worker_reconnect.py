@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support import ADDRESS, api, quoted, run_script, script_env, wait_until
+from harness.broker import ADDRESS, api
+from harness.children import run_script, script_env, wait_until
+from tools.management import quoted
 from utils.console_lines import READY_WORDS, done_rows
 
 pytestmark = pytest.mark.broker

@@ -10,9 +10,11 @@ import time
 
 import pytest
 
-from tests.support import Child, api, quoted, script_env
+from harness.broker import api
+from harness.children import Child, script_env
 from tests.test_permissions import user_with
 from tests.test_worker_retries import send_rows
+from tools.management import quoted
 from utils.console_lines import done_rows
 
 pytestmark = pytest.mark.broker

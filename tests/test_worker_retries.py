@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from tests.support import run_script, script_env
+from harness.children import run_script, script_env
 from utils.console_lines import done_rows, parse_all_received
 
 pytestmark = pytest.mark.broker

@@ -45,6 +45,7 @@ from pathlib import Path
 import pika
 import pika.exceptions
 
+from tools.supervisor import start_python
 from utils import PROJECT_ROOT
 from utils.arguments import ArgumentParser
 from utils.console_lines import parse_done, parse_not_confirmed
@@ -193,6 +194,11 @@ class Child:
                 self.done.append((now, fact.row))
 
 
+# Started as the demo's children are (tools.supervisor.start_python), here run in this
+# machine's network namespace, where the nodes' links end (no `ip netns exec`), through
+# setpriv. But read by a thread of each child's own, not by a Supervisor: each line keeps the
+# moment it came (how soon a client noticed a cut), while the main thread sleeps through the
+# cuts, and the workers' Done lines (a line a row) are kept, not printed.
 def start(name: str, argv: list[str], first: int, out: Path) -> Child:
     """Start `python ARGV` on the URL list that begins with NODES[first]."""
     env = dict(
@@ -202,18 +208,7 @@ def start(name: str, argv: list[str], first: int, out: Path) -> Child:
         WORK_QUEUE_LOG_DIR=str(out),
         PYTHONUNBUFFERED="1",
     )
-    process = subprocess.Popen(
-        [*STOP_WITH_THE_RUN, sys.executable, *argv],
-        cwd=PROJECT_ROOT,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        encoding="utf-8",
-        errors="replace",
-        start_new_session=True,  # our Ctrl+C is ours; the run stops them itself
-    )
+    process = start_python(argv, env, runner=STOP_WITH_THE_RUN)
     host, port = address(NODES[first])
     child = Child(name, process, f"{host}:{port}")
     child.reader = threading.Thread(target=child.read, daemon=True)

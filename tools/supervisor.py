@@ -4,7 +4,8 @@ A Supervisor starts the v3 scripts (or the lab's stand-ins) as child processes, 
 session of its own, and prints every line they write prefixed with the child's name
 ("worker 1 | ..."), coloured on a terminal, as a Procfile runner would. A RoundLog records
 what those lines say: which workers are ready, which rows were sent, started and done, and
-when; from it come the real timeline and the tallies.
+when; from it come the real timeline and the tallies. start_python, how a child is
+started, is the partition run's too.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import sys
 import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from tools.schedule_view import Block
@@ -161,6 +162,27 @@ def child_environment(url: str, per_dot: float) -> dict[str, str]:
     )
 
 
+def start_python(
+    argv: list[str], env: dict[str, str], runner: Sequence[str] = ()
+) -> subprocess.Popen:
+    """Start `python ARGV` from the project root in a session (Windows: a process group) of
+    its own, its output and errors on one UTF-8 text pipe. `runner`: a command that runs it
+    (tools/partition.py's setpriv)."""
+    return subprocess.Popen(
+        [*runner, sys.executable, *argv],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        encoding="utf-8",
+        errors="replace",
+        start_new_session=sys.platform != "win32",
+        creationflags=NEW_PROCESS_GROUP,
+    )
+
+
 @dataclass
 class Child:
     """A child process: its name in the prefix, worker number (None: not a worker), colour."""
@@ -206,19 +228,7 @@ class Supervisor:
     ) -> Child:
         """Start `python ARGV` in a session of its own (the terminal's Ctrl+C is ours)."""
         with STOP.held():
-            process = subprocess.Popen(
-                [sys.executable, *argv],
-                cwd=PROJECT_ROOT,
-                env=self.env if env is None else env,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                text=True,
-                encoding="utf-8",
-                errors="replace",
-                start_new_session=sys.platform != "win32",
-                creationflags=NEW_PROCESS_GROUP,
-            )
+            process = start_python(argv, self.env if env is None else env)
             child = Child(name, worker, colour, process)
             self.children.append(child)
         threading.Thread(target=self._read, args=(child,), daemon=True).start()
