@@ -47,7 +47,7 @@ from utils.alarms import BLOCKED_TIMEOUT, BlockedPublishing, bound_blocked_waits
 from utils.arguments import ArgumentParser, add_queue_arguments, row_number, seconds
 from utils.broker_errors import broker_error, connection_failure, dropped
 from utils.console_lines import count_of, rows_named, sent_line
-from utils.outcome import Outcome, gave_up, say_the_end, stopped_at_once
+from utils.outcome import Outcome, gave_up, say_the_end, still_waiting, stopped_at_once
 from utils.parameters import connection_parameters
 from utils.queues import PERSISTENT, AsyncDeclare, queue_arguments
 from utils.retry_budget import RetryBudget
@@ -255,9 +255,8 @@ class ConfirmedPublisher:
             self.outcome.error = ScriptError(stopped_at_once(self.stop.cause(), in_flight))
         finished = self.outcome.at_end and not self.confirms.pending and not self.confirms.again
         if self.stop.requested.is_set() and not finished:
-            self.outcome.error = self.outcome.error or ScriptError(
-                f"{self.stop.cause()} before every row was confirmed"
-            )
+            stopped = ScriptError(f"{self.stop.cause()} before every row was confirmed")
+            self.outcome.error = self.outcome.error or stopped
         self.confirms.unanswered()
         return self.outcome
 
@@ -404,15 +403,8 @@ class ConfirmedPublisher:
             self._give_up()
         elif silent >= CONFIRM_SILENCE <= time.monotonic() - self.silence_said_at:
             self.silence_said_at = time.monotonic()
-            logger.warning(
-                " [!] no confirm from RabbitMQ for %d s, %s in flight: still waiting, for up to "
-                "%g s in all (--retry-for); %s may be unavailable (a quorum queue without a "
-                "majority of its nodes holds publishes until it has one again)",
-                silent,  # whole seconds: 10 s until 11 have passed
-                count_of(len(self.confirms.pending), "row"),
-                self.budget.seconds,
-                self.settings.queue,
-            )
+            rows, queue = len(self.confirms.pending), self.settings.queue
+            logger.warning(still_waiting(silent, rows, self.budget.seconds, queue))
         self.ioloop.call_later(STOP_CHECK_EVERY, self._watch)
 
     def _in_flight(self) -> bool:
@@ -481,11 +473,9 @@ class ConfirmedPublisher:
         self._publish_more()
 
     def _publish(self, task: Task, again: bool = False) -> None:
-        """Publish the task on the open channel, as the next delivery tag of Confirms.
-
-        pika raises here only on a channel or connection that is not open, which every caller
-        rules out first; a connection lost meanwhile does not raise (pika only buffers the
-        write): the task, in Confirms before pika sees it, goes again (connection_lost)."""
+        """Publish the task on the open channel, as the next delivery tag of Confirms. pika
+        raises here only on a channel that is not open, which every caller rules out; a lost
+        connection does not raise: the task, in Confirms first, goes again (connection_lost)."""
         if not self.confirms.pending:  # the wait for an answer starts now
             self.budget.heard()
         self.confirms.published(task, again)
@@ -514,8 +504,7 @@ class ConfirmedPublisher:
             logger.warning(
                 " [!] RabbitMQ refused row %s (a nack); publishing the rows it refuses again, "
                 "reading no new row meanwhile, for up to %g s (--retry-for)",
-                self.confirms.again[-settled].row,
-                self.budget.seconds,
+                *(self.confirms.again[-settled].row, self.budget.seconds),
             )
         self._publish_more()
 

@@ -11,7 +11,9 @@ from harness.broker import ready_count
 from harness.children import script_env, wait_until
 from utils.console_lines import READY_WORDS
 
-pytestmark = pytest.mark.broker
+# own_node: these change broker-wide state (every connection closed for seconds, a 2 s
+# consumer_timeout); on a node of their own, never on the one 4.0 node every test shares
+pytestmark = [pytest.mark.broker, pytest.mark.own_node]
 
 HOOKED = ("-m", "tests.work_hooks", "gated")  # work that ends once the test opens its gate
 FAILING = ("-m", "tests.work_hooks", "failing")  # fails every task that says "fail"

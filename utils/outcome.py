@@ -164,8 +164,23 @@ def gave_up(
         )
     return (
         f"no confirm from RabbitMQ for {silent:.0f} s, past --retry-for ({retry_for:g} s): "
-        f"{queue} may be unavailable (a quorum queue without a majority of its nodes holds "
-        "publishes until it has one again)"
+        f"{queue} {MAY_BE_UNAVAILABLE}"
+    )
+
+
+MAY_BE_UNAVAILABLE = (
+    "may be unavailable (a quorum queue without a majority of its nodes holds publishes until "
+    "it has one again)"
+)
+
+
+def still_waiting(silent: float, in_flight: int, retry_for: float, queue: str) -> str:
+    """The line said while rows in flight have had no answer for `silent` s: the wait goes
+    on, bounded by --retry-for."""
+    return (
+        f" [!] no confirm from RabbitMQ for {int(silent)} s, {count_of(in_flight, 'row')} in "
+        f"flight: still waiting, for up to {retry_for:g} s in all (--retry-for); {queue} "
+        f"{MAY_BE_UNAVAILABLE}"
     )
 
 
