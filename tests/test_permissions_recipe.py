@@ -54,6 +54,7 @@ def run_as_printed(block: str, name: str, cwd: Path = PROJECT_ROOT) -> str:
     # and rabbitmqadmin asking its management API
     script = re.sub(r"^(\s*)rabbitmqctl ", rf"\1{shlex.join(CTL)} ", script, flags=re.M)
     host, port = GUEST.host.rsplit(":", 1)
+    script = script.replace("http://localhost:15672/", f"http://{GUEST.host}/")
     script = re.sub(
         r"^(\s*)rabbitmqadmin ", rf"\1rabbitmqadmin -H {host} -P {port} ", script, flags=re.M
     )
@@ -121,8 +122,9 @@ def test_the_permissions_recipe_runs_as_printed_and_its_users_can_work(workers, 
 
 def test_the_definitions_import_runs_as_printed_from_the_project_folder(workers, tmp_path):
     """From a project folder (here one holding only the definitions file, its names the
-    test's own), as a user runs it: the file goes in on stdin, so rabbitmqctl's own folder
-    (Debian's wrapper runs in /var/lib/rabbitmq) does not matter."""
+    test's own), as a user runs it: curl reads the file there and hands it to the management
+    API, so neither rabbitmqctl's own folder (Debian's wrapper runs in /var/lib/rabbitmq)
+    nor its reading of stdin (none in RabbitMQ 4.0) matters."""
     with names_of_our_own() as name:
         folder = tmp_path / "project"
         (folder / "docs").mkdir(parents=True)
