@@ -280,7 +280,6 @@ class Consumer:
             self.channel.basic_cancel(tag)  # no new task; the tasks waiting go back at close
             while self.in_work is not None and self.channel.is_open and not self._died():
                 self.connection.process_data_events(time_limit=CHECK_EVERY)
-                self._say_if_late()
         return ending
 
     def _declare(self, queue_name: str) -> None:
@@ -297,9 +296,9 @@ class Consumer:
         process_data_events returns once pika has something to hand over: from the broker a
         delivery, a cancel or a closed channel; from the work thread a task handed back. A
         stop signal is not one (its handler only sets a flag, and pika's wait goes on), nor
-        a work thread that died, nor work running late: for those a timer wakes the loop
-        every CHECK_EVERY seconds (one timer, not one a task), and it looks again."""
-        self._wake_every(CHECK_EVERY)
+        a work thread that died: for those a timer wakes the loop every CHECK_EVERY seconds
+        (one timer, not one a task), and it looks again."""
+        self._look_every(CHECK_EVERY)
         while True:
             if self.channel.is_closed:  # e.g. a task held past the broker's consumer_timeout
                 return Ending.CHANNEL_CLOSED
@@ -310,11 +309,13 @@ class Consumer:
             if self.stop.requested.is_set():
                 self._say_stopping()
                 return Ending.STOPPED
-            self._say_if_late()
             self.connection.process_data_events(time_limit=None)
 
-    def _wake_every(self, seconds: float) -> None:
-        self.connection.call_later(seconds, functools.partial(self._wake_every, seconds))
+    def _look_every(self, seconds: float) -> None:
+        """On pika's I/O thread, every `seconds` until the connection closes: say if the work
+        in hand runs late, and make process_data_events return, so that its caller looks."""
+        self._say_if_late()
+        self.connection.call_later(seconds, functools.partial(self._look_every, seconds))
 
     def _died(self) -> bool:
         return bool(self.work_thread.died)
