@@ -133,7 +133,7 @@ class Settings:
     """What the publisher is told: where to publish, and what to say."""
 
     queue: str
-    queue_type: str
+    queue_type: str | None  # None: the vhost's default
     quiet: bool  # no line per row
     limits: list[str]  # for each broker, the setting that bounds a blocked wait (in words)
     retry_for: float  # seconds to wait for a broker in trouble

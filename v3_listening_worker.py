@@ -142,7 +142,7 @@ class Settings:
     """What a worker is told: its queue, its name, its prefetch, its work and its retries."""
 
     queue: str
-    queue_type: str
+    queue_type: str | None  # None: the vhost's default
     name: str
     prefetch: int
     per_dot: float

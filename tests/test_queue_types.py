@@ -57,6 +57,23 @@ def test_each_version_declares_its_queue_and_works_where_quorum_is_the_default(
     assert "using it as it is" not in sent.stdout + worker.output  # declared, not refused
 
 
+def test_queue_type_classic_gives_a_classic_queue_where_quorum_is_the_default(
+    quorum_vhost, workers, tmp_path
+):
+    """--queue-type classic is asked for, not left to the vhost: the v3 scripts' queue is
+    classic there, and each task is done once."""
+    env = script_env(quorum_vhost.url, log_dir=tmp_path, seconds_per_dot="0")
+    sent = run_script("v3_emitter_of_tasks.py", "--queue-type", "classic", env=env)
+    assert sent.returncode == 0, sent.stdout + sent.stderr
+    assert quorum_vhost.queue_info(QUEUE)["type"] == "classic"
+    worker = workers("v3_listening_worker.py", "--queue-type", "classic", env=env)
+
+    worker.wait_until(lambda output: output.count("Done") == SENT["v3"], "every task done")
+    assert worker.stop().code == 0, worker.output
+    assert quorum_vhost.ready_count(QUEUE) == 0
+    assert "using it as it is" not in sent.stdout + worker.output  # same type: no refusal
+
+
 # --- a task that crashes its worker, on a quorum queue --------------------------------------
 
 

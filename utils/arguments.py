@@ -48,9 +48,8 @@ def add_queue_arguments(parser: argparse.ArgumentParser, queue_help: str) -> Non
     parser.add_argument(
         "--queue-type",
         choices=("classic", "quorum"),
-        default="classic",
-        help="type of the queue if this script creates it (default classic; quorum "
-        "replicates it across a cluster)",
+        help="type of the queue if this script creates it (default: the vhost's default "
+        "type, classic unless the vhost says otherwise; quorum replicates it across a cluster)",
     )
 
 

@@ -190,6 +190,7 @@ def access_refused(reply_text: str) -> str:
     return f"the broker refused: {reply_text}"
 
 
-def queue_arguments(queue_type: str) -> dict[str, str] | None:
-    """queue_declare arguments for a queue type: classic (the broker's default) or quorum."""
-    return None if queue_type == "classic" else {"x-queue-type": queue_type}
+def queue_arguments(queue_type: str | None) -> dict[str, str] | None:
+    """queue_declare arguments for a queue type, classic or quorum; None: the vhost's default
+    type (classic, unless the vhost sets another, as RabbitMQ 4 allows)."""
+    return None if queue_type is None else {"x-queue-type": queue_type}
