@@ -43,11 +43,11 @@ def test_set_aside_tasks_are_listed_then_put_back_and_done(vhost, workers, tmp_p
     )
     assert vhost.ready_count("task_queue3.dead-letter") == 3  # listing took none
 
-    moved = run_tool("dead_letters", "--requeue", "3", url=vhost.url, log_dir=tmp_path)
+    moved = run_tool("dead_letters", "--requeue", "2,3,7-9", url=vhost.url, log_dir=tmp_path)
     assert moved.returncode == 0, moved.stderr
     assert moved.stdout.splitlines() == [
         " [x] moved row 3 back to task_queue3",
-        "moved 1 task back (row 3)",
+        "moved 1 task back (row 3); none set aside for rows 2, 7-9",
     ]
     moved = run_tool("dead_letters", "--requeue", url=vhost.url, log_dir=tmp_path)
     assert moved.stdout.splitlines()[-1] == "moved 2 tasks back (rows 1, 4)"

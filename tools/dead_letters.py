@@ -29,7 +29,7 @@ from utils.arguments import DEFAULT_QUEUE, queue_name
 from utils.broker_errors import broker_error
 from utils.connect import connect
 from utils.console_lines import count_of, rows_named
-from utils.dead_letter import dead_letter_queue
+from utils.dead_letter import dead_letter_queue, persistent_copy
 from utils.errors import ExitCode, ScriptError, SettingsError
 from utils.parameters import connection_parameters
 from utils.queues import messages_ready
@@ -140,7 +140,8 @@ def requeue(channel, queue: str, rows: set[int] | None) -> None:
         for method, properties, body in set_aside(channel, dead_letter_queue(queue)):
             row = (properties.headers or {}).get("row", "?")
             if rows is None or row in rows:
-                channel.basic_publish("", queue, body, fresh_copy(properties), mandatory=True)
+                copy = persistent_copy(properties, put_back_headers(properties))
+                channel.basic_publish("", queue, body, copy, mandatory=True)
                 channel.basic_ack(method.delivery_tag)
                 moved.append(row)
                 print(f" [x] moved row {row} back to {queue}")
@@ -148,25 +149,19 @@ def requeue(channel, queue: str, rows: set[int] | None) -> None:
         raise ScriptError(f"no queue {queue} to move tasks back to: {said(moved)}") from None
     except pika.exceptions.NackError:
         raise ScriptError(f"the broker refused a copy to {queue}: {said(moved)}") from None
-    print(f"moved {said(moved)}")
+    absent = sorted(rows - set(moved)) if rows is not None else []
+    print(f"moved {said(moved)}" + (f"; none set aside for {rows_named(absent)}" if absent else ""))
 
 
 def said(moved: list[object]) -> str:
     return f"{count_of(len(moved), 'task')} back" + (f" ({rows_named(moved)})" if moved else "")
 
 
-def fresh_copy(properties) -> pika.BasicProperties:
-    """A set-aside task's properties as it goes back: persistent, its set-aside headers gone."""
-    headers = {
-        key: value
-        for key, value in (properties.headers or {}).items()
-        if key not in SET_ASIDE_HEADERS
-    }
-    return pika.BasicProperties(
-        delivery_mode=pika.DeliveryMode.Persistent,
-        headers=headers,
-        message_id=properties.message_id,
-    )
+def put_back_headers(properties) -> dict:
+    """A set-aside task's headers as it goes back: its own, the set-aside ones (its failures
+    among them) gone."""
+    headers = properties.headers or {}
+    return {key: value for key, value in headers.items() if key not in SET_ASIDE_HEADERS}
 
 
 def main(argv: list[str] | None = None) -> int:
