@@ -30,7 +30,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from utils.errors import BrokerError, ExitCode, ScriptError, missing_module, report
 
@@ -137,8 +137,7 @@ def make_argument_parser() -> argparse.ArgumentParser:
     return parser
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(NamedTuple):  # not a frozen dataclass: ten times cheaper to make at start-up
     """What a worker is told: its queue, its name, its prefetch, its work and its retries."""
 
     queue: str
