@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -89,19 +91,35 @@ class BrokerUnderTest:
         return rabbitmqctl(*args)
 
 
-@pytest.fixture(scope="module")
-def scratch_broker(tmp_path_factory):
-    """A throwaway RabbitMQ node for the module's tests (alarms, restarts), always stopped;
-    the broker under test itself when it is a throwaway node (SCRATCH)."""
-    if SCRATCH:
-        yield BrokerUnderTest()
-        return
-    broker = ScratchBroker(tmp_path_factory.mktemp("scratch") / "state")
+@contextmanager
+def throwaway_node(tmp_path_factory, kind: str = "") -> Iterator[ScratchBroker]:
+    """A throwaway RabbitMQ node of the host's, always stopped."""
+    broker = ScratchBroker(tmp_path_factory.mktemp("scratch") / "state", kind)
     broker.up()
     try:
         yield broker
     finally:
         broker.down()
+
+
+@pytest.fixture(scope="session")
+def scratch_broker(tmp_path_factory):
+    """A throwaway RabbitMQ node for the tests that restart it or raise its alarms, started
+    once for them all: each test leaves it as it found it (running, its alarms cleared), as
+    they do on the broker under test itself when it is a throwaway node (SCRATCH)."""
+    if SCRATCH:
+        yield BrokerUnderTest()
+        return
+    with throwaway_node(tmp_path_factory) as broker:
+        yield broker
+
+
+@pytest.fixture(scope="module")
+def own_scratch_broker(tmp_path_factory):
+    """A throwaway node for the module's tests alone (own_node): for tests that change
+    broker-wide state that no other module's tests should meet."""
+    with throwaway_node(tmp_path_factory, "own") as broker:
+        yield broker
 
 
 @pytest.fixture(scope="module")
@@ -127,9 +145,16 @@ def disk_alarm(scratch_broker):
         return "disk" in ctl("eval", "rabbit_alarm:get_alarms().")
 
     class Alarm:
+        cleared = False
+
         def clear(self) -> None:
+            """Restore the limit and wait for the alarm to end; once done, a second call
+            (the fixture's own, after a test's) has nothing to do."""
+            if self.cleared:
+                return
             ctl("set_disk_free_limit", original)
             wait_until(lambda: not alarm_on(), timeout=30, what="the disk alarm to clear")
+            self.cleared = True
 
     alarm = Alarm()
     try:

@@ -68,9 +68,9 @@ class ScratchBroker(LocalNodes):
     """scripts/local_broker.sh: one throwaway node, with a name and ports of its own, for
     tests that stop it, restart it or raise its alarms (never the broker on 5672)."""
 
-    def __init__(self, state_dir: Path) -> None:
+    def __init__(self, state_dir: Path, kind: str = "") -> None:
         super().__init__(PROJECT_ROOT / "scripts" / "local_broker.sh", "RMQ_SCRATCH_DIR", state_dir)
-        self.node = f"rmqscratch{os.getpid()}"
+        self.node = f"rmqscratch{kind}{os.getpid()}"  # kind: two nodes of one run never clash
         self.port = free_port()
         self.env.update(node_environment(self.node, self.port, state_dir))
         self.url = guest_url(self.port)

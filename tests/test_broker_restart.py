@@ -2,8 +2,8 @@
 worker reconnects and does every one of them; with no worker, every row the v3 emitter sent
 is still there after it.
 
-The broker restarted is a throwaway node of the test's own (scripts/local_broker.sh, the
-scratch_broker fixture): the broker on 5672 is never stopped.
+The broker restarted is a throwaway node of the tests' own (scripts/local_broker.sh, the
+scratch_broker fixture, shared with the alarm tests): the broker on 5672 is never stopped.
 """
 
 from __future__ import annotations
@@ -48,10 +48,13 @@ def test_tasks_survive_a_broker_restart_and_the_worker_reconnects(
 ):
     # tasks.csv at 0.3 s per dot: about 9 s of work for one worker, so most of it still
     # waits in the queue when the broker stops
+    # a queue of this test alone: the scratch node's other tests leave rows in task_queue3
+    queue = "tasks-through-a-restart"
     env = script_env(scratch_broker.url, log_dir=tmp_path, seconds_per_dot="0.3")
-    worker = workers("v3_listening_worker.py", "--name", "survivor", env=env)
+    worker = workers("v3_listening_worker.py", "--queue", queue, "--name", "survivor", env=env)
     worker.wait_for(READY_WORDS)
-    assert run_script("v3_emitter_of_tasks.py", env=env).returncode == 0  # all 18 confirmed
+    emitted = run_script("v3_emitter_of_tasks.py", "--queue", queue, env=env)
+    assert emitted.returncode == 0  # all 18 confirmed
     worker.wait_until(lambda output: 1 in done_rows(output), "row 1 done")
 
     try:

@@ -12,11 +12,18 @@ from harness.children import script_env, wait_until
 from utils.console_lines import READY_WORDS
 
 # own_node: these change broker-wide state (every connection closed for seconds, a 2 s
-# consumer_timeout); on a node of their own, never on the one 4.0 node every test shares
+# consumer_timeout); on a node of their own, never on the one the other modules' tests share
+# (the shared scratch node; the one 4.0 node every test shares)
 pytestmark = [pytest.mark.broker, pytest.mark.own_node]
 
 HOOKED = ("-m", "tests.work_hooks", "gated")  # work that ends once the test opens its gate
 FAILING = ("-m", "tests.work_hooks", "failing")  # fails every task that says "fail"
+
+
+@pytest.fixture(scope="module")
+def scratch_broker(own_scratch_broker):
+    """This module's node of its own, not the one the other modules' tests share."""
+    return own_scratch_broker
 
 
 def publish(url: str, queue: str, bodies: list[bytes]) -> None:
