@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import compileall
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from bench.task_files import OUT_DIR, out_path
 from harness.children import Child, Exit, script_env
+from utils import PROJECT_ROOT
 
 LOG_DIR = OUT_DIR / "logs"  # the scripts' logs during a benchmark, not the project's logs/
 
@@ -65,6 +67,14 @@ def kill_all() -> None:
     """Kill and reap every child still running (after a failure or Ctrl+C)."""
     for child in list(RUNNING):
         child.kill()
+
+
+def compile_modules() -> None:
+    """Compile the project's modules into __pycache__, as a user's first run of a script
+    does: every run of every figure then starts as a user's later runs do (the scripts run
+    without PYTHONDONTWRITEBYTECODE: harness.children.script_env)."""
+    for folder in ("utils", "tools", "harness", "bench"):
+        compileall.compile_dir(PROJECT_ROOT / folder, quiet=1)
 
 
 def bench_env(url: str, **settings) -> dict[str, str]:

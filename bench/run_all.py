@@ -10,7 +10,6 @@ created through the management API and deleted at the end, even on failure or Ct
 from __future__ import annotations
 
 import argparse
-import compileall
 import datetime
 import os
 import platform
@@ -22,7 +21,7 @@ from pathlib import Path
 
 import pika
 
-from bench.children import kill_all
+from bench.children import compile_modules, kill_all
 from bench.emitter_bench import emitter_figures
 from bench.fair_dispatch_bench import fair_dispatch_figures
 from bench.memory_bench import memory_figures
@@ -32,7 +31,6 @@ from bench.sizes import FULL, QUICK, Sizes
 from bench.worker_bench import worker_figures
 from harness.broker import Vhost, api
 from tools.management import ManagementError
-from utils import PROJECT_ROOT
 from utils.errors import ExitCode
 
 RESULTS = Path(__file__).resolve().parent / "results.md"
@@ -70,14 +68,6 @@ def make_argument_parser() -> argparse.ArgumentParser:
 
 def log(line: str) -> None:
     print(line, flush=True)
-
-
-def compile_modules() -> None:
-    """Compile the project's modules into __pycache__, as a user's first run of a script
-    does: every run of every figure then starts as a user's later runs do (the scripts run
-    without PYTHONDONTWRITEBYTECODE: harness.children.script_env)."""
-    for folder in ("utils", "tools", "harness", "bench"):
-        compileall.compile_dir(PROJECT_ROOT / folder, quiet=1)
 
 
 def measure(sizes: Sizes, sections: list[str]) -> list[Figure]:
