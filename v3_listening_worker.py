@@ -53,6 +53,7 @@ from utils.console_lines import (
     try_of,
 )
 from utils.dead_letter import (
+    FAILURES,
     dead_letter_queue,
     not_a_dead_letter_queue,
     persistent_copy,
@@ -70,7 +71,6 @@ BACKOFF_CAP = 30.0  # seconds: the longest wait between two reconnection attempt
 CHECK_EVERY = 0.5  # seconds: how soon a waiting worker notices a stop, or that it was cut off
 MOST_UNACKED = 65535  # prefetch_count is a 16-bit field in AMQP
 DEFAULT_RETRIES, MOST_RETRIES = 1, 1000  # --retries: tries of a failing task after its first
-FAILURES = "x-failures"  # the header of a task's copy: how many times its work failed
 
 # what the summary's "(twice: 4, 7)" means: not the same task done twice, as a rule
 REPEATED_ROWS = (

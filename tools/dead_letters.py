@@ -29,7 +29,13 @@ from utils.arguments import DEFAULT_QUEUE, queue_name
 from utils.broker_errors import broker_error
 from utils.connect import connect
 from utils.console_lines import count_of, rows_named
-from utils.dead_letter import dead_letter_queue, persistent_copy
+from utils.dead_letter import (
+    FAILURES,
+    SET_ASIDE_REASON,
+    dead_letter_queue,
+    persistent_copy,
+    put_back_headers,
+)
 from utils.errors import ExitCode, ScriptError, SettingsError
 from utils.parameters import connection_parameters
 from utils.queues import messages_ready
@@ -37,7 +43,6 @@ from utils.signals import raise_keyboard_interrupt_on_stop_signals
 from utils.urls import rabbitmq_url
 
 PROG = "dead_letters"
-SET_ASIDE_HEADERS = ("x-failures", "x-set-aside-reason", "x-original-queue")
 
 
 def make_argument_parser() -> argparse.ArgumentParser:
@@ -113,8 +118,8 @@ def described(properties, body: bytes) -> str:
         else "?"
     )
     return (
-        f"row {headers.get('row', '?')}: {task} | failures {headers.get('x-failures', 0)} | "
-        f"set aside {when}: {headers.get('x-set-aside-reason', '?')}"
+        f"row {headers.get('row', '?')}: {task} | failures {headers.get(FAILURES, 0)} | "
+        f"set aside {when}: {headers.get(SET_ASIDE_REASON, '?')}"
     )
 
 
@@ -155,13 +160,6 @@ def requeue(channel, queue: str, rows: set[int] | None) -> None:
 
 def said(moved: list[object]) -> str:
     return f"{count_of(len(moved), 'task')} back" + (f" ({rows_named(moved)})" if moved else "")
-
-
-def put_back_headers(properties) -> dict:
-    """A set-aside task's headers as it goes back: its own, the set-aside ones (its failures
-    among them) gone."""
-    headers = properties.headers or {}
-    return {key: value for key, value in headers.items() if key not in SET_ASIDE_HEADERS}
 
 
 def main(argv: list[str] | None = None) -> int:

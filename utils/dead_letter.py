@@ -11,6 +11,10 @@ from utils.errors import SettingsError
 from utils.queues import PERSISTENT, use_queue_as_it_is
 
 DEAD_LETTER = ".dead-letter"  # the end of a dead-letter queue's name
+# The headers a worker adds to a task's copy, and tools.dead_letters takes off to put it back
+FAILURES = "x-failures"  # how many times its work failed (a retry's copy, a set-aside one)
+SET_ASIDE_REASON = "x-set-aside-reason"  # why it was set aside
+ORIGINAL_QUEUE = "x-original-queue"  # the queue it was set aside from
 
 
 def dead_letter_queue(queue: str) -> str:
@@ -45,8 +49,15 @@ def side_channel(connection, queue: str):
 def set_aside_headers(properties, queue: str, reason: str) -> dict:
     """A set-aside message's headers: its own, why it was set aside, and where it came from."""
     headers = dict(properties.headers or {})
-    headers.update({"x-set-aside-reason": reason, "x-original-queue": queue})
+    headers.update({SET_ASIDE_REASON: reason, ORIGINAL_QUEUE: queue})
     return headers
+
+
+def put_back_headers(properties) -> dict:
+    """A set-aside task's headers as it goes back to work: its own, without the ones a worker
+    added (its failures among them: it gets every try again)."""
+    added = (FAILURES, SET_ASIDE_REASON, ORIGINAL_QUEUE)
+    return {key: value for key, value in (properties.headers or {}).items() if key not in added}
 
 
 def persistent_copy(properties, headers: dict) -> pika.BasicProperties:
