@@ -11,6 +11,9 @@
 #        isolate NODE: NODE loses the other two nodes and its clients.
 #        bridge NODE: NODE still sees both others, but they no longer see each other.
 #   scripts/partition_cluster.sh heal     every link up, every route back
+#   scripts/partition_cluster.sh restart NODE
+#        kill NODE's Erlang VM and start it again, as an operator restarts a node stuck
+#        starting (a stuck boot does not stop on request); returns once it runs
 #   scripts/partition_cluster.sh cli NODE TOOL ARGS...
 #        rabbitmqctl, rabbitmq-diagnostics or rabbitmq-queues, run in NODE's namespace, e.g.
 #        cli rmq1 rabbitmqctl list_queues name leader members
@@ -191,6 +194,21 @@ heal() {
   say "healed: every link up, every route back"
 }
 
+restart() { # restart NODE
+  [ $# -eq 1 ] || usage
+  local node=$1 pid
+  case " ${NODES[*]} " in *" $node "*) ;; *) die "no node $node (the nodes: ${NODES[*]})" ;; esac
+  have_state || exit 1
+  if pid="$(live_node_pid "$node")"; then
+    kill -KILL "$pid"
+    while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+  fi
+  stop_launcher "$node"
+  in_ns "$node" "$0" start-node "$node"
+  wait_for_node "$node"
+  say "restarted $(node_name "$node")"
+}
+
 # --- up ----------------------------------------------------------------------------------
 
 write_state() {
@@ -317,16 +335,15 @@ status() {
 # --- the command line --------------------------------------------------------------------
 
 usage() {
-  echo "usage: $0 up|down|status|heal|cut clean|silent isolate|bridge NODE|cli NODE TOOL ARGS..." >&2
+  echo "usage: $0 up|down|status|heal|cut clean|silent isolate|bridge NODE|restart NODE|cli NODE TOOL ARGS..." >&2
   exit 2
 }
 
 case "${1:-}" in
 up | down | status | heal) "$1" ;;
-cut)
-  shift
+cut | restart)
   need_root
-  cut "$@"
+  "$@"
   ;;
 start-node) start_in_namespace "$2" ;; # internal: `up` runs it inside the namespace
 cli)

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 import pytest
 
 from harness.children import Child, script_env, start_script
+from tools import partition
 from tools.partition import CLUSTER, CUT_SECONDS, HEARTBEAT, confirmed_rows, node_url
 from utils.errors import BrokerError, ExitCode
 from utils.outcome import Outcome, failure_line
@@ -176,3 +177,22 @@ def test_every_worker_notices_a_silent_cut_within_twice_its_heartbeat(cut_cluste
     finally:
         for worker in (v1, v2, v3):
             worker.kill()
+
+
+@pytest.mark.partition
+def test_a_node_that_does_not_serve_again_is_restarted_and_said(cut_cluster, monkeypatch):
+    """As RabbitMQ 3.10.8 on Erlang 25.1+ does after some cuts (rabbitmq-server#6034), a node
+    stops serving and does not come back by itself: here its application stopped by hand."""
+    said: list[str] = []
+    partition.wait_for_recovery(said.append, [], "after the test before")  # any earlier cut
+    partition.cluster("cli", "rmq2", "rabbitmqctl", "stop_app")
+    assert partition.recovered() == ["rmq1", "rmq2", "rmq3"]  # none sees rmq2 running
+    monkeypatch.setattr(partition, "STUCK_AFTER", 5.0)
+    restarted: list[str] = []
+    partition.wait_for_recovery(said.append, restarted, "after the heal of cut 2")
+
+    assert restarted == ["rmq2 after the heal of cut 2"]
+    assert said[-1].startswith(
+        "rmq2 is still not serving 5 s after the heal of cut 2: restarting it, as an operator would"
+    )
+    assert partition.recovered() == []

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import re
 import shutil
@@ -39,6 +40,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -70,7 +72,9 @@ SCHEDULE = (
     ("clean", "bridge", "rmq3"),
     ("silent", "bridge", "rmq1"),
 )
-RECOVER_TIMEOUT = 90.0  # seconds the nodes may take to serve again after a heal
+RECOVER_TIMEOUT = 150.0  # seconds the nodes may take to recover after a heal, restarts included
+STUCK_AFTER = 60.0  # seconds after which a node not serving again is restarted
+CLI_TIMEOUT = 30.0  # seconds a rabbitmqctl call may take (a node that does not answer: fails)
 DRAIN_TIMEOUT = 150.0  # seconds the queue may take to drain after the last heal
 # With the queue empty, a row still not done after this long will not be: (a delivery held
 # by a connection that died comes back once the broker notices, within two heartbeats)
@@ -131,6 +135,34 @@ def serves(node: str) -> bool:
     except pika.exceptions.AMQPError:
         return False
     return True
+
+
+def sees_the_whole_cluster(node: str) -> bool:
+    """Whether the node runs, sees the three running, and knows of no partition: the cluster
+    has recovered from a cut as far as this node can tell (rabbitmqctl cluster_status)."""
+    command = ["bash", str(CLUSTER), "cli", node, "rabbitmqctl", "-q", "cluster_status"]
+    try:
+        done = subprocess.run(
+            [*command, "--formatter", "json"],
+            capture_output=True,
+            text=True,
+            timeout=CLI_TIMEOUT,
+            check=False,
+        )
+        status = json.loads(done.stdout) if done.returncode == 0 else {}
+    except (subprocess.TimeoutExpired, ValueError):
+        return False
+    running = {name.partition("@")[0] for name in status.get("running_nodes", [])}
+    return running == set(NODES) and not status.get("partitions")
+
+
+def recovered() -> list[str]:
+    """The nodes that have not recovered from the last cut: not serving, or not seeing every
+    node running with no partition. Asked of the three at once: each rabbitmqctl call starts
+    an Erlang VM, seconds under load."""
+    with ThreadPoolExecutor(len(NODES)) as pool:
+        answers = pool.map(lambda node: serves(node) and sees_the_whole_cluster(node), NODES)
+        return [node for node, ok in zip(NODES, answers, strict=True) if not ok]
 
 
 def save_node_logs(out: Path) -> None:
@@ -267,10 +299,11 @@ def write_tasks(path: Path, rows: int) -> None:
         file.writelines(f"Task {row} .\n" for row in range(1, rows + 1))
 
 
-def run_schedule(cuts: list[Cut], say: Callable[[str], None]) -> None:
-    """Each cut in turn, once every node serves again after the last one."""
+def run_schedule(cuts: list[Cut], say: Callable[[str], None], restarted: list[str]) -> None:
+    """Each cut in turn, once the cluster has recovered from the one before."""
     for number, cut in enumerate(cuts, 1):
-        every_node_serves(say)
+        after = f"after the heal of cut {number - 1}" if number > 1 else "after the cluster formed"
+        wait_for_recovery(say, restarted, after)
         cut.started = time.monotonic()
         cluster("cut", cut.kind, cut.shape, cut.node)
         say(f"cut {number} of {len(cuts)} ({cut.kind}): {cut.describe()}, for {CUT_SECONDS:g} s")
@@ -280,13 +313,43 @@ def run_schedule(cuts: list[Cut], say: Callable[[str], None]) -> None:
         say(f"healed cut {number} of {len(cuts)}")
 
 
-def every_node_serves(say: Callable[[str], None]) -> None:
-    """Wait until the three nodes serve (again), saying so when it is not at once."""
-    if not all(serves(node) for node in NODES):
-        say(f"waiting for every node to serve again (up to {RECOVER_TIMEOUT:g} s)")
-        wait_until(
-            lambda: all(serves(node) for node in NODES), RECOVER_TIMEOUT, "every node serving again"
+def wait_for_recovery(say: Callable[[str], None], restarted: list[str], after: str) -> None:
+    """Wait until the cluster has recovered from the last cut (`after`, as the lines name
+    it), saying so when it is not at once: a cut made while a node is still coming back is
+    another test (RabbitMQ's own recovery cut halfway). A node still not serving STUCK_AFTER
+    seconds on is restarted, as an operator would, and added to `restarted`."""
+    behind = recovered()
+    if not behind:
+        return
+    say(
+        f"waiting for {' and '.join(behind)} to serve again and see every node running, with "
+        f"no partition (a node not serving after {STUCK_AFTER:g} s is restarted; "
+        f"{RECOVER_TIMEOUT:g} s in all)"
+    )
+    started = time.monotonic()
+    behind = still_behind(started + STUCK_AFTER)
+    for node in [node for node in behind if not serves(node)]:
+        say(
+            f"{node} is still not serving {STUCK_AFTER:g} s {after}: restarting it, as an "
+            "operator would (RabbitMQ 3.10 before 3.10.10, on Erlang 25.1 or later, can hang "
+            "starting after a partition: rabbitmq-server#6034)"
         )
+        cluster("restart", node)
+        restarted.append(f"{node} {after}")
+    if still_behind(started + RECOVER_TIMEOUT):
+        raise PartitionError(
+            f"{' and '.join(recovered())} did not recover within {RECOVER_TIMEOUT:g} s "
+            f"{after} (not serving, or not seeing every node running with no partition)"
+        )
+
+
+def still_behind(deadline: float) -> list[str]:
+    """The nodes not recovered by `deadline` (a time.monotonic()); [] as soon as none is."""
+    behind = recovered()
+    while behind and time.monotonic() < deadline:
+        time.sleep(POLL)
+        behind = recovered()
+    return behind
 
 
 def confirmed_rows(status: int | None, lines: list[str], rows: int) -> tuple[set[int], bool]:
@@ -378,6 +441,7 @@ def tally(
     rows: int,
     drained_in: float,
     problems: list[str],
+    restarted: list[str],
 ) -> Result:
     confirmed, exact = emitter_confirmed(emitter, rows)
     done = done_rows(workers)
@@ -410,6 +474,7 @@ def tally(
             f"clients cut off noticed within {slowest:.1f} s (heartbeat {HEARTBEAT} s)",
             f"the emitter exited {emitter.process.returncode}",
             *problems,
+            *([f"restarted, stuck starting: {', '.join(restarted)}"] if restarted else []),
             f"drained {drained_in:.1f} s after the last heal",
             f"{duplicates} duplicates",
         ]
@@ -463,8 +528,9 @@ def run(args: argparse.Namespace, out: Path, say: Callable[[str], None]) -> Resu
         emitter = start("emitter", argv, 0, out)
         started.append(emitter)
         say(f"emitting {args.rows} rows; the schedule: {len(cuts)} cuts of {CUT_SECONDS:g} s")
-        run_schedule(cuts, say)
-        every_node_serves(say)
+        restarted: list[str] = []
+        run_schedule(cuts, say, restarted)
+        wait_for_recovery(say, restarted, f"after the heal of cut {len(cuts)}")
         say(f"draining the queue (up to {DRAIN_TIMEOUT:g} s)")
         late = []
         try:
@@ -483,7 +549,7 @@ def run(args: argparse.Namespace, out: Path, say: Callable[[str], None]) -> Resu
         (out / f"{child.name.replace(' ', '_')}.out").write_text(
             "".join(f"{when:.3f} {line}\n" for when, line in child.lines), encoding="utf-8"
         )
-    return tally(cuts, emitter, workers, args.rows, drained_in, problems)
+    return tally(cuts, emitter, workers, args.rows, drained_in, problems, restarted)
 
 
 def stop_workers(workers: list[Child]) -> list[str]:
