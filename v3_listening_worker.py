@@ -85,6 +85,10 @@ STOPPING_LATE = (
     "%.0f s; Ctrl+C again to stop now"
 )
 STOPPING_HELD = " [*] worker %s %s: stopping; row %s, its copy refused, goes back to %s"
+STOPPING_COPY = (
+    " [*] worker %s %s: stopping once RabbitMQ takes row %s's copy (it blocks publishers); "
+    "Ctrl+C again to stop now (the task goes back to %s)"
+)
 HELD = (
     " [!] worker %s holds row %s: %s; its copy goes again in %.1f s (refusal %d), no new task "
     "meanwhile"
@@ -264,6 +268,8 @@ class Consumer:
         self.waiting: collections.deque[Delivery] = collections.deque()  # with --prefetch > 1
         self.in_work: Delivery | None = None
         self.held: Delivery | None = None  # a failed delivery whose copy the broker refused
+        self.copying: Delivery | None = None  # a failed delivery whose copy awaits its confirm
+        self.said_stopping = False
 
     def run(self) -> Ending:
         """Consume until asked to stop (then finish the task in hand) or cut off by the broker."""
@@ -331,10 +337,16 @@ class Consumer:
             logger.warning(LATE, self.settings.name, delivery.row, spent, delivery.seconds)
 
     def _say_stopping(self) -> None:
+        """Say once, as soon as it is seen, that a stop was asked, and what it waits for."""
+        if self.said_stopping:
+            return
+        self.said_stopping = True
         name, cause = self.settings.name, self.stop.cause()
-        held, delivery = self.held, self.in_work
+        held, delivery, copying = self.held, self.in_work, self.copying
         if held is not None:
             logger.info(STOPPING_HELD, name, cause, held.row, self.settings.queue)
+        elif copying is not None:
+            logger.info(STOPPING_COPY, name, cause, copying.row, self.settings.queue)
         elif delivery is not None:
             spent = time.monotonic() - delivery.started if delivery.started else 0.0
             if spent > delivery.seconds + 1:  # past its expected time: no time "left" to say
@@ -398,7 +410,11 @@ class Consumer:
         self.held = None
         if not self.channel.is_open:  # the broker took the task back meanwhile
             return
-        why = self._publish_copy(delivery, routing_key, headers)
+        self.copying = delivery
+        try:
+            why = self._publish_copy(delivery, routing_key, headers)
+        finally:
+            self.copying = None
         if why is None:
             logger.warning(" [!] %s", said)
         if why is None and not self.channel.is_open:
@@ -444,6 +460,11 @@ class Consumer:
         """Called as RabbitMQ blocks the connection, within the publish of a copy."""
         holding = " [!] worker %s holds a task until RabbitMQ takes its copy; no new task meanwhile"
         logger.warning(holding, self.settings.name)
+        self.blocked.while_blocked(CHECK_EVERY, self._say_if_stop_asked)
+
+    def _say_if_stop_asked(self) -> None:
+        if self.stop.requested.is_set():
+            self._say_stopping()
 
 
 class Worker:

@@ -6,6 +6,7 @@ once the alarm clears; the task is acked once the broker has its copy. On a thro
 
 from __future__ import annotations
 
+import signal
 import uuid
 
 import pika
@@ -70,4 +71,27 @@ def test_a_copy_waits_for_a_blocked_publisher_and_so_does_the_worker(
     with pika.BlockingConnection(pika.URLParameters(scratch_broker.url)) as connection:
         method, properties, body = connection.channel().basic_get(dead_letter, auto_ack=True)
     assert (body, properties.headers["x-set-aside-reason"]) == (POISON, "body is not UTF-8")
+    assert "Traceback" not in worker.output
+
+
+def test_ctrl_c_while_a_copy_waits_says_what_the_stop_waits_for(
+    scratch_broker, queued_then_blocked, disk_alarm, workers, tmp_path
+):
+    queue = queued_then_blocked
+    env = script_env(scratch_broker.url, log_dir=tmp_path, seconds_per_dot="0")
+    worker = workers("v3_listening_worker.py", "--queue", queue, "--name", "w", env=env)
+    worker.wait_for(" [!] worker w holds a task until RabbitMQ takes its copy")
+
+    worker.send(signal.SIGINT)  # the copy still waits: the line comes now, not at the clear
+    worker.wait_for(
+        " [*] worker w interrupted (Ctrl+C): stopping once RabbitMQ takes row ?'s copy "
+        f"(it blocks publishers); Ctrl+C again to stop now (the task goes back to {queue})"
+    )
+    assert worker.running()
+
+    disk_alarm.clear()
+    assert worker.wait(timeout=30).code == 0
+    assert "Received" not in worker.output  # no new task after the stop
+    assert counts(scratch_broker, queue) == (3, 0)
+    assert counts(scratch_broker, f"{queue}.dead-letter") == (1, 0)
     assert "Traceback" not in worker.output

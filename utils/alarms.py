@@ -96,6 +96,19 @@ class BlockedPublishing:
         )
         self.connection.ioloop.call_later(REPEAT_EVERY, lambda: self._say_still_blocked(since))
 
+    def while_blocked(self, seconds: float, callback: Callable[[], None]) -> None:
+        """Call `callback()` every `seconds` for as long as this block lasts, on the
+        connection's own loop: also while a publish waits, where a BlockingConnection runs
+        none of its own timers (a stop asked meanwhile is said at once, not at the unblock)."""
+        since = self.since
+
+        def tick() -> None:
+            if self.since == since and since is not None and not self.connection.is_closed:
+                callback()
+                self.connection.ioloop.call_later(seconds, tick)
+
+        self.connection.ioloop.call_later(seconds, tick)
+
     def _on_unblocked(self, _connection, _frame) -> None:
         self.logger.info(" [*] RabbitMQ unblocked publishers after %.0f s.", self.seconds())
         self.since = None
