@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,6 +23,16 @@ from tools.management import ManagementError
 # Set (by scripts/rabbitmq4_node.sh `with`) when the broker under test is a node of the
 # tests' own: the scratch_broker tests (restarts, alarms) run on it, not on a node of theirs.
 SCRATCH = os.environ.get("RABBITMQ_TEST_SCRATCH") == "1"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Started in the background (`nohup`, a script's `&`), pytest inherits SIGINT ignored,
+    and so would every script it starts: Python then installs no Ctrl+C handler, and the
+    tests that send a script Ctrl+C's SIGINT, as a terminal does, would see it ignored. A
+    handler of our own is reset to the default at exec: the scripts start as from a
+    terminal."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def pytest_report_header() -> str:

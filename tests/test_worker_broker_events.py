@@ -66,7 +66,9 @@ def test_connections_closed_by_the_broker_as_they_open_never_end_the_worker(
     # for 6 s or more, the broker closes every connection within 0.01 s of its opening: each cut
     # lands at some moment of the worker's reconnecting (handshake, channel, declare, ...)
     scratch_broker.rabbitmqctl("eval", CLOSE_EVERY_HUNDREDTH_OF_A_SECOND)
-    worker.wait_for("lost its connection", count=4, timeout=20)
+    # how many cuts land on an open connection depends on the worker's backoff and the
+    # machine's load; the first always does: it was consuming when the closing began
+    worker.wait_for("lost its connection", timeout=20)
     wait_until(lambda: "closing" not in closer_status(scratch_broker), "the closing to end", 30)
     assert worker.running()
     ready = worker.output.count(READY_WORDS)
