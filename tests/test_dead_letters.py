@@ -10,8 +10,8 @@ import pytest
 from harness.children import run_script, script_env
 from tests.support import check_a_tool_refused, run_tool
 from tests.test_worker_retries import send_rows
-from tools.dead_letters import rows_wanted
-from utils.console_lines import done_rows
+from tools.dead_letters import not_moved, rows_wanted, wanted
+from utils.console_lines import done_rows, runs_named
 
 pytestmark = pytest.mark.broker
 
@@ -85,10 +85,32 @@ def test_with_nothing_set_aside_the_list_says_so(vhost, tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("text", "rows"), [("all", None), ("3", {3}), ("3,7-9", {3, 7, 8, 9}), (" 2 , 4", {2, 4})]
+    ("text", "runs"),
+    [
+        ("all", None),
+        ("3", [range(3, 4)]),
+        ("3,7-9", [range(3, 4), range(7, 10)]),
+        (" 4 , 2", [range(2, 3), range(4, 5)]),
+        ("5-9,1-3,4,8-12", [range(1, 13)]),  # overlapping and adjacent runs: one
+    ],
 )
-def test_the_rows_to_requeue_are_all_or_runs_of_rows(text, rows):
-    assert rows_wanted(text) == rows
+def test_the_rows_to_requeue_are_all_or_runs_of_rows(text, runs):
+    assert rows_wanted(text) == runs
+
+
+def test_a_run_of_a_billion_rows_is_two_numbers_not_a_billion():
+    runs = rows_wanted("1-1000000000")
+    assert runs == [range(1, 1_000_000_001)]
+    assert wanted(999_999_999, runs) and not wanted(1_000_000_001, runs)
+    assert not wanted("?", runs) and wanted("?", None)  # a task without a row: only with all
+    left = not_moved(runs, [1, 3, 1_000_000_000, "?"])
+    assert runs_named(left) == "rows 2, 4-999999999"
+
+
+def test_the_rows_not_moved_are_named_as_runs():
+    assert runs_named(not_moved(rows_wanted("2-4,7-9"), [3, 8])) == "rows 2, 4, 7, 9"
+    assert runs_named(not_moved(rows_wanted("3"), [])) == "row 3"
+    assert not_moved(rows_wanted("3,7"), [7, 3]) == []
 
 
 @pytest.mark.parametrize("text", ["", "x", "3-", "-3", "3,,4", "3.5", "9-3"])

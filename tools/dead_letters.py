@@ -13,6 +13,7 @@ the copy: nothing is lost, and a crash in between leaves at most a duplicate.
 from __future__ import annotations
 
 import argparse
+import bisect
 import sys
 import time
 from collections.abc import Iterator
@@ -28,7 +29,7 @@ except ModuleNotFoundError as missing:  # run outside the project's virtual envi
 from utils.arguments import DEFAULT_QUEUE, queue_name
 from utils.broker_errors import broker_error
 from utils.connect import connect
-from utils.console_lines import count_of, rows_named
+from utils.console_lines import count_of, rows_named, runs_named
 from utils.dead_letter import (
     FAILURES,
     SET_ASIDE_REASON,
@@ -80,19 +81,46 @@ def make_argument_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def rows_wanted(text: str) -> set[int] | None:
-    """--requeue: None for all, else the rows of '3,7-9'."""
+def rows_wanted(text: str) -> list[range] | None:
+    """--requeue: None for all, else the runs of rows of '3,7-9', lowest first, each a range
+    (not a set of its rows: '1-1000000000' is two numbers, not a billion)."""
     if text == "all":
         return None
-    rows: set[int] = set()
+    runs: list[range] = []
     for part in text.split(","):
         first, dash, last = part.strip().partition("-")
         if not first.isdigit() or not (last if dash else first).isdigit():
             raise argparse.ArgumentTypeError(f"must be all, or rows such as 3,7-9 (got {text!r})")
         if int(last or first) < int(first):  # 9-3 would be no row at all: moved 0, silently
             raise argparse.ArgumentTypeError(f"a run of rows goes up, such as 3-9 (got {part!r})")
-        rows.update(range(int(first), int(last or first) + 1))
-    return rows
+        runs.append(range(int(first), int(last or first) + 1))
+    merged: list[range] = []
+    for run in sorted(runs, key=lambda run: run.start):
+        if merged and run.start <= merged[-1].stop:  # overlapping or adjacent: one run
+            merged[-1] = range(merged[-1].start, max(merged[-1].stop, run.stop))
+        else:
+            merged.append(run)
+    return merged
+
+
+def wanted(row: object, runs: list[range] | None) -> bool:
+    """Whether --requeue asks for `row` (a task without a row only with all)."""
+    return runs is None or (isinstance(row, int) and any(row in run for run in runs))
+
+
+def not_moved(runs: list[range], moved: list[object]) -> list[range]:
+    """The rows of `runs` (as rows_wanted gives them) that were not moved, as runs."""
+    taken = sorted({row for row in moved if isinstance(row, int)})
+    left: list[range] = []
+    for run in runs:
+        start = run.start  # the rows of the run below it are accounted for
+        for row in taken[bisect.bisect_left(taken, start) : bisect.bisect_left(taken, run.stop)]:
+            if start < row:
+                left.append(range(start, row))
+            start = row + 1
+        if start < run.stop:
+            left.append(range(start, run.stop))
+    return left
 
 
 def set_aside(channel, queue: str) -> Iterator[tuple]:
@@ -136,7 +164,7 @@ def list_them(channel, queue: str) -> None:
     )
 
 
-def requeue(channel, queue: str, rows: set[int] | None) -> None:
+def requeue(channel, queue: str, rows: list[range] | None) -> None:
     """Move the set-aside tasks of `rows` (None: all) back to `queue`, each copy confirmed
     before its set-aside message is acked."""
     channel.confirm_delivery()
@@ -144,7 +172,7 @@ def requeue(channel, queue: str, rows: set[int] | None) -> None:
     try:
         for method, properties, body in set_aside(channel, dead_letter_queue(queue)):
             row = (properties.headers or {}).get("row", "?")
-            if rows is None or row in rows:
+            if wanted(row, rows):
                 copy = persistent_copy(properties, put_back_headers(properties))
                 channel.basic_publish("", queue, body, copy, mandatory=True)
                 channel.basic_ack(method.delivery_tag)
@@ -154,8 +182,8 @@ def requeue(channel, queue: str, rows: set[int] | None) -> None:
         raise ScriptError(f"no queue {queue} to move tasks back to: {said(moved)}") from None
     except pika.exceptions.NackError:
         raise ScriptError(f"the broker refused a copy to {queue}: {said(moved)}") from None
-    absent = sorted(rows - set(moved)) if rows is not None else []
-    print(f"moved {said(moved)}" + (f"; none set aside for {rows_named(absent)}" if absent else ""))
+    absent = not_moved(rows, moved) if rows is not None else []
+    print(f"moved {said(moved)}" + (f"; none set aside for {runs_named(absent)}" if absent else ""))
 
 
 def said(moved: list[object]) -> str:

@@ -277,6 +277,14 @@ def rows_named(rows: Iterable[object]) -> str:
     return str(RowRuns(rows))
 
 
+def runs_named(runs: list[range]) -> str:
+    """'rows 3, 7-9': runs of rows given as ranges, in their order, as rows_named writes them
+    (for runs too long to go row by row through RowRuns)."""
+    named = [f"{run.start}" if len(run) == 1 else f"{run.start}-{run[-1]}" for run in runs]
+    single = len(runs) == 1 and len(runs[0]) == 1
+    return ("row " if single else "rows ") + ", ".join(named)
+
+
 def named_rows(text: str) -> list[int]:
     """The rows of a 'rows 3, 7-9, 12' text, as rows_named writes it: [3, 7, 8, 9, 12].
 
