@@ -7,13 +7,16 @@ own (pause_minority). Three v3 workers (0 s per dot, prefetch PREFETCH) and the 
 load the cluster is cut and healed on a schedule (SCHEDULE: clean and silent cuts, a node
 isolated and a node bridging two others), each cut lasting CUT_SECONDS, longer than the
 heartbeat and the nodes' net_ticktime; each step, each cut and each heal is said on stderr
-as it happens (--quiet: not). Then the queue is drained, the workers are asked
-to stop, and one line says: cuts made, the seconds from the last heal until the queue was
-drained, duplicates (rows done more than once), rows the emitter had confirmed, rows done,
-and last, rows lost (confirmed and never done). Exit status 0 only if no confirmed row
-was lost, every process ended by itself (the emitter on its own, the workers on SIGTERM
-with status 0), and every client on a node that a cut isolated said it had lost it within
-twice its heartbeat.
+as it happens (--quiet: not). Each cut waits until the cluster has recovered from the one
+before (every node serving, and seeing the three running with no partition); a node still
+not serving STUCK_AFTER seconds after a heal is restarted, as an operator would (RabbitMQ
+3.10.8 can hang starting again after a partition), and the line names it. Then the queue is
+drained, the workers are asked to stop, and one line says: cuts made, the seconds from the
+last heal until the queue was drained, duplicates (rows done more than once), rows the
+emitter had confirmed, rows done, and last, rows lost (confirmed and never done). Exit
+status 0 only if no confirmed row was lost, every process ended by itself (the emitter on
+its own, the workers on SIGTERM with status 0), and every client on a node that a cut
+isolated said it had lost it within twice its heartbeat.
 
 What the children print is read back through utils/console_lines.py: the workers' Done
 lines say which rows were done; the emitter's exit status, and its "not confirmed" line,
